@@ -1,0 +1,250 @@
+//! Client configuration: the builder, key lookup and base-URL handling.
+
+use crate::error::{Error, Result};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::time::Duration;
+
+/// The API's production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.tensoras.ai/v1";
+/// The environment variable the API key is read from.
+pub const API_KEY_ENV: &str = "TENSORAS_API_KEY";
+/// The environment variable a base URL is read from.
+pub const BASE_URL_ENV: &str = "TENSORAS_BASE_URL";
+/// The default request timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+
+/// An API key. Its `Debug` and `Display` never show the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub(crate) fn header_value(&self) -> Result<HeaderValue> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0)).map_err(|_| {
+            Error::Config("the API key contains characters not allowed in a header".into())
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Builds a [`Tensoras`](crate::Tensoras) client.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let client = tensoras::Tensoras::builder()
+///     .api_key("tns_example")
+///     .base_url("http://127.0.0.1:8000")
+///     .timeout(Duration::from_secs(60))
+///     .max_retries(5)
+///     .build()?;
+/// assert_eq!(client.base_url(), "http://127.0.0.1:8000/v1");
+/// assert!(!format!("{client:?}").contains("tns_example"));
+/// # Ok::<(), tensoras::Error>(())
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    default_headers: HeaderMap,
+    http_client: Option<reqwest::Client>,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The resolved configuration a client runs with.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub api_key: ApiKey,
+    pub base_url: String,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub default_headers: HeaderMap,
+}
+
+impl ClientBuilder {
+    /// The API key; when not set, `TENSORAS_API_KEY` is read.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The base URL; when not set, `TENSORAS_BASE_URL`, else
+    /// `https://api.tensoras.ai/v1`. A trailing slash is ignored and a URL
+    /// whose path does not end in a version segment gets `/v1` appended.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The timeout of one attempt (default 120 s). For streams it bounds the
+    /// wait for the response headers, not the whole stream.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries after the first attempt (default 3; 0 disables retries).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.default_headers.insert(name, value);
+        self
+    }
+
+    /// Your own `reqwest::Client` (proxies, TLS roots, connection limits).
+    /// Its own timeouts apply on top of this client's.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Resolves the key and base URL and builds the client.
+    ///
+    /// Fails with [`Error::Config`] when no key is given or found in the
+    /// environment, the key is empty, or the base URL is not an http(s) URL.
+    pub fn build(self) -> Result<crate::Tensoras> {
+        let (config, http) = self.resolve()?;
+        Ok(crate::Tensoras::from_parts(config, http))
+    }
+
+    pub(crate) fn resolve(self) -> Result<(Config, reqwest::Client)> {
+        let key = match self.api_key {
+            Some(key) => key,
+            None => std::env::var(API_KEY_ENV).map_err(|_| {
+                Error::Config(format!(
+                    "no API key: pass one to the builder or set {API_KEY_ENV}"
+                ))
+            })?,
+        };
+        if key.trim().is_empty() {
+            return Err(Error::Config("the API key is empty".into()));
+        }
+        let api_key = ApiKey(key.trim().to_owned());
+        api_key.header_value()?;
+        let base_url = match self.base_url {
+            Some(url) => url,
+            None => std::env::var(BASE_URL_ENV)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        };
+        let base_url = normalize_base_url(&base_url)?;
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .user_agent(user_agent())
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?,
+        };
+        let mut default_headers = self.default_headers;
+        default_headers
+            .entry(reqwest::header::USER_AGENT)
+            .or_insert_with(|| HeaderValue::from_static(user_agent()));
+        Ok((
+            Config {
+                api_key,
+                base_url,
+                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                default_headers,
+            },
+            http,
+        ))
+    }
+}
+
+/// `tensoras-rust/<version>`.
+pub(crate) const fn user_agent() -> &'static str {
+    concat!("tensoras-rust/", env!("CARGO_PKG_VERSION"))
+}
+
+/// Trims trailing slashes and appends `/v1` when the path has no version segment.
+pub(crate) fn normalize_base_url(raw: &str) -> Result<String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let parsed = url::Url::parse(trimmed)
+        .map_err(|e| Error::Config(format!("invalid base URL {trimmed:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::Config(format!(
+            "the base URL {trimmed:?} is not an http(s) URL"
+        )));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "the base URL {trimmed:?} has a query or fragment"
+        )));
+    }
+    let last = parsed
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let versioned =
+        last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit());
+    Ok(if versioned {
+        trimmed.to_owned()
+    } else {
+        format!("{trimmed}/v1")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_forms() {
+        for (input, expected) in [
+            ("https://api.tensoras.ai/v1", "https://api.tensoras.ai/v1"),
+            ("https://api.tensoras.ai/v1/", "https://api.tensoras.ai/v1"),
+            ("http://localhost:8000", "http://localhost:8000/v1"),
+            ("http://localhost:8000/", "http://localhost:8000/v1"),
+            (
+                "http://host/proxy/tensoras/",
+                "http://host/proxy/tensoras/v1",
+            ),
+            ("http://host/api/v2", "http://host/api/v2"),
+        ] {
+            assert_eq!(normalize_base_url(input).unwrap(), expected, "{input}");
+        }
+        for bad in ["", "localhost:8000", "ftp://host/v1", "http://host/v1?x=1"] {
+            assert!(
+                matches!(normalize_base_url(bad), Err(Error::Config(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_is_redacted() {
+        let key = ApiKey("tns_secret".into());
+        assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
+        assert!(key.header_value().unwrap().is_sensitive());
+    }
+}

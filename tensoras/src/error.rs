@@ -1,0 +1,285 @@
+//! One error type for everything the SDK can fail at.
+
+use crate::rate_limit::RateLimit;
+use reqwest::header::HeaderMap;
+use std::time::Duration;
+
+/// The result type of every SDK call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, from configuration to a stream cut short.
+///
+/// Match broadly with the helpers ([`Error::status`], [`Error::is_retryable`],
+/// [`Error::as_api`]) or exactly on the variants:
+///
+/// ```
+/// use tensoras::Error;
+///
+/// fn explain(err: &Error) -> String {
+///     match err {
+///         Error::Authentication(_) => "invalid or missing API key".into(),
+///         Error::RateLimit(e) => format!("rate limited, retry after {:?}", e.retry_after),
+///         Error::Timeout { .. } => "timed out".into(),
+///         other if other.is_retryable() => format!("transient: {other}"),
+///         other => format!("failed: {other}"),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 400: the request is malformed or a parameter is invalid.
+    #[error("bad request: {0}")]
+    BadRequest(ApiError),
+    /// 401: the API key is missing or invalid.
+    #[error("authentication failed: {0}")]
+    Authentication(ApiError),
+    /// 403: the key lacks a permission.
+    #[error("permission denied: {0}")]
+    PermissionDenied(ApiError),
+    /// 404: no such object.
+    #[error("not found: {0}")]
+    NotFound(ApiError),
+    /// 409: the object is in a conflicting state.
+    #[error("conflict: {0}")]
+    Conflict(ApiError),
+    /// 422: the request is well-formed but cannot be processed.
+    #[error("unprocessable entity: {0}")]
+    UnprocessableEntity(ApiError),
+    /// 429: requests or tokens per minute are used up; see [`ApiError::retry_after`].
+    #[error("rate limited: {0}")]
+    RateLimit(ApiError),
+    /// 500 and above.
+    #[error("server error: {0}")]
+    InternalServer(ApiError),
+    /// Any other non-success status (402, 405, 413, ...).
+    #[error("API error: {0}")]
+    Api(ApiError),
+    /// The connection could not be made or broke before a response arrived.
+    #[error("connection error: {message}")]
+    Connection {
+        /// What failed.
+        message: String,
+        /// The underlying transport error.
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+    /// No response within the configured timeout.
+    #[error("request timed out after {after:?}")]
+    Timeout {
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// A success response whose body is not what the API promises.
+    #[error("could not decode the response: {message} (body starts: {body_excerpt:?})")]
+    Decode {
+        /// What was expected and what went wrong.
+        message: String,
+        /// The start of the body, for diagnosis (at most 512 bytes, lossy UTF-8).
+        body_excerpt: String,
+    },
+    /// A streamed response failed mid-way: an `event: error` frame, an error
+    /// payload, malformed event data, or the stream ended before `[DONE]`.
+    #[error("stream error: {message}")]
+    Stream {
+        /// What went wrong.
+        message: String,
+        /// The error the server sent in the stream, when it sent one.
+        api_error: Option<Box<ApiError>>,
+    },
+    /// The client configuration is invalid (missing API key, bad base URL, ...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The caller's input cannot be sent (a file that cannot be read, a value
+    /// that does not serialize, ...).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// Structured output did not match the Rust type it was parsed into.
+    #[error("structured output does not match the type: {message} (content starts: {content_excerpt:?})")]
+    Parse {
+        /// The serde error.
+        message: String,
+        /// The text that failed to parse (at most 512 bytes).
+        content_excerpt: String,
+    },
+}
+
+/// A non-success HTTP response from the API, with everything it told us.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status code.
+    pub status_code: u16,
+    /// The error message: from the JSON body when there is one, else a
+    /// description of what came back (plain text, an HTML page, nothing).
+    pub message: String,
+    /// `error.type`, such as `invalid_request_error`.
+    pub error_type: Option<String>,
+    /// `error.code`, such as `rate_limit_exceeded`.
+    pub code: Option<String>,
+    /// `error.param`, the request parameter the error is about.
+    pub param: Option<String>,
+    /// The `x-request-id` header, to quote when asking for support.
+    pub request_id: Option<String>,
+    /// The `X-RateLimit-*` headers.
+    pub rate_limit: RateLimit,
+    /// How long the server asked us to wait (`Retry-After` or `retry-after-ms`).
+    pub retry_after: Option<Duration>,
+    /// The raw body (at most 4 KiB), for errors in shapes the SDK does not know.
+    pub body: String,
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status_code", &self.status_code)
+            .field("message", &self.message)
+            .field("error_type", &self.error_type)
+            .field("code", &self.code)
+            .field("param", &self.param)
+            .field("request_id", &self.request_id)
+            .field("retry_after", &self.retry_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status_code, self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " (code {code})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request id {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+const BODY_KEEP: usize = 4096;
+const EXCERPT: usize = 512;
+
+/// The first `max` bytes of `bytes` as lossy UTF-8, never splitting a character.
+pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned();
+    if bytes.len() > max {
+        format!("{text}…")
+    } else {
+        text
+    }
+}
+
+pub(crate) fn body_excerpt(bytes: &[u8]) -> String {
+    excerpt(bytes, EXCERPT)
+}
+
+impl ApiError {
+    /// Builds the error from a non-success response's status, headers and body.
+    ///
+    /// Understands `{"error": {...}}`, `{"error": "text"}`, `{"detail": ...}`,
+    /// `{"message": ...}`, plain text, HTML pages and empty bodies.
+    pub fn from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> Self {
+        let parsed = crate::error_body::parse(status, body);
+        ApiError {
+            status_code: status,
+            message: parsed.message,
+            error_type: parsed.error_type,
+            code: parsed.code,
+            param: parsed.param,
+            request_id: crate::rate_limit::request_id(headers),
+            rate_limit: RateLimit::from_headers(headers),
+            retry_after: crate::retry::retry_after(headers),
+            body: excerpt(body, BODY_KEEP),
+        }
+    }
+}
+
+impl Error {
+    /// Sorts an API error into its variant by status code.
+    pub fn from_api(error: ApiError) -> Self {
+        match error.status_code {
+            400 => Error::BadRequest(error),
+            401 => Error::Authentication(error),
+            403 => Error::PermissionDenied(error),
+            404 => Error::NotFound(error),
+            409 => Error::Conflict(error),
+            422 => Error::UnprocessableEntity(error),
+            429 => Error::RateLimit(error),
+            500.. => Error::InternalServer(error),
+            _ => Error::Api(error),
+        }
+    }
+
+    /// The API error behind this error, for any HTTP status (the Python SDK's
+    /// `TensorasAPIError` base class).
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::BadRequest(e)
+            | Error::Authentication(e)
+            | Error::PermissionDenied(e)
+            | Error::NotFound(e)
+            | Error::Conflict(e)
+            | Error::UnprocessableEntity(e)
+            | Error::RateLimit(e)
+            | Error::InternalServer(e)
+            | Error::Api(e) => Some(e),
+            Error::Stream { api_error, .. } => api_error.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status code, for API errors.
+    pub fn status(&self) -> Option<u16> {
+        self.as_api().map(|e| e.status_code)
+    }
+
+    /// The `x-request-id` of the failed request, when the server sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.as_api().and_then(|e| e.request_id.as_deref())
+    }
+
+    /// Whether the SDK's retry policy retries this error: 408, 409, 429,
+    /// 500, 502, 503, 504, connection failures and timeouts.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Connection { .. } | Error::Timeout { .. } => true,
+            _ => self.status().is_some_and(crate::retry::is_retryable_status),
+        }
+    }
+
+    pub(crate) fn connection(source: reqwest::Error) -> Self {
+        Error::Connection {
+            message: describe_reqwest(&source),
+            source: Some(source),
+        }
+    }
+
+    pub(crate) fn decode(message: impl Into<String>, body: &[u8]) -> Self {
+        Error::Decode {
+            message: message.into(),
+            body_excerpt: body_excerpt(body),
+        }
+    }
+
+    pub(crate) fn stream(message: impl Into<String>) -> Self {
+        Error::Stream {
+            message: message.into(),
+            api_error: None,
+        }
+    }
+}
+
+/// reqwest's Display hides the cause chain ("error sending request"); the
+/// chain says what actually happened (connection refused, reset, ...).
+/// reqwest errors never contain header values, so the key cannot leak here.
+fn describe_reqwest(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
