@@ -222,18 +222,18 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
                 Poll::Ready(Some(Ok(bytes))) => this.pending.extend(this.decoder.feed(&bytes)),
                 Poll::Ready(Some(Err(e))) => return this.fail(Error::connection(e)),
                 Poll::Ready(None) => {
-                    // A final event without its blank line still counts.
-                    let mut tail = this.decoder.feed(b"\n\n");
-                    if !tail.is_empty() {
-                        this.pending.extend(tail.drain(..));
-                        this.body = None;
-                        continue;
-                    }
-                    return this.fail(Error::stream("the stream ended before [DONE]"));
+                    // An event without its terminating blank line is incomplete
+                    // and discarded (as the SSE spec says); either way the
+                    // stream did not finish.
+                    let detail = if this.decoder.has_partial_event() {
+                        " (cut in the middle of an event)"
+                    } else {
+                        ""
+                    };
+                    return this.fail(Error::stream(format!(
+                        "the stream ended before [DONE]{detail}"
+                    )));
                 }
-            }
-            if this.body.is_none() && this.pending.is_empty() && !this.finished {
-                return this.fail(Error::stream("the stream ended before [DONE]"));
             }
         }
     }

@@ -18,7 +18,7 @@ impl Batches {
     /// let batch = client.batches().create(&tensoras::types::BatchCreateRequest {
     ///     input_file_id: "file-abc123".into(),
     ///     endpoint: "/v1/chat/completions".into(),
-    ///     completion_window: "24h".into(),
+    ///     completion_window: tensoras::types::BatchCreateRequestCompletionWindow::X24h,
     ///     metadata: Default::default(),
     /// }).await?;
     /// println!("{} {}", batch.id, batch.status);

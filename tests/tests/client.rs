@@ -1,0 +1,633 @@
+//! The ergonomic client against the local server: configuration, retries,
+//! errors, streaming, resources — async and blocking.
+
+use futures::StreamExt;
+use reqwest::header::{HeaderName, HeaderValue};
+use std::time::Duration;
+use tensoras::messages::{system, tool_result, user};
+use tensoras::{
+    ChatAccumulator, ChatRequest, Error, FileSource, ListParams, RequestOptions, Tensoras,
+};
+use tensoras_tests::{Server, API_KEY};
+
+fn fault(pairs: &[(&'static str, &str)]) -> RequestOptions {
+    pairs.iter().fold(RequestOptions::new(), |o, (k, v)| {
+        o.header(
+            HeaderName::from_static(k),
+            HeaderValue::from_str(v).expect("header value"),
+        )
+    })
+}
+
+fn count(server: &Server, path: &str) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.uri.starts_with(path))
+        .count()
+}
+
+fn chat_request() -> ChatRequest {
+    ChatRequest::new(
+        "llama-3.3-70b",
+        [system("Be brief."), user("What is hybrid search?")],
+    )
+}
+
+#[tokio::test]
+async fn chat_sends_the_documented_request_and_decodes_the_reply() {
+    let server = Server::start().await.unwrap();
+    let client = server.client();
+    let response = client
+        .chat()
+        .completions()
+        .create(chat_request().temperature(0.7).max_tokens(256))
+        .await
+        .unwrap();
+    assert_eq!(
+        tensoras::text_of(&response),
+        "You asked: What is hybrid search?"
+    );
+    assert_eq!(response.choices[0].finish_reason.as_deref(), Some("stop"));
+    let sent = &server.requests()[0];
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.uri, "/v1/chat/completions");
+    let body = sent.body.as_ref().unwrap();
+    assert_eq!(body["model"], "llama-3.3-70b");
+    assert_eq!(body["temperature"], 0.7);
+    assert_eq!(body["max_tokens"], 256);
+    assert_eq!(body["messages"][0]["role"], "system");
+    assert!(
+        body.get("stream").is_none() && body.get("top_p").is_none(),
+        "unset fields are not sent: {body}"
+    );
+    assert_eq!(sent.headers["authorization"], format!("Bearer {API_KEY}"));
+    assert!(sent.headers["user-agent"]
+        .to_str()
+        .unwrap()
+        .starts_with("tensoras-rust/"));
+}
+
+#[tokio::test]
+async fn streaming_yields_chunks_usage_and_accumulates() {
+    let server = Server::start().await.unwrap();
+    let client = server.client();
+    let mut stream = client
+        .chat()
+        .completions()
+        .create_stream(chat_request())
+        .await
+        .unwrap();
+    let mut acc = ChatAccumulator::default();
+    let mut chunks = 0;
+    while let Some(chunk) = stream.next().await {
+        acc.push(&chunk.unwrap());
+        chunks += 1;
+    }
+    assert!(chunks > 3);
+    let done = acc.finish();
+    assert_eq!(
+        done.choices[0].message.content.as_deref(),
+        Some("You asked: What is hybrid search?")
+    );
+    assert!(
+        done.usage.is_some(),
+        "the usage chunk with empty choices was decoded"
+    );
+    let sent = &server.requests()[0];
+    assert_eq!(sent.headers["accept"], "text/event-stream");
+    assert_eq!(sent.body.as_ref().unwrap()["stream"], true);
+}
+
+#[tokio::test]
+async fn stream_faults_are_typed_errors() {
+    let server = Server::start().await.unwrap();
+    for (mode, expect) in [
+        ("cut", "ended before [DONE]"),
+        ("error-event", "model overloaded"),
+        ("error-data", "generation failed"),
+        ("malformed", "not JSON"),
+    ] {
+        let client = server
+            .client()
+            .with_options(fault(&[("x-mock-stream", mode)]));
+        let stream = client
+            .chat()
+            .completions()
+            .create_stream(chat_request())
+            .await
+            .unwrap();
+        let items: Vec<_> = stream.collect().await;
+        let last = items.last().expect("at least one item");
+        match last {
+            Err(Error::Stream { message, .. }) => {
+                assert!(message.contains(expect), "{mode}: {message}")
+            }
+            other => panic!("{mode}: expected a stream error, got {other:?}"),
+        }
+        assert!(
+            items[..items.len() - 1].iter().all(Result::is_ok),
+            "{mode}: only the last item fails"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tool_calls_stream_and_round_trip() {
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct GetWeather {
+        city: String,
+    }
+    let server = Server::start().await.unwrap();
+    let client = server.client();
+    let tool = tensoras::function_tool::<GetWeather>("get_weather", "Weather for a city.");
+    let request = ChatRequest::new("llama-3.3-70b", [user("Paris")]).tools([tool.clone()]);
+    let mut stream = client
+        .chat()
+        .completions()
+        .create_stream(request.clone())
+        .await
+        .unwrap();
+    let mut acc = ChatAccumulator::default();
+    while let Some(chunk) = stream.next().await {
+        acc.push(&chunk.unwrap());
+    }
+    let streamed = acc.finish();
+    let call = &streamed.choices[0].message.tool_calls[0];
+    let args: GetWeather = tensoras::parse_arguments(call).unwrap();
+    assert_eq!(args.city, "Paris", "argument fragments were joined");
+
+    let reply = client.chat().completions().create(request).await.unwrap();
+    let call = reply.choices[0].message.tool_calls[0].clone();
+    assert_eq!(
+        reply.choices[0].finish_reason.as_deref(),
+        Some("tool_calls")
+    );
+    let follow_up = ChatRequest::new(
+        "llama-3.3-70b",
+        [
+            user("Paris"),
+            tensoras::messages::assistant_tool_calls(vec![call.clone()]),
+            tool_result(&call.id, "18C"),
+        ],
+    )
+    .tools([tool]);
+    let answer = client.chat().completions().create(follow_up).await.unwrap();
+    assert_eq!(tensoras::text_of(&answer), "The tool said: 18C");
+}
+
+#[tokio::test]
+async fn structured_output_parses_into_a_type() {
+    #[derive(serde::Deserialize, schemars::JsonSchema, Debug)]
+    struct Movie {
+        name: String,
+        year: i64,
+    }
+    let server = Server::start().await.unwrap();
+    let (movie, _) = server
+        .client()
+        .chat()
+        .completions()
+        .parse::<Movie>(chat_request())
+        .await
+        .unwrap();
+    assert_eq!(movie.name, "What is hybrid search?");
+    assert_eq!(movie.year, "What is hybrid search?".len() as i64);
+    let sent = server.requests()[0].body.clone().unwrap();
+    assert_eq!(sent["response_format"]["type"], "json_schema");
+    assert_eq!(sent["response_format"]["json_schema"]["strict"], true);
+    assert_eq!(
+        sent["response_format"]["json_schema"]["schema"]["additionalProperties"],
+        false
+    );
+
+    // json_object output that does not match the type is a Parse error.
+    let reply = server
+        .client()
+        .chat()
+        .completions()
+        .create(chat_request().json_object())
+        .await
+        .unwrap();
+    assert!(matches!(
+        tensoras::parse_content::<Movie>(&reply),
+        Err(Error::Parse { .. })
+    ));
+}
+
+#[tokio::test]
+async fn retries_exactly_max_retries_plus_one_and_honours_retry_after() {
+    let server = Server::start().await.unwrap();
+    for status in ["408", "409", "429", "500", "502", "503", "504"] {
+        let client = server.client().with_options(
+            fault(&[("x-mock-status", status), ("x-mock-retry-after-ms", "1")]).max_retries(2),
+        );
+        let before = count(&server, "/v1/models");
+        let err = client.models().list().await.unwrap_err();
+        assert_eq!(err.status(), Some(status.parse().unwrap()));
+        assert_eq!(
+            count(&server, "/v1/models") - before,
+            3,
+            "status {status}: max_retries + 1 requests"
+        );
+    }
+    for status in ["400", "401", "403", "404", "422"] {
+        let client = server
+            .client()
+            .with_options(fault(&[("x-mock-status", status)]));
+        let before = count(&server, "/v1/models");
+        let err = client.models().list().await.unwrap_err();
+        assert!(!err.is_retryable());
+        assert_eq!(
+            count(&server, "/v1/models") - before,
+            1,
+            "status {status} is not retried"
+        );
+    }
+    // N failures then success; Retry-After in seconds and as an HTTP date.
+    let client = server.client().with_options(fault(&[
+        ("x-mock-status", "503"),
+        ("x-mock-fail-times", "2"),
+        ("x-mock-key", "recover"),
+        ("x-mock-retry-after", "0"),
+    ]));
+    assert_eq!(client.models().list().await.unwrap().data.len(), 3);
+    let date = "Thu, 01 Jan 1970 00:00:00 GMT";
+    let client = server.client().with_options(fault(&[
+        ("x-mock-status", "429"),
+        ("x-mock-fail-times", "1"),
+        ("x-mock-key", "date"),
+        ("x-mock-retry-after", date),
+    ]));
+    assert!(client.models().list().await.is_ok());
+    // Retries resend an identical body.
+    let client = server.client().with_options(fault(&[
+        ("x-mock-status", "500"),
+        ("x-mock-fail-times", "1"),
+        ("x-mock-key", "body"),
+        ("x-mock-retry-after-ms", "1"),
+    ]));
+    client
+        .embeddings()
+        .create("bge-large-en-v1.5", "same body")
+        .await
+        .unwrap();
+    let bodies: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.uri == "/v1/embeddings")
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(bodies[0], bodies[1]);
+    // Zero retries.
+    let client = server
+        .client()
+        .with_options(fault(&[("x-mock-status", "503")]).max_retries(0));
+    let before = count(&server, "/v1/models");
+    assert!(client.models().list().await.is_err());
+    assert_eq!(count(&server, "/v1/models") - before, 1);
+}
+
+#[tokio::test]
+async fn api_errors_carry_every_field() {
+    let server = Server::start().await.unwrap();
+    let client = server.client().with_options(
+        fault(&[("x-mock-status", "429"), ("x-mock-retry-after", "12")]).max_retries(0),
+    );
+    let err = client.models().list().await.unwrap_err();
+    let Error::RateLimit(api) = &err else {
+        panic!("expected RateLimit, got {err:?}")
+    };
+    assert_eq!(api.status_code, 429);
+    assert_eq!(api.message, "injected 429");
+    assert_eq!(api.error_type.as_deref(), Some("server_error"));
+    assert_eq!(api.code.as_deref(), Some("injected"));
+    assert_eq!(api.retry_after, Some(Duration::from_secs(12)));
+    assert!(api
+        .request_id
+        .as_deref()
+        .is_some_and(|id| id.starts_with("req_")));
+    assert_eq!(api.rate_limit.limit, Some(600));
+    assert_eq!(err.request_id(), api.request_id.as_deref());
+
+    let expectations: [(&str, fn(&Error) -> bool); 8] = [
+        ("400", |e| matches!(e, Error::BadRequest(_))),
+        ("401", |e| matches!(e, Error::Authentication(_))),
+        ("403", |e| matches!(e, Error::PermissionDenied(_))),
+        ("404", |e| matches!(e, Error::NotFound(_))),
+        ("409", |e| matches!(e, Error::Conflict(_))),
+        ("422", |e| matches!(e, Error::UnprocessableEntity(_))),
+        ("500", |e| matches!(e, Error::InternalServer(_))),
+        ("402", |e| matches!(e, Error::Api(_))),
+    ];
+    for (status, check) in expectations {
+        let client = server
+            .client()
+            .with_options(fault(&[("x-mock-status", status)]).max_retries(0));
+        let err = client.models().list().await.unwrap_err();
+        assert!(check(&err), "{status}: {err:?}");
+    }
+    // Bodies in other shapes still give a message.
+    for (body, content_type, message) in [
+        (
+            "<html><head><title>502 Bad Gateway</title></head></html>",
+            "text/html",
+            "HTTP 502 with an HTML page: 502 Bad Gateway",
+        ),
+        ("", "text/plain", "HTTP 502 with an empty body"),
+        (
+            r#"{"detail":"upstream down"}"#,
+            "application/json",
+            "upstream down",
+        ),
+    ] {
+        let client = server.client().with_options(
+            fault(&[
+                ("x-mock-status", "502"),
+                ("x-mock-body", body),
+                ("x-mock-content-type", content_type),
+            ])
+            .max_retries(0),
+        );
+        let err = client.models().list().await.unwrap_err();
+        assert_eq!(err.as_api().unwrap().message, message);
+    }
+}
+
+#[tokio::test]
+async fn wrong_key_timeout_and_connection_refused() {
+    let server = Server::start().await.unwrap();
+    let client = Tensoras::builder()
+        .api_key("tns_wrong")
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let err = client.models().list().await.unwrap_err();
+    assert!(matches!(err, Error::Authentication(_)), "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("tns_wrong"));
+
+    let slow = server.client().with_options(
+        fault(&[("x-mock-delay-ms", "400")])
+            .timeout(Duration::from_millis(100))
+            .max_retries(1),
+    );
+    let before = count(&server, "/v1/models");
+    let err = slow.models().list().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    // Give the server's delayed handlers time to record; both attempts were made.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(count(&server, "/v1/models") - before, 2);
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let client = Tensoras::builder()
+        .api_key("k")
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .max_retries(1)
+        .build()
+        .unwrap();
+    let err = client.models().list().await.unwrap_err();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+}
+
+#[test]
+fn configuration_lookup_order_and_redaction() {
+    // Environment variables are process-wide: every env case lives in this one test.
+    std::env::remove_var("TENSORAS_API_KEY");
+    std::env::remove_var("TENSORAS_BASE_URL");
+    assert!(matches!(Tensoras::new(), Err(Error::Config(_))));
+    assert!(matches!(
+        Tensoras::builder().api_key("  ").build(),
+        Err(Error::Config(_))
+    ));
+    std::env::set_var("TENSORAS_API_KEY", "tns_from_env");
+    let client = Tensoras::new().unwrap();
+    assert_eq!(client.base_url(), "https://api.tensoras.ai/v1");
+    assert!(!format!("{client:?}").contains("tns_from_env"));
+    std::env::set_var("TENSORAS_BASE_URL", "http://localhost:8000/");
+    assert_eq!(
+        Tensoras::new().unwrap().base_url(),
+        "http://localhost:8000/v1"
+    );
+    let explicit = Tensoras::builder()
+        .api_key("tns_explicit")
+        .base_url("http://h/v1/")
+        .build()
+        .unwrap();
+    assert_eq!(explicit.base_url(), "http://h/v1");
+    assert!(!format!(
+        "{explicit:?} {:?}",
+        Tensoras::builder().api_key("tns_explicit")
+    )
+    .contains("tns_explicit"));
+    std::env::remove_var("TENSORAS_API_KEY");
+    std::env::remove_var("TENSORAS_BASE_URL");
+}
+
+#[tokio::test]
+async fn resources_round_trip() {
+    let server = Server::start().await.unwrap();
+    let client = server.client();
+
+    let e = client
+        .embeddings()
+        .create("bge-large-en-v1.5", ["a", "b"])
+        .await
+        .unwrap();
+    assert_eq!(e.data.len(), 2);
+    let float = tensoras::embedding_vector(&e.data[0].embedding).unwrap();
+    let b64 = client
+        .embeddings()
+        .create_base64("bge-large-en-v1.5", ["a", "b"])
+        .await
+        .unwrap();
+    assert_eq!(
+        tensoras::embedding_vector(&b64.data[0].embedding).unwrap(),
+        float
+    );
+    assert_eq!(float.len(), 1024);
+
+    let ranked = client
+        .rerank()
+        .create(
+            "bge-reranker-v2-m3",
+            "deep learning",
+            ["sunny day", "deep learning rocks"],
+            Some(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ranked.results.len(), 1);
+    assert_eq!(ranked.results[0].index, 1);
+
+    assert_eq!(
+        client
+            .models()
+            .retrieve("qwen-3-32b")
+            .await
+            .unwrap()
+            .owned_by
+            .as_deref(),
+        Some("alibaba")
+    );
+    assert!(matches!(
+        client.models().retrieve("nope").await,
+        Err(Error::NotFound(_))
+    ));
+
+    let dir = std::env::temp_dir().join(format!("tensoras-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("batch.jsonl");
+    std::fs::write(&path, b"{\"custom_id\":\"r1\"}\n").unwrap();
+    let file = client
+        .files()
+        .create(FileSource::path(&path), "batch")
+        .await
+        .unwrap();
+    assert_eq!(
+        (file.bytes, file.filename.as_str(), file.purpose.as_str()),
+        (19, "batch.jsonl", "batch")
+    );
+    let reader = client
+        .files()
+        .create(
+            FileSource::reader("r.txt", std::io::Cursor::new(b"abc".to_vec()), Some(3)),
+            "knowledge-base",
+        )
+        .await
+        .unwrap();
+    assert_eq!(reader.bytes, 3);
+    let out = dir.join("download.jsonl");
+    assert_eq!(
+        client.files().download_to(&file.id, &out).await.unwrap(),
+        19
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&path).unwrap());
+    let all: Vec<_> = client
+        .files()
+        .list_all(ListParams::new().limit(1))
+        .collect()
+        .await;
+    assert_eq!(all.len(), 2, "auto-pagination walked both pages");
+    assert!(client.files().delete(&reader.id).await.unwrap().deleted);
+
+    let batch = client
+        .batches()
+        .create(&tensoras::types::BatchCreateRequest {
+            input_file_id: file.id.clone(),
+            endpoint: "/v1/chat/completions".into(),
+            completion_window: tensoras::types::BatchCreateRequestCompletionWindow::X24h,
+            metadata: Default::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        client.batches().cancel(&batch.id).await.unwrap().status,
+        "cancelling"
+    );
+
+    let kb = client
+        .knowledge_bases()
+        .create(&tensoras::knowledge_base("docs").build().unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        tensoras::knowledge_base("").build(),
+        Err(Error::InvalidInput(_))
+    ));
+    let source: tensoras::types::DataSourceCreateRequest = serde_json::from_value(
+        serde_json::json!({"type": "file_upload", "config": {"file_ids": [file.id]}}),
+    )
+    .unwrap();
+    let ds = client
+        .knowledge_bases()
+        .data_sources()
+        .create(&kb.id, &source)
+        .await
+        .unwrap();
+    assert_eq!(ds.type_, "file_upload");
+    let docs = client
+        .knowledge_bases()
+        .documents()
+        .list(&kb.id, ListParams::new())
+        .await
+        .unwrap();
+    assert_eq!(docs.data[0].filename.as_deref(), Some("batch.jsonl"));
+    let jobs = client
+        .knowledge_bases()
+        .ingestion_jobs()
+        .list(&kb.id, ListParams::new(), Some("completed"))
+        .await
+        .unwrap();
+    assert_eq!(jobs.data[0].documents_processed, Some(1));
+    let hits = client
+        .knowledge_bases()
+        .retrieve_chunks(
+            &kb.id,
+            &serde_json::from_value(serde_json::json!({"query": "batch"})).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.results.len(), 1);
+    let rag = client
+        .chat()
+        .completions()
+        .create(chat_request().knowledge_bases([kb.id.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(rag.citations.len(), 1);
+    assert!(
+        client
+            .knowledge_bases()
+            .delete(&kb.id)
+            .await
+            .unwrap()
+            .deleted
+    );
+    assert!(matches!(
+        client.knowledge_bases().retrieve(&kb.id).await,
+        Err(Error::NotFound(_))
+    ));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn blocking_client_mirrors_the_async_one() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start()).unwrap();
+    let client = tensoras::blocking::Tensoras::from_async(server.client()).unwrap();
+    let reply = client.chat().completions().create(chat_request()).unwrap();
+    assert_eq!(
+        tensoras::text_of(&reply),
+        "You asked: What is hybrid search?"
+    );
+    let text: String = client
+        .chat()
+        .completions()
+        .create_stream(chat_request())
+        .unwrap()
+        .map(|c| {
+            c.unwrap()
+                .choices
+                .first()
+                .and_then(|c| c.delta.content.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(text, "You asked: What is hybrid search?");
+    assert_eq!(client.models().list().unwrap().data.len(), 3);
+    let failing = tensoras::blocking::Tensoras::from_async(server.client().with_options(
+        fault(&[("x-mock-status", "503"), ("x-mock-retry-after-ms", "1")]).max_retries(1),
+    ))
+    .unwrap();
+    assert!(matches!(
+        failing.models().list(),
+        Err(Error::InternalServer(_))
+    ));
+    // Inside a runtime it blocks the thread but does not panic.
+    let inside = runtime.block_on(async { client.models().list().map(|m| m.data.len()) });
+    assert_eq!(inside.unwrap(), 3);
+}
