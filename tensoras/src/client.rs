@@ -17,13 +17,13 @@ use std::time::Duration;
 ///
 /// ```no_run
 /// # async fn run() -> tensoras::Result<()> {
-/// use tensoras::{Tensoras, types::ChatCompletionRequest, messages::user};
+/// use tensoras::{ChatRequest, Tensoras, messages::user};
 ///
 /// let client = Tensoras::new()?; // reads TENSORAS_API_KEY
 /// let response = client
 ///     .chat()
 ///     .completions()
-///     .create(ChatCompletionRequest::new("llama-3.3-70b", [user("Explain RAG in one sentence.")]))
+///     .create(ChatRequest::new("llama-3.3-70b", [user("Explain RAG in one sentence.")]))
 ///     .await?;
 /// println!("{}", response.choices[0].message.content.as_deref().unwrap_or_default());
 /// # Ok(()) }

@@ -31,31 +31,31 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// 400: the request is malformed or a parameter is invalid.
     #[error("bad request: {0}")]
-    BadRequest(ApiError),
+    BadRequest(Box<ApiError>),
     /// 401: the API key is missing or invalid.
     #[error("authentication failed: {0}")]
-    Authentication(ApiError),
+    Authentication(Box<ApiError>),
     /// 403: the key lacks a permission.
     #[error("permission denied: {0}")]
-    PermissionDenied(ApiError),
+    PermissionDenied(Box<ApiError>),
     /// 404: no such object.
     #[error("not found: {0}")]
-    NotFound(ApiError),
+    NotFound(Box<ApiError>),
     /// 409: the object is in a conflicting state.
     #[error("conflict: {0}")]
-    Conflict(ApiError),
+    Conflict(Box<ApiError>),
     /// 422: the request is well-formed but cannot be processed.
     #[error("unprocessable entity: {0}")]
-    UnprocessableEntity(ApiError),
+    UnprocessableEntity(Box<ApiError>),
     /// 429: requests or tokens per minute are used up; see [`ApiError::retry_after`].
     #[error("rate limited: {0}")]
-    RateLimit(ApiError),
+    RateLimit(Box<ApiError>),
     /// 500 and above.
     #[error("server error: {0}")]
-    InternalServer(ApiError),
+    InternalServer(Box<ApiError>),
     /// Any other non-success status (402, 405, 413, ...).
     #[error("API error: {0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The connection could not be made or broke before a response arrived.
     #[error("connection error: {message}")]
     Connection {
@@ -198,6 +198,7 @@ impl ApiError {
 impl Error {
     /// Sorts an API error into its variant by status code.
     pub fn from_api(error: ApiError) -> Self {
+        let error = Box::new(error);
         match error.status_code {
             400 => Error::BadRequest(error),
             401 => Error::Authentication(error),

@@ -311,7 +311,8 @@ async fn api_errors_carry_every_field() {
     assert_eq!(api.rate_limit.limit, Some(600));
     assert_eq!(err.request_id(), api.request_id.as_deref());
 
-    let expectations: [(&str, fn(&Error) -> bool); 8] = [
+    type Check = fn(&Error) -> bool;
+    let expectations: [(&str, Check); 8] = [
         ("400", |e| matches!(e, Error::BadRequest(_))),
         ("401", |e| matches!(e, Error::Authentication(_))),
         ("403", |e| matches!(e, Error::PermissionDenied(_))),

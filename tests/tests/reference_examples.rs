@@ -139,7 +139,7 @@ fn json_schema_response_format() {
     match request.response_format.expect("response_format") {
         types::ResponseFormat::JsonSchema(format) => {
             assert_eq!(format.json_schema.name, "movie");
-            assert_eq!(format.json_schema.strict, true);
+            assert_eq!(format.json_schema.strict, Some(true));
             assert_eq!(
                 format.json_schema.schema.get("required"),
                 Some(&json!(["name", "year"]))
