@@ -274,6 +274,69 @@ mod tests {
         }
     }
 
+    fn chat_body(ending: &str) -> String {
+        let chunk = |content: &str| {
+            format!(
+                r#"{{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{{"index":0,"delta":{{"content":"{content}"}},"finish_reason":null}}],"new_field":1}}"#
+            )
+        };
+        let usage = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1,"total_tokens":3}}"#;
+        format!(
+            ": keep-alive{e}{e}data: {}{e}{e}data: {}{e}{e}data: {usage}{e}{e}data: [DONE]{e}{e}",
+            chunk("Hé"),
+            chunk("llo"),
+            e = ending
+        )
+    }
+
+    async fn collect(body: Vec<Vec<u8>>) -> Vec<Result<crate::types::ChatCompletionChunk>> {
+        let parts = futures::stream::iter(
+            body.into_iter()
+                .map(|b| Ok::<_, reqwest::Error>(Bytes::from(b))),
+        );
+        EventStream::<crate::types::ChatCompletionChunk>::from_byte_stream(parts)
+            .collect()
+            .await
+    }
+
+    #[tokio::test]
+    async fn full_stream_at_every_split_point() {
+        for ending in ["\n", "\r", "\r\n"] {
+            let body = chat_body(ending).into_bytes();
+            for split in 0..=body.len() {
+                let items = collect(vec![body[..split].to_vec(), body[split..].to_vec()]).await;
+                let chunks: Vec<_> = items.into_iter().collect::<Result<_>>().expect("no error");
+                assert_eq!(chunks.len(), 3, "split {split}");
+                assert_eq!(chunks[0].choices[0].delta.content.as_deref(), Some("Hé"));
+                assert!(chunks[2].choices.is_empty() && chunks[2].usage.is_some());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn cut_streams_and_error_frames_are_errors() {
+        let body = chat_body("\n");
+        let cut_at = body.find("data: [DONE]").unwrap_or(body.len());
+        for end in [cut_at, cut_at - 5, 40] {
+            let items = collect(vec![body.as_bytes()[..end].to_vec()]).await;
+            assert!(
+                matches!(items.last(), Some(Err(Error::Stream { message, .. })) if message.contains("before [DONE]")),
+                "cut at {end}: {items:?}"
+            );
+        }
+        let error_frame =
+            b"event: error\ndata: {\"error\":{\"message\":\"overloaded\",\"code\":\"busy\"}}\n\n"
+                .to_vec();
+        let items = collect(vec![error_frame]).await;
+        match items.as_slice() {
+            [Err(Error::Stream {
+                api_error: Some(api),
+                ..
+            })] => assert_eq!(api.code.as_deref(), Some("busy")),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn blank_lines_without_data_dispatch_nothing() {
         let mut decoder = Decoder::default();
