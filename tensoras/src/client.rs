@@ -138,7 +138,19 @@ impl Tensoras {
             None => Body::None,
         };
         let response = self.send(method, path, &[], body).await?;
-        decode_json(response).await
+        self.read_json(response).await
+    }
+
+    /// Reads a JSON body within the timeout: a server that sends headers and
+    /// then stalls must not hang the caller.
+    pub(crate) async fn read_json<T: DeserializeOwned>(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<ApiResponse<T>> {
+        let timeout = self.timeout();
+        tokio::time::timeout(timeout, decode_json(response))
+            .await
+            .unwrap_or(Err(Error::Timeout { after: timeout }))
     }
 
     pub(crate) fn json_body<B: Serialize + ?Sized>(&self, body: &B) -> Result<Bytes> {
@@ -165,7 +177,7 @@ impl Tensoras {
         query: &[(&str, String)],
     ) -> Result<T> {
         let response = self.send(Method::GET, path, query, Body::None).await?;
-        Ok(decode_json(response).await?.data)
+        Ok(self.read_json(response).await?.data)
     }
 
     pub(crate) async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -176,7 +188,7 @@ impl Tensoras {
         let response = self
             .send(Method::POST, path, &[], Body::Json(self.json_body(body)?))
             .await?;
-        Ok(decode_json(response).await?.data)
+        Ok(self.read_json(response).await?.data)
     }
 
     pub(crate) async fn patch_json<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -187,12 +199,12 @@ impl Tensoras {
         let response = self
             .send(Method::PATCH, path, &[], Body::Json(self.json_body(body)?))
             .await?;
-        Ok(decode_json(response).await?.data)
+        Ok(self.read_json(response).await?.data)
     }
 
     pub(crate) async fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let response = self.send(Method::DELETE, path, &[], Body::None).await?;
-        Ok(decode_json(response).await?.data)
+        Ok(self.read_json(response).await?.data)
     }
 
     fn timeout(&self) -> Duration {

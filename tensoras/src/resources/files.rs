@@ -186,7 +186,7 @@ impl Files {
         let response = client
             .send(Method::POST, "files", &[], Body::Multipart(make))
             .await?;
-        Ok(crate::client::decode_json(response).await?.data)
+        Ok(client.read_json(response).await?.data)
     }
 
     /// One page of files.
