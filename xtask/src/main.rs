@@ -59,9 +59,16 @@ fn usage(problem: &str) -> ExitCode {
 }
 
 /// The workspace root: the parent of this crate's manifest directory.
+///
+/// Read at run time (`cargo run` sets `CARGO_MANIFEST_DIR`) before falling
+/// back to the compile-time value, so a binary built from another checkout
+/// sharing the target directory never checks that checkout instead.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
 }
