@@ -117,9 +117,55 @@ impl Tensoras {
         Models(self.clone())
     }
 
-    /// Knowledge bases.
+    /// Knowledge bases, with their data sources, documents and ingestion jobs.
     pub fn knowledge_bases(&self) -> KnowledgeBases {
         KnowledgeBases(self.clone())
+    }
+
+    /// Legacy text completions.
+    pub fn completions(&self) -> Completions {
+        Completions(self.clone())
+    }
+
+    /// Files.
+    pub fn files(&self) -> Files {
+        Files(self.clone())
+    }
+
+    /// Batches.
+    pub fn batches(&self) -> Batches {
+        Batches(self.clone())
+    }
+
+    /// The Responses API.
+    pub fn responses(&self) -> Responses {
+        Responses(self.clone())
+    }
+
+    /// Webhooks.
+    pub fn webhooks(&self) -> Webhooks {
+        Webhooks(self.clone())
+    }
+
+    /// A blocking iterator over an async stream made on the runtime. At most
+    /// a few items are read ahead; dropping the iterator drops the stream.
+    fn iterate<T, F, S>(&self, make: F) -> Iter<T>
+    where
+        F: FnOnce(crate::Tensoras) -> S + Send + 'static,
+        S: futures::Stream<Item = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let client = self.inner.clone();
+        self.runtime.handle.spawn(async move {
+            let mut stream = std::pin::pin!(make(client));
+            while let Some(item) = stream.next().await {
+                if tx.send(item).is_err() {
+                    break; // the iterator was dropped: drop the stream, close the connection
+                }
+            }
+        });
+        Iter { rx }
     }
 }
 
@@ -156,19 +202,10 @@ impl ChatCompletions {
         request: impl Into<types::ChatCompletionRequest>,
     ) -> Result<ChunkIter> {
         let request = request.into();
-        let mut stream = self
+        let stream = self
             .0
             .run(|c| async move { c.chat().completions().create_stream(request).await })?;
-        // A small buffer: the network is read ahead only a few chunks.
-        let (tx, rx) = std::sync::mpsc::sync_channel(8);
-        self.0.runtime.handle.spawn(async move {
-            while let Some(item) = stream.next().await {
-                if tx.send(item).is_err() {
-                    break; // the iterator was dropped: drop the stream, close the connection
-                }
-            }
-        });
-        Ok(ChunkIter { rx })
+        Ok(self.0.iterate(move |_| stream))
     }
 
     /// See [`crate::resources::chat::Completions::parse`].
@@ -186,13 +223,16 @@ impl ChatCompletions {
 }
 
 /// The chunks of a blocking chat stream.
+pub type ChunkIter = Iter<types::ChatCompletionChunk>;
+
+/// The items of an async stream (chunks, pages of a list), one at a time.
 #[derive(Debug)]
-pub struct ChunkIter {
-    rx: std::sync::mpsc::Receiver<Result<types::ChatCompletionChunk>>,
+pub struct Iter<T> {
+    rx: std::sync::mpsc::Receiver<Result<T>>,
 }
 
-impl Iterator for ChunkIter {
-    type Item = Result<types::ChatCompletionChunk>;
+impl<T> Iterator for Iter<T> {
+    type Item = Result<T>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.rx.recv().ok()
@@ -287,5 +327,333 @@ impl KnowledgeBases {
         let id = kb_id.to_owned();
         self.0
             .run(|c| async move { c.knowledge_bases().delete(&id).await })
+    }
+}
+
+impl KnowledgeBases {
+    /// See [`crate::resources::knowledge_bases::KnowledgeBases::list_all`].
+    pub fn list_all(&self, params: crate::ListParams) -> Iter<types::KnowledgeBase> {
+        self.0
+            .iterate(move |c| c.knowledge_bases().list_all(params))
+    }
+
+    /// See [`crate::resources::knowledge_bases::KnowledgeBases::update`].
+    pub fn update(
+        &self,
+        kb_id: &str,
+        request: &types::KnowledgeBaseUpdateRequest,
+    ) -> Result<types::KnowledgeBase> {
+        let (id, request) = (kb_id.to_owned(), request.clone());
+        self.0
+            .run(|c| async move { c.knowledge_bases().update(&id, &request).await })
+    }
+
+    /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve_chunks`].
+    pub fn retrieve_chunks(
+        &self,
+        kb_id: &str,
+        request: &types::RetrievalRequest,
+    ) -> Result<types::RetrievalResponse> {
+        let (id, request) = (kb_id.to_owned(), request.clone());
+        self.0
+            .run(|c| async move { c.knowledge_bases().retrieve_chunks(&id, &request).await })
+    }
+
+    /// Blocking `knowledge_bases().data_sources()`.
+    pub fn data_sources(&self) -> DataSources {
+        DataSources(self.0.clone())
+    }
+
+    /// Blocking `knowledge_bases().documents()`.
+    pub fn documents(&self) -> Documents {
+        Documents(self.0.clone())
+    }
+
+    /// Blocking `knowledge_bases().ingestion_jobs()`.
+    pub fn ingestion_jobs(&self) -> IngestionJobs {
+        IngestionJobs(self.0.clone())
+    }
+}
+
+/// Blocking `knowledge_bases().data_sources()`.
+#[derive(Debug, Clone)]
+pub struct DataSources(Tensoras);
+
+impl DataSources {
+    /// See [`crate::resources::knowledge_bases::DataSources::create`].
+    pub fn create(
+        &self,
+        kb_id: &str,
+        request: &types::DataSourceCreateRequest,
+    ) -> Result<types::DataSource> {
+        let (kb, request) = (kb_id.to_owned(), request.clone());
+        self.0.run(|c| async move {
+            c.knowledge_bases()
+                .data_sources()
+                .create(&kb, &request)
+                .await
+        })
+    }
+
+    /// See [`crate::resources::knowledge_bases::DataSources::list`].
+    pub fn list(&self, kb_id: &str, params: crate::ListParams) -> Result<types::DataSourceList> {
+        let kb = kb_id.to_owned();
+        self.0
+            .run(|c| async move { c.knowledge_bases().data_sources().list(&kb, params).await })
+    }
+
+    /// See [`crate::resources::knowledge_bases::DataSources::retrieve`].
+    pub fn retrieve(&self, kb_id: &str, ds_id: &str) -> Result<types::DataSource> {
+        let (kb, ds) = (kb_id.to_owned(), ds_id.to_owned());
+        self.0
+            .run(|c| async move { c.knowledge_bases().data_sources().retrieve(&kb, &ds).await })
+    }
+
+    /// See [`crate::resources::knowledge_bases::DataSources::delete`].
+    pub fn delete(&self, kb_id: &str, ds_id: &str) -> Result<types::DeletedObject> {
+        let (kb, ds) = (kb_id.to_owned(), ds_id.to_owned());
+        self.0
+            .run(|c| async move { c.knowledge_bases().data_sources().delete(&kb, &ds).await })
+    }
+}
+
+/// Blocking `knowledge_bases().documents()`.
+#[derive(Debug, Clone)]
+pub struct Documents(Tensoras);
+
+impl Documents {
+    /// See [`crate::resources::knowledge_bases::Documents::list`].
+    pub fn list(&self, kb_id: &str, params: crate::ListParams) -> Result<types::DocumentList> {
+        let kb = kb_id.to_owned();
+        self.0
+            .run(|c| async move { c.knowledge_bases().documents().list(&kb, params).await })
+    }
+
+    /// See [`crate::resources::knowledge_bases::Documents::retrieve`].
+    pub fn retrieve(&self, kb_id: &str, document_id: &str) -> Result<types::Document> {
+        let (kb, doc) = (kb_id.to_owned(), document_id.to_owned());
+        self.0
+            .run(|c| async move { c.knowledge_bases().documents().retrieve(&kb, &doc).await })
+    }
+
+    /// See [`crate::resources::knowledge_bases::Documents::delete`].
+    pub fn delete(&self, kb_id: &str, document_id: &str) -> Result<types::DeletedObject> {
+        let (kb, doc) = (kb_id.to_owned(), document_id.to_owned());
+        self.0
+            .run(|c| async move { c.knowledge_bases().documents().delete(&kb, &doc).await })
+    }
+}
+
+/// Blocking `knowledge_bases().ingestion_jobs()`.
+#[derive(Debug, Clone)]
+pub struct IngestionJobs(Tensoras);
+
+impl IngestionJobs {
+    /// See [`crate::resources::knowledge_bases::IngestionJobs::list`].
+    pub fn list(
+        &self,
+        kb_id: &str,
+        params: crate::ListParams,
+        status: Option<&str>,
+    ) -> Result<types::IngestionJobList> {
+        let (kb, status) = (kb_id.to_owned(), status.map(str::to_owned));
+        self.0.run(|c| async move {
+            c.knowledge_bases()
+                .ingestion_jobs()
+                .list(&kb, params, status.as_deref())
+                .await
+        })
+    }
+
+    /// See [`crate::resources::knowledge_bases::IngestionJobs::retrieve`].
+    pub fn retrieve(&self, kb_id: &str, job_id: &str) -> Result<types::IngestionJob> {
+        let (kb, job) = (kb_id.to_owned(), job_id.to_owned());
+        self.0.run(|c| async move {
+            c.knowledge_bases()
+                .ingestion_jobs()
+                .retrieve(&kb, &job)
+                .await
+        })
+    }
+}
+
+/// Blocking `client.completions()` (legacy).
+#[derive(Debug, Clone)]
+pub struct Completions(Tensoras);
+
+impl Completions {
+    /// See [`crate::resources::completions::Completions::create`].
+    pub fn create(&self, request: &types::CompletionRequest) -> Result<types::Completion> {
+        let request = request.clone();
+        self.0
+            .run(|c| async move { c.completions().create(&request).await })
+    }
+
+    /// See [`crate::resources::completions::Completions::create_stream`].
+    pub fn create_stream(
+        &self,
+        request: &types::CompletionRequest,
+    ) -> Result<Iter<types::Completion>> {
+        let request = request.clone();
+        let stream = self
+            .0
+            .run(|c| async move { c.completions().create_stream(&request).await })?;
+        Ok(self.0.iterate(move |_| stream))
+    }
+}
+
+/// Blocking `client.files()`.
+#[derive(Debug, Clone)]
+pub struct Files(Tensoras);
+
+impl Files {
+    /// See [`crate::resources::files::Files::create`].
+    pub fn create(
+        &self,
+        source: crate::FileSource,
+        purpose: impl Into<String>,
+    ) -> Result<types::FileObject> {
+        let purpose = purpose.into();
+        self.0
+            .run(|c| async move { c.files().create(source, purpose).await })
+    }
+
+    /// See [`crate::resources::files::Files::list`].
+    pub fn list(&self, params: crate::ListParams) -> Result<types::FileList> {
+        self.0.run(|c| async move { c.files().list(params).await })
+    }
+
+    /// See [`crate::resources::files::Files::list_all`].
+    pub fn list_all(&self, params: crate::ListParams) -> Iter<types::FileObject> {
+        self.0.iterate(move |c| c.files().list_all(params))
+    }
+
+    /// See [`crate::resources::files::Files::retrieve`].
+    pub fn retrieve(&self, file_id: &str) -> Result<types::FileObject> {
+        let id = file_id.to_owned();
+        self.0.run(|c| async move { c.files().retrieve(&id).await })
+    }
+
+    /// See [`crate::resources::files::Files::delete`].
+    pub fn delete(&self, file_id: &str) -> Result<types::DeletedObject> {
+        let id = file_id.to_owned();
+        self.0.run(|c| async move { c.files().delete(&id).await })
+    }
+
+    /// See [`crate::resources::files::Files::content`]: the bytes, chunk
+    /// by chunk as they arrive.
+    pub fn content(&self, file_id: &str) -> Result<Iter<bytes::Bytes>> {
+        let id = file_id.to_owned();
+        let stream = self
+            .0
+            .run(|c| async move { c.files().content(&id).await })?;
+        Ok(self.0.iterate(move |_| stream))
+    }
+
+    /// See [`crate::resources::files::Files::download_to`].
+    pub fn download_to(
+        &self,
+        file_id: &str,
+        destination: impl AsRef<std::path::Path>,
+    ) -> Result<u64> {
+        let (id, destination) = (file_id.to_owned(), destination.as_ref().to_path_buf());
+        self.0
+            .run(|c| async move { c.files().download_to(&id, destination).await })
+    }
+}
+
+/// Blocking `client.batches()`.
+#[derive(Debug, Clone)]
+pub struct Batches(Tensoras);
+
+impl Batches {
+    /// See [`crate::resources::batches::Batches::create`].
+    pub fn create(&self, request: &types::BatchCreateRequest) -> Result<types::Batch> {
+        let request = request.clone();
+        self.0
+            .run(|c| async move { c.batches().create(&request).await })
+    }
+
+    /// See [`crate::resources::batches::Batches::list`].
+    pub fn list(&self, params: crate::ListParams) -> Result<types::BatchList> {
+        self.0
+            .run(|c| async move { c.batches().list(params).await })
+    }
+
+    /// See [`crate::resources::batches::Batches::retrieve`].
+    pub fn retrieve(&self, batch_id: &str) -> Result<types::Batch> {
+        let id = batch_id.to_owned();
+        self.0
+            .run(|c| async move { c.batches().retrieve(&id).await })
+    }
+
+    /// See [`crate::resources::batches::Batches::cancel`].
+    pub fn cancel(&self, batch_id: &str) -> Result<types::Batch> {
+        let id = batch_id.to_owned();
+        self.0.run(|c| async move { c.batches().cancel(&id).await })
+    }
+}
+
+/// Blocking `client.responses()`.
+#[derive(Debug, Clone)]
+pub struct Responses(Tensoras);
+
+impl Responses {
+    /// See [`crate::resources::responses::Responses::create`].
+    pub fn create(&self, request: &types::ResponseCreateRequest) -> Result<types::Response> {
+        let request = request.clone();
+        self.0
+            .run(|c| async move { c.responses().create(&request).await })
+    }
+
+    /// See [`crate::resources::responses::Responses::retrieve`].
+    pub fn retrieve(&self, response_id: &str) -> Result<types::Response> {
+        let id = response_id.to_owned();
+        self.0
+            .run(|c| async move { c.responses().retrieve(&id).await })
+    }
+}
+
+/// Blocking `client.webhooks()`.
+#[derive(Debug, Clone)]
+pub struct Webhooks(Tensoras);
+
+impl Webhooks {
+    /// See [`crate::resources::webhooks::Webhooks::create`].
+    pub fn create(&self, request: &types::WebhookCreateRequest) -> Result<types::Webhook> {
+        let request = request.clone();
+        self.0
+            .run(|c| async move { c.webhooks().create(&request).await })
+    }
+
+    /// See [`crate::resources::webhooks::Webhooks::list`].
+    pub fn list(&self, params: crate::ListParams) -> Result<types::WebhookList> {
+        self.0
+            .run(|c| async move { c.webhooks().list(params).await })
+    }
+
+    /// See [`crate::resources::webhooks::Webhooks::retrieve`].
+    pub fn retrieve(&self, webhook_id: &str) -> Result<types::Webhook> {
+        let id = webhook_id.to_owned();
+        self.0
+            .run(|c| async move { c.webhooks().retrieve(&id).await })
+    }
+
+    /// See [`crate::resources::webhooks::Webhooks::update`].
+    pub fn update(
+        &self,
+        webhook_id: &str,
+        request: &types::WebhookUpdateRequest,
+    ) -> Result<types::Webhook> {
+        let (id, request) = (webhook_id.to_owned(), request.clone());
+        self.0
+            .run(|c| async move { c.webhooks().update(&id, &request).await })
+    }
+
+    /// See [`crate::resources::webhooks::Webhooks::delete`].
+    pub fn delete(&self, webhook_id: &str) -> Result<types::DeletedObject> {
+        let id = webhook_id.to_owned();
+        self.0
+            .run(|c| async move { c.webhooks().delete(&id).await })
     }
 }

@@ -171,13 +171,24 @@ impl Tensoras {
         ))
     }
 
+    /// Sends and decodes a JSON answer: what every resource method does.
+    pub(crate) async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Body,
+    ) -> Result<T> {
+        let response = self.send(method, path, query, body).await?;
+        Ok(self.read_json(response).await?.data)
+    }
+
     pub(crate) async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T> {
-        let response = self.send(Method::GET, path, query, Body::None).await?;
-        Ok(self.read_json(response).await?.data)
+        self.call(Method::GET, path, query, Body::None).await
     }
 
     pub(crate) async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -185,10 +196,13 @@ impl Tensoras {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        let response = self
-            .send(Method::POST, path, &[], Body::Json(self.json_body(body)?))
-            .await?;
-        Ok(self.read_json(response).await?.data)
+        let body = Body::Json(self.json_body(body)?);
+        self.call(Method::POST, path, &[], body).await
+    }
+
+    /// A POST without a body (an action such as cancelling a batch).
+    pub(crate) async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call(Method::POST, path, &[], Body::None).await
     }
 
     pub(crate) async fn patch_json<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -196,15 +210,12 @@ impl Tensoras {
         path: &str,
         body: &B,
     ) -> Result<T> {
-        let response = self
-            .send(Method::PATCH, path, &[], Body::Json(self.json_body(body)?))
-            .await?;
-        Ok(self.read_json(response).await?.data)
+        let body = Body::Json(self.json_body(body)?);
+        self.call(Method::PATCH, path, &[], body).await
     }
 
     pub(crate) async fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let response = self.send(Method::DELETE, path, &[], Body::None).await?;
-        Ok(self.read_json(response).await?.data)
+        self.call(Method::DELETE, path, &[], Body::None).await
     }
 
     fn timeout(&self) -> Duration {
@@ -263,7 +274,7 @@ impl Tensoras {
     /// Sends with retries and returns a 2xx response whose body is unread.
     ///
     /// The per-attempt timeout covers connecting and receiving the headers;
-    /// callers bound the body read themselves (see [`decode_json`]).
+    /// callers bound the body read themselves (see [`Tensoras::read_json`]).
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -276,16 +287,17 @@ impl Tensoras {
         let mut retry = 0;
         loop {
             let request = self.build_request(&method, path, query, &body)?;
-            let outcome = match tokio::time::timeout(timeout, request.send()).await {
-                Err(_) => Err(Error::Timeout { after: timeout }),
-                Ok(Err(e)) if e.is_timeout() => Err(Error::Timeout { after: timeout }),
-                Ok(Err(e)) => Err(Error::connection(e)),
-                Ok(Ok(response)) if response.status().is_success() => return Ok(response),
-                Ok(Ok(response)) => Err(error_from_response(response, timeout).await),
-            };
-            let err = match outcome {
-                Ok(never) => return Ok(never),
-                Err(err) => err,
+            let err = match tokio::time::timeout(timeout, request.send()).await {
+                Err(_) => Error::Timeout { after: timeout },
+                Ok(Err(e)) if e.is_timeout() => Error::Timeout { after: timeout },
+                Ok(Err(e)) => Error::connection(e),
+                Ok(Ok(response)) => {
+                    self.capture(response.status().as_u16(), response.headers(), retry);
+                    if response.status().is_success() {
+                        return Ok(response);
+                    }
+                    error_from_response(response, timeout).await
+                }
             };
             let hint = err.as_api().and_then(|e| e.retry_after);
             // A server that asks for a longer wait than we honour gets its error back.
@@ -307,6 +319,16 @@ impl Tensoras {
             );
             tokio::time::sleep(delay).await;
             retry += 1;
+        }
+    }
+
+    fn capture(&self, status: u16, headers: &HeaderMap, retry: u32) {
+        if let Some(capture) = &self.options.capture {
+            capture.set(crate::capture::ResponseInfo {
+                status,
+                headers: headers.clone(),
+                attempts: retry + 1,
+            });
         }
     }
 }

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+mod capture;
 mod client;
 mod config;
 mod error;
@@ -39,6 +40,7 @@ pub mod sse;
 /// The API's request and response types, generated from the OpenAPI spec.
 pub use tensoras_gen::types;
 
+pub use capture::{ResponseCapture, ResponseInfo};
 pub use client::{ApiResponse, Tensoras};
 pub use config::{
     ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,

@@ -1,5 +1,6 @@
 //! Per-request overrides.
 
+use crate::capture::ResponseCapture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub struct RequestOptions {
     pub(crate) extra_headers: HeaderMap,
     pub(crate) extra_query: Vec<(String, String)>,
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
+    pub(crate) capture: Option<ResponseCapture>,
 }
 
 impl RequestOptions {
@@ -65,6 +67,13 @@ impl RequestOptions {
         self
     }
 
+    /// Records the status and headers of every response into `capture`
+    /// (see [`ResponseCapture`]).
+    pub fn capture(mut self, capture: &ResponseCapture) -> Self {
+        self.capture = Some(capture.clone());
+        self
+    }
+
     pub(crate) fn merged(&self, newer: RequestOptions) -> RequestOptions {
         let mut out = self.clone();
         out.timeout = newer.timeout.or(self.timeout);
@@ -72,6 +81,7 @@ impl RequestOptions {
         out.extra_headers.extend(newer.extra_headers);
         out.extra_query.extend(newer.extra_query);
         out.extra_body.extend(newer.extra_body);
+        out.capture = newer.capture.or_else(|| self.capture.clone());
         out
     }
 }

@@ -9,7 +9,20 @@
 //! - `x-mock-fail-times: N` (with `x-mock-key`): fail only the first N requests of that key;
 //! - `x-mock-retry-after: 2` or an HTTP date; `x-mock-retry-after-ms: 10`;
 //! - `x-mock-delay-ms: 500`: answer late;
-//! - `x-mock-stream: cut|error-event|error-data|malformed`: break a stream.
+//! - `x-mock-stream: cut|error-event|error-data|malformed`: break a stream;
+//! - `x-mock-redirect: URL`: answer 307 to that URL;
+//! - `x-mock-reset: always` or `KEY/N`: reset the connection before any
+//!   response (every time, or the first N times), see `listener`;
+//! - `x-mock-nonconformant: 1`: answer with a body the spec does not allow,
+//!   to show the response validation catches it.
+//!
+//! Every request body is validated against the spec (a 422 with the
+//! details when it does not conform) and so is every response the handlers
+//! produce (see [`Server::violations`]); [`conformance`] does both.
+
+pub mod conformance;
+mod listener;
+pub mod tour;
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -36,7 +49,7 @@ pub struct Recorded {
     pub method: String,
     /// The path and query.
     pub uri: String,
-    /// The headers (the `authorization` value is kept only as a yes/no).
+    /// The headers, as received.
     pub headers: HeaderMap,
     /// The JSON body, when it had one.
     pub body: Option<Value>,
@@ -49,6 +62,10 @@ struct Store {
     next_id: u64,
     collections: BTreeMap<String, Vec<Value>>,
     file_content: HashMap<String, Vec<u8>>,
+    /// Responses this server sent that the spec does not allow.
+    violations: Vec<String>,
+    /// Validation against the spec is off (benchmarks switch it off).
+    unchecked: bool,
 }
 
 type Shared = Arc<Mutex<Store>>;
@@ -60,6 +77,7 @@ pub struct Server {
     /// The socket address.
     pub addr: SocketAddr,
     store: Shared,
+    counters: Arc<listener::Counters>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -72,8 +90,13 @@ impl Server {
     /// Starts on `addr`.
     pub async fn start_on(addr: &str) -> std::io::Result<Server> {
         let store: Shared = Arc::default();
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
+        let inner = tokio::net::TcpListener::bind(addr).await?;
+        let addr = inner.local_addr()?;
+        let counters = Arc::new(listener::Counters::default());
+        let listener = listener::FaultListener {
+            inner,
+            counters: counters.clone(),
+        };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(store.clone());
         tokio::spawn(async move {
@@ -87,6 +110,7 @@ impl Server {
             base_url: format!("http://{addr}/v1"),
             addr,
             store,
+            counters,
             _shutdown: tx,
         })
     }
@@ -99,6 +123,41 @@ impl Server {
             .unwrap_or_default()
     }
 
+    /// How many TCP connections the server has accepted.
+    pub fn connections(&self) -> usize {
+        self.counters
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Every response the server sent that did not conform to the spec
+    /// (operation, status and what was wrong). Empty in a healthy run; a
+    /// server dropped with violations panics, so every test checks it.
+    pub fn violations(&self) -> Vec<String> {
+        self.store
+            .lock()
+            .map(|s| s.violations.clone())
+            .unwrap_or_default()
+    }
+
+    /// Returns the violations recorded so far and forgets them (a test that
+    /// provokes one on purpose takes it, so the server's drop does not panic).
+    pub fn take_violations(&self) -> Vec<String> {
+        self.store
+            .lock()
+            .map(|mut s| std::mem::take(&mut s.violations))
+            .unwrap_or_default()
+    }
+
+    /// Stops validating requests and responses against the spec (for
+    /// benchmarks, where it would be measured too).
+    pub fn without_validation(self) -> Self {
+        if let Ok(mut s) = self.store.lock() {
+            s.unchecked = true;
+        }
+        self
+    }
+
     /// A client for this server with test-friendly retry timing.
     pub fn client(&self) -> tensoras::Tensoras {
         tensoras::Tensoras::builder()
@@ -106,6 +165,31 @@ impl Server {
             .base_url(&self.base_url)
             .build()
             .expect("client for the local server")
+    }
+}
+
+/// Request options carrying fault headers, such as
+/// `faults(&[("x-mock-status", "503")])`.
+pub fn faults(pairs: &[(&'static str, &str)]) -> tensoras::RequestOptions {
+    pairs
+        .iter()
+        .fold(tensoras::RequestOptions::new(), |o, (k, v)| {
+            o.header(
+                axum::http::HeaderName::from_static(k),
+                HeaderValue::from_str(v).expect("header value"),
+            )
+        })
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let violations = self.violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!(
+                "the local server sent responses that do not conform to openapi/tensoras.yaml:\n{}",
+                violations.join("\n")
+            );
+        }
     }
 }
 
@@ -192,14 +276,14 @@ async fn gate(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/"));
     // Multipart bodies are streamed to the handler untouched (uploads can be large).
-    let (body, json_body) = if is_multipart {
-        (body, None)
+    let (body, raw_body, json_body) = if is_multipart {
+        (body, bytes::Bytes::new(), None)
     } else {
         let bytes = axum::body::to_bytes(body, 64 << 20)
             .await
             .unwrap_or_default();
         let json = serde_json::from_slice::<Value>(&bytes).ok();
-        (Body::from(bytes), json)
+        (Body::from(bytes.clone()), bytes, json)
     };
     let request_number = {
         let mut s = store.lock().expect("store");
@@ -207,7 +291,7 @@ async fn gate(
             method: parts.method.to_string(),
             uri: parts.uri.to_string(),
             headers: parts.headers.clone(),
-            body: json_body,
+            body: json_body.clone(),
         });
         s.requests.len()
     };
@@ -233,8 +317,32 @@ async fn gate(
     } else if let Some(fault) = fault(&store, &header) {
         fault
     } else {
-        next.run(axum::extract::Request::from_parts(parts, body))
-            .await
+        let checked = !store.lock().map(|s| s.unchecked).unwrap_or(true);
+        let operation = checked
+            .then(|| conformance::Spec::get().find(parts.method.as_str(), parts.uri.path()))
+            .flatten();
+        let stream_fault = header("x-mock-stream").is_some();
+        let nonconformant = header("x-mock-nonconformant").is_some();
+        match operation.and_then(|op| check_request(op, is_multipart, &raw_body, &json_body)) {
+            Some(rejection) => rejection,
+            None => {
+                let response = next
+                    .run(axum::extract::Request::from_parts(parts, body))
+                    .await;
+                match operation {
+                    Some(op) => {
+                        let response = if nonconformant {
+                            // A handler bug, simulated: a field of the wrong type.
+                            Json(json!({"object": 42})).into_response()
+                        } else {
+                            response
+                        };
+                        check_response(&store, op, response, stream_fault).await
+                    }
+                    None => response,
+                }
+            }
+        }
     };
     let headers = response.headers_mut();
     headers.insert(
@@ -250,7 +358,148 @@ async fn gate(
     response
 }
 
+/// A 422 naming every place where the body does not conform to the spec's
+/// request schema, or `None` when it conforms.
+fn check_request(
+    op: &conformance::Operation,
+    is_multipart: bool,
+    raw: &[u8],
+    json: &Option<Value>,
+) -> Option<Response> {
+    if is_multipart || !op.takes_json_body() {
+        return None;
+    }
+    let violations = match json {
+        None if raw.is_empty() && !op.requires_body() => return None,
+        None if raw.is_empty() => vec![conformance::Violation {
+            path: String::new(),
+            message: "a JSON request body is required".into(),
+        }],
+        None => vec![conformance::Violation {
+            path: String::new(),
+            message: "the request body is not valid JSON".into(),
+        }],
+        Some(body) => op.check_request(body),
+    };
+    let first = violations.first()?;
+    let message = format!(
+        "{}: the request body does not conform to the schema: {}",
+        op.id,
+        violations
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    // `param` in the dotted form the API uses (`messages.0.role`).
+    let param = first.path.trim_start_matches('/').replace('/', ".");
+    let details: Vec<Value> = violations
+        .iter()
+        .map(|v| json!({"path": v.path, "message": v.message}))
+        .collect();
+    Some(
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(
+                json!({"error": {"message": message, "type": "invalid_request_error",
+                "code": "validation_error", "param": (!param.is_empty()).then_some(param),
+                "details": details}}),
+            ),
+        )
+            .into_response(),
+    )
+}
+
+/// Validates a response the handler produced against the spec; a JSON body
+/// is buffered and checked at once, an event stream event by event as it
+/// goes out. What does not conform is recorded (see [`Server::violations`]).
+async fn check_response(
+    store: &Shared,
+    op: &'static conformance::Operation,
+    response: Response,
+    stream_fault: bool,
+) -> Response {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let record = {
+        let store = store.clone();
+        move |what: String| {
+            eprintln!("tensoras-mock-server: non-conformant response: {what}");
+            if let Ok(mut s) = store.lock() {
+                s.violations.push(what);
+            }
+        }
+    };
+    if content_type.starts_with("text/event-stream") {
+        if stream_fault {
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        let mut decoder = tensoras::sse::Decoder::default();
+        let checked = body.into_data_stream().map(move |chunk| {
+            if let Ok(bytes) = &chunk {
+                for event in decoder.feed(bytes) {
+                    if event.data == "[DONE]" {
+                        continue;
+                    }
+                    let found = match serde_json::from_str::<Value>(&event.data) {
+                        Ok(data) => op.check_stream_event(&data),
+                        Err(e) => vec![conformance::Violation {
+                            path: String::new(),
+                            message: format!("event data is not JSON: {e}"),
+                        }],
+                    };
+                    for v in found {
+                        record(format!("{} stream event {v}", op.id));
+                    }
+                }
+            }
+            chunk
+        });
+        return Response::from_parts(parts, Body::from_stream(checked));
+    }
+    if !content_type.starts_with("application/json") {
+        if status >= 400 {
+            record(format!("{} {status}: error without a JSON body", op.id));
+        }
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            record(format!("{} {status}: body unreadable: {e}", op.id));
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value) => {
+            for v in op.check_response(status, &value) {
+                record(format!("{} {status} {v}", op.id));
+            }
+        }
+        Err(e) => record(format!("{} {status}: body is not JSON: {e}", op.id)),
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 fn fault(store: &Shared, header: &dyn Fn(&str) -> Option<String>) -> Option<Response> {
+    if let Some(location) = header("x-mock-redirect") {
+        // 307 keeps the method and body, like a moved API would.
+        return Some(
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [("location", location)],
+                Json(json!({"error": {"message": "moved", "type": "redirect"}})),
+            )
+                .into_response(),
+        );
+    }
     let status: u16 = header("x-mock-status")?.parse().ok()?;
     if let Some(times) = header("x-mock-fail-times").and_then(|v| v.parse::<u32>().ok()) {
         let key = header("x-mock-key").unwrap_or_default();

@@ -2,22 +2,12 @@
 //! errors, streaming, resources — async and blocking.
 
 use futures::StreamExt;
-use reqwest::header::{HeaderName, HeaderValue};
 use std::time::Duration;
 use tensoras::messages::{system, tool_result, user};
-use tensoras::{
-    ChatAccumulator, ChatRequest, Error, FileSource, ListParams, RequestOptions, Tensoras,
-};
+use tensoras::{ChatAccumulator, ChatRequest, Error, FileSource, ListParams, Tensoras};
 use tensoras_tests::{Server, API_KEY};
 
-fn fault(pairs: &[(&'static str, &str)]) -> RequestOptions {
-    pairs.iter().fold(RequestOptions::new(), |o, (k, v)| {
-        o.header(
-            HeaderName::from_static(k),
-            HeaderValue::from_str(v).expect("header value"),
-        )
-    })
-}
+use tensoras_tests::faults as fault;
 
 fn count(server: &Server, path: &str) -> usize {
     server

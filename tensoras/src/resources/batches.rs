@@ -52,6 +52,6 @@ impl Batches {
     /// Asks a batch to stop.
     pub async fn cancel(&self, batch_id: &str) -> Result<Batch> {
         let path = format!("batches/{}/cancel", crate::path::segment(batch_id)?);
-        self.0.post_json(&path, &serde_json::json!({})).await
+        self.0.post_empty(&path).await
     }
 }

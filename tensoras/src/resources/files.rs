@@ -99,7 +99,34 @@ fn file_part(path: &Path) -> Result<Part> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
-    Ok(Part::stream_with_length(reqwest::Body::wrap_stream(stream), length).file_name(name))
+    upload_part(reqwest::Body::wrap_stream(stream), Some(length), name)
+}
+
+/// The `file` part: its name and a content type from the extension. Some
+/// multipart parsers (Prism's among them) drop a file part that has none.
+fn upload_part(body: reqwest::Body, length: Option<u64>, filename: String) -> Result<Part> {
+    let extension = filename
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mime = match extension.as_str() {
+        "pdf" => "application/pdf",
+        "json" => "application/json",
+        "jsonl" => "application/jsonl",
+        "txt" => "text/plain",
+        "md" => "text/markdown",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ => "application/octet-stream",
+    };
+    let part = match length {
+        Some(length) => Part::stream_with_length(body, length),
+        None => Part::stream(body),
+    };
+    part.file_name(filename)
+        .mime_str(mime)
+        .map_err(|e| Error::InvalidInput(format!("content type {mime}: {e}")))
 }
 
 impl Files {
@@ -140,11 +167,11 @@ impl Files {
                 let purpose = purpose.clone();
                 (
                     Box::new(move || {
-                        let part = Part::stream_with_length(
+                        let part = upload_part(
                             reqwest::Body::from(data.clone()),
-                            data.len() as u64,
-                        )
-                        .file_name(filename.clone());
+                            Some(data.len() as u64),
+                            filename.clone(),
+                        )?;
                         Ok(Form::new()
                             .text("purpose", purpose.clone())
                             .part("file", part))
@@ -170,13 +197,9 @@ impl Files {
                             })?;
                         let body =
                             reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(reader));
-                        let part = match length {
-                            Some(len) => Part::stream_with_length(body, len),
-                            None => Part::stream(body),
-                        };
                         Ok(Form::new()
                             .text("purpose", purpose.clone())
-                            .part("file", part.file_name(filename.clone())))
+                            .part("file", upload_part(body, length, filename.clone())?))
                     }),
                     self.0
                         .with_options(crate::RequestOptions::new().max_retries(0)),

@@ -2,7 +2,7 @@
 
 use crate::client::Tensoras;
 use crate::error::Result;
-use crate::types::{RerankDocument, RerankInputDocument, RerankRequest, RerankResponse};
+use crate::types::{RerankInputDocument, RerankRequest, RerankResponse};
 
 /// `POST /rerank`.
 #[derive(Debug, Clone)]
@@ -32,9 +32,10 @@ impl Rerank {
         let request = RerankRequest {
             model: model.into(),
             query: query.into(),
+            // Plain strings, as in the reference's example request.
             documents: documents
                 .into_iter()
-                .map(|d| RerankInputDocument::RerankDocument(RerankDocument { text: d.into() }))
+                .map(|d| RerankInputDocument::String(d.into()))
                 .collect(),
             top_n: top_n.and_then(std::num::NonZeroU64::new),
             return_documents: None,
