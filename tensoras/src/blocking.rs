@@ -395,6 +395,21 @@ impl DataSources {
         })
     }
 
+    /// See [`crate::resources::knowledge_bases::DataSources::create_from_file`].
+    pub fn create_from_file(
+        &self,
+        kb_id: &str,
+        file: crate::FileSource,
+    ) -> Result<types::DataSource> {
+        let kb = kb_id.to_owned();
+        self.0.run(|c| async move {
+            c.knowledge_bases()
+                .data_sources()
+                .create_from_file(&kb, file)
+                .await
+        })
+    }
+
     /// See [`crate::resources::knowledge_bases::DataSources::list`].
     pub fn list(&self, kb_id: &str, params: crate::ListParams) -> Result<types::DataSourceList> {
         let kb = kb_id.to_owned();

@@ -4,8 +4,10 @@
 //! - `codegen --check`: fail, naming the stale file, when the checked-in code
 //!   differs from a fresh run (CI runs this).
 //! - `demo`: the quick start against the local Tensoras-compatible server.
+//! - `examples`: every program in `tensoras/examples/` against that server.
 
 mod codegen;
+mod examples;
 mod spec;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +24,8 @@ fn main() -> ExitCode {
             };
             codegen::run(&workspace_root(), check)
         }
-        Some("demo") => demo(),
+        Some("demo") => examples::run(&workspace_root(), Some(examples::DEMO)),
+        Some("examples") => examples::run(&workspace_root(), None),
         Some(other) => return usage(&format!("unknown command {other:?}")),
         None => return usage("no command given"),
     };
@@ -35,26 +38,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the quick-start demo binary (it starts the local server itself).
-fn demo() -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "tensoras-tests",
-            "--bin",
-            "demo",
-        ])
-        .current_dir(workspace_root())
-        .status()?;
-    anyhow::ensure!(status.success(), "the demo failed ({status})");
-    Ok(())
-}
-
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("xtask: {problem}\n\nusage:\n  cargo xtask codegen [--check]\n  cargo xtask demo");
+    eprintln!("xtask: {problem}\n\nusage:\n  cargo xtask codegen [--check]\n  cargo xtask demo\n  cargo xtask examples");
     ExitCode::from(2)
 }
 

@@ -4,9 +4,11 @@ use crate::client::Tensoras;
 use crate::error::Result;
 use crate::pagination::{paginate, ListParams};
 use crate::path::segment;
+use crate::resources::files::FileSource;
 use crate::types::{
     DataSource, DataSourceCreateRequest, DataSourceList, DeletedObject, Document, DocumentList,
-    IngestionJob, IngestionJobList, KnowledgeBase, KnowledgeBaseCreateRequest, KnowledgeBaseList,
+    FileUploadConfig, FileUploadDataSource, FileUploadDataSourceType, IngestionJob,
+    IngestionJobList, KnowledgeBase, KnowledgeBaseCreateRequest, KnowledgeBaseList,
     KnowledgeBaseUpdateRequest, RetrievalRequest, RetrievalResponse,
 };
 use futures::Stream;
@@ -192,6 +194,35 @@ impl DataSources {
         self.0
             .post_json(&kb_path(kb_id, "/data-sources")?, request)
             .await
+    }
+
+    /// Uploads a file (purpose `knowledge-base`) and adds it as a
+    /// `file_upload` data source: Python's
+    /// `data_sources.create(knowledge_base_id=…, type="file_upload", file=open(…))`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// use tensoras::FileSource;
+    /// let source = client
+    ///     .knowledge_bases()
+    ///     .data_sources()
+    ///     .create_from_file("kb_a1b2c3d4", FileSource::path("handbook.pdf"))
+    ///     .await?;
+    /// println!("{:?}", source.status); // "processing" -> "completed"
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_from_file(&self, kb_id: &str, file: FileSource) -> Result<DataSource> {
+        // Check the id before uploading, so a bad id does not leave an orphan file.
+        kb_path(kb_id, "")?;
+        let uploaded = self.0.files().create(file, "knowledge-base").await?;
+        let request = DataSourceCreateRequest::FileUploadDataSource(FileUploadDataSource {
+            config: FileUploadConfig {
+                file_ids: vec![uploaded.id],
+            },
+            name: Some(uploaded.filename),
+            type_: FileUploadDataSourceType::FileUpload,
+        });
+        self.create(kb_id, &request).await
     }
 
     /// One page of data sources.
