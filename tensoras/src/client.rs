@@ -154,6 +154,12 @@ impl Tensoras {
     }
 
     pub(crate) fn json_body<B: Serialize + ?Sized>(&self, body: &B) -> Result<Bytes> {
+        if self.options.extra_body.is_empty() {
+            // The usual case: serialize once, straight to bytes.
+            return serde_json::to_vec(body)
+                .map(Bytes::from)
+                .map_err(|e| Error::InvalidInput(format!("the request does not serialize: {e}")));
+        }
         let mut value = serde_json::to_value(body)
             .map_err(|e| Error::InvalidInput(format!("the request does not serialize: {e}")))?;
         if !self.options.extra_body.is_empty() {

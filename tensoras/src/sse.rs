@@ -24,6 +24,29 @@ pub struct Event {
     pub id: Option<String>,
 }
 
+/// An event as the decoder sees it, borrowing from the bytes just fed when
+/// it can (a `data` line wholly inside one read is not copied).
+#[derive(Debug, Clone, Copy)]
+pub struct EventRef<'a> {
+    /// The `event:` field; empty means the default `message`.
+    pub event: &'a str,
+    /// The `data:` lines joined with `\n`.
+    pub data: &'a str,
+    /// The last `id:` field.
+    pub id: Option<&'a str>,
+}
+
+impl EventRef<'_> {
+    /// An owned copy.
+    pub fn to_event(&self) -> Event {
+        Event {
+            event: self.event.to_owned(),
+            data: self.data.to_owned(),
+            id: self.id.map(str::to_owned),
+        }
+    }
+}
+
 /// Incremental decoder: feed bytes, collect events.
 ///
 /// ```
@@ -35,6 +58,7 @@ pub struct Event {
 /// ```
 #[derive(Debug, Default)]
 pub struct Decoder {
+    /// A line begun in an earlier read.
     line: Vec<u8>,
     after_cr: bool,
     event: Option<String>,
@@ -42,27 +66,59 @@ pub struct Decoder {
     id: Option<String>,
 }
 
+/// Per-`feed` state: the one `data` value seen so far in this read, as a
+/// range of the input, not yet copied.
+struct Borrowed(Option<std::ops::Range<usize>>);
+
 impl Decoder {
     /// Consumes `bytes` and returns the events completed by them.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Event> {
         let mut out = Vec::new();
-        for &byte in bytes {
+        self.feed_with(bytes, |event| out.push(event.to_event()));
+        out
+    }
+
+    /// Consumes `bytes` and hands each completed event to `sink`, borrowed:
+    /// the allocation-free form of [`Decoder::feed`].
+    pub fn feed_with(&mut self, input: &[u8], mut sink: impl FnMut(EventRef<'_>)) {
+        let mut borrowed = Borrowed(None);
+        let mut pos = 0;
+        while pos < input.len() {
             if self.after_cr {
                 self.after_cr = false;
-                if byte == b'\n' {
-                    continue; // the LF of a CRLF pair
+                if input[pos] == b'\n' {
+                    pos += 1; // the LF of a CRLF pair
+                    continue;
                 }
             }
-            match byte {
-                b'\r' => {
-                    self.after_cr = true;
-                    self.end_line(&mut out);
+            match memchr::memchr2(b'\n', b'\r', &input[pos..]) {
+                Some(offset) => {
+                    let end = pos + offset;
+                    self.after_cr = input[end] == b'\r';
+                    if self.line.is_empty() {
+                        // The whole line is in this read: no copy.
+                        self.line_in(input, pos..end, &mut borrowed, &mut sink);
+                    } else {
+                        // The rest of a line begun earlier; nothing is borrowed yet.
+                        self.line.extend_from_slice(&input[pos..end]);
+                        let line = std::mem::take(&mut self.line);
+                        let mut from_line = Borrowed(None);
+                        self.line_in(&line, 0..line.len(), &mut from_line, &mut sink);
+                        // A value borrowed from the line buffer is copied before it is reused.
+                        self.own(&line, &mut from_line);
+                        self.line = line;
+                        self.line.clear(); // keeps its capacity
+                    }
+                    pos = end + 1;
                 }
-                b'\n' => self.end_line(&mut out),
-                other => self.line.push(other),
+                None => {
+                    self.line.extend_from_slice(&input[pos..]);
+                    break;
+                }
             }
         }
-        out
+        // The read ends before the event does: keep the value.
+        self.own(input, &mut borrowed);
     }
 
     /// Whether bytes of an unfinished event are buffered.
@@ -70,47 +126,102 @@ impl Decoder {
         !self.line.is_empty() || self.data.is_some() || self.event.is_some()
     }
 
-    fn end_line(&mut self, out: &mut Vec<Event>) {
-        let line = std::mem::take(&mut self.line);
+    /// Moves a borrowed data value into the decoder's own buffer.
+    fn own(&mut self, input: &[u8], borrowed: &mut Borrowed) {
+        if let Some(range) = borrowed.0.take() {
+            // Validated as UTF-8 when it was borrowed.
+            self.data = Some(String::from_utf8_lossy(&input[range]).into_owned());
+        }
+    }
+
+    fn line_in(
+        &mut self,
+        input: &[u8],
+        range: std::ops::Range<usize>,
+        borrowed: &mut Borrowed,
+        sink: &mut impl FnMut(EventRef<'_>),
+    ) {
+        let line = &input[range.clone()];
         if line.is_empty() {
-            if let Some(data) = self.data.take() {
-                out.push(Event {
-                    event: self.event.take().unwrap_or_default(),
-                    data,
-                    id: self.id.clone(),
-                });
-            } else {
-                self.event = None;
-            }
+            self.dispatch(input, borrowed, sink);
             return;
         }
         if line[0] == b':' {
             return; // a comment, such as `: keep-alive`
         }
-        let text = String::from_utf8_lossy(&line);
-        let (field, value) = match text.find(':') {
-            Some(i) => (
-                &text[..i],
-                text[i + 1..].strip_prefix(' ').unwrap_or(&text[i + 1..]),
-            ),
-            None => (&text[..], ""),
+        let (field, value_start) = match memchr::memchr(b':', line) {
+            Some(i) if line.get(i + 1) == Some(&b' ') => (&line[..i], i + 2),
+            Some(i) => (&line[..i], i + 1),
+            None => (line, line.len()),
         };
+        let value = &line[value_start..];
         match field {
-            "data" => match &mut self.data {
-                Some(data) => {
-                    data.push('\n');
-                    data.push_str(value);
+            b"data" => match (std::str::from_utf8(value), &mut self.data) {
+                (Ok(_), None) if borrowed.0.is_none() => {
+                    borrowed.0 = Some(range.start + value_start..range.end);
                 }
-                None => self.data = Some(value.to_owned()),
+                (_, _) => {
+                    self.own(input, borrowed);
+                    let value = String::from_utf8_lossy(value);
+                    match &mut self.data {
+                        Some(data) => {
+                            data.push('\n');
+                            data.push_str(&value);
+                        }
+                        None => self.data = Some(value.into_owned()),
+                    }
+                }
             },
-            "event" => self.event = Some(value.to_owned()),
-            "id" if !value.contains('\0') => self.id = Some(value.to_owned()),
+            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            b"id" if !value.contains(&0) => {
+                self.id = Some(String::from_utf8_lossy(value).into_owned());
+            }
             _ => {} // `retry` and unknown fields are ignored, as the spec says
         }
+    }
+
+    fn dispatch(
+        &mut self,
+        input: &[u8],
+        borrowed: &mut Borrowed,
+        sink: &mut impl FnMut(EventRef<'_>),
+    ) {
+        let event = self.event.take();
+        let data = match borrowed.0.take() {
+            // Validated when it was borrowed (`from_utf8` is the fast check).
+            Some(range) => match std::str::from_utf8(&input[range]) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => return,
+            },
+            None => match self.data.take() {
+                Some(data) => std::borrow::Cow::Owned(data),
+                None => return, // no data: no event
+            },
+        };
+        sink(EventRef {
+            event: event.as_deref().unwrap_or_default(),
+            data: &data,
+            id: self.id.as_deref(),
+        });
     }
 }
 
 type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// What one event means to the typed stream.
+enum Handled<T> {
+    Item(T),
+    Failed(Error),
+    Done,
+}
+
+/// An event waiting to be parsed: parsed one at a time as the caller polls,
+/// so only one chunk is alive at once (as when parsing lines one by one).
+struct Raw {
+    error_event: bool,
+    /// Usually a zero-copy slice of the network read.
+    data: Bytes,
+}
 
 /// A stream of typed events from a server-sent-events response, ending at
 /// `data: [DONE]`. Dropping it closes the connection.
@@ -122,7 +233,7 @@ type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 pub struct EventStream<T> {
     body: Option<ByteStream>,
     decoder: Decoder,
-    pending: VecDeque<Event>,
+    pending: VecDeque<Raw>,
     finished: bool,
     _marker: std::marker::PhantomData<fn() -> T>,
 }
@@ -156,36 +267,52 @@ impl<T: DeserializeOwned> EventStream<T> {
     fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
         self.finished = true;
         self.body = None; // closes the connection now
+        self.pending.clear();
         Poll::Ready(Some(Err(err)))
     }
+}
 
-    fn handle(&mut self, event: Event) -> Option<Result<T>> {
-        if event.event == "error" {
-            return Some(Err(stream_error(&event.data)));
+/// Turns one event into an item, the end, or an error.
+fn handle<T: DeserializeOwned>(raw: &Raw) -> Handled<T> {
+    let bytes = &raw.data[..];
+    if raw.error_event {
+        return Handled::Failed(stream_error(&String::from_utf8_lossy(bytes)));
+    }
+    if bytes.trim_ascii() == b"[DONE]" {
+        return Handled::Done;
+    }
+    // The common case, parsed once: straight into the chunk type. Only a
+    // payload that mentions "error" (or does not fit the type) takes the
+    // slow path that looks for an `{"error": ...}` object. The searcher is
+    // built once: constructing a SIMD searcher per event would cost more
+    // than the search. (`from_utf8` + `from_str` measured faster than
+    // `from_slice`, which checks UTF-8 character by character.)
+    static ERROR_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
+    if ERROR_KEY.find(bytes).is_none() {
+        if let Ok(Ok(item)) = std::str::from_utf8(bytes).map(serde_json::from_str::<T>) {
+            return Handled::Item(item);
         }
-        if event.data.trim() == "[DONE]" {
-            self.finished = true;
-            self.body = None;
-            return None;
+    }
+    let data = String::from_utf8_lossy(bytes);
+    let value: serde_json::Value = match serde_json::from_str(&data) {
+        Ok(v) => v,
+        Err(e) => {
+            return Handled::Failed(Error::stream(format!(
+                "event data is not JSON ({e}): {}",
+                crate::error::body_excerpt(data.as_bytes())
+            )))
         }
-        let value: serde_json::Value = match serde_json::from_str(&event.data) {
-            Ok(v) => v,
-            Err(e) => {
-                return Some(Err(Error::stream(format!(
-                    "event data is not JSON ({e}): {}",
-                    crate::error::body_excerpt(event.data.as_bytes())
-                ))))
-            }
-        };
-        if value.get("error").is_some_and(|e| !e.is_null()) {
-            return Some(Err(stream_error(&event.data)));
-        }
-        Some(serde_json::from_value(value).map_err(|e| {
-            Error::stream(format!(
-                "event data does not match the chunk type ({e}): {}",
-                crate::error::body_excerpt(event.data.as_bytes())
-            ))
-        }))
+    };
+    if value.get("error").is_some_and(|e| !e.is_null()) {
+        return Handled::Failed(stream_error(&data));
+    }
+    match serde_json::from_value(value) {
+        Ok(item) => Handled::Item(item),
+        Err(e) => Handled::Failed(Error::stream(format!(
+            "event data does not match the chunk type ({e}): {}",
+            crate::error::body_excerpt(data.as_bytes())
+        ))),
     }
 }
 
@@ -206,12 +333,16 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
             if this.finished {
                 return Poll::Ready(None);
             }
-            while let Some(event) = this.pending.pop_front() {
-                match this.handle(event) {
-                    Some(Ok(item)) => return Poll::Ready(Some(Ok(item))),
-                    Some(Err(err)) => return this.fail(err),
-                    None if this.finished => return Poll::Ready(None),
-                    None => {}
+            if let Some(raw) = this.pending.pop_front() {
+                match handle::<T>(&raw) {
+                    Handled::Item(item) => return Poll::Ready(Some(Ok(item))),
+                    Handled::Failed(err) => return this.fail(err),
+                    Handled::Done => {
+                        this.finished = true;
+                        this.body = None;
+                        this.pending.clear();
+                        return Poll::Ready(None);
+                    }
                 }
             }
             let Some(body) = this.body.as_mut() else {
@@ -219,7 +350,23 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
             };
             match body.poll_next_unpin(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(bytes))) => this.pending.extend(this.decoder.feed(&bytes)),
+                Poll::Ready(Some(Ok(bytes))) => {
+                    let pending = &mut this.pending;
+                    let read = bytes.as_ptr_range();
+                    this.decoder.feed_with(&bytes, |event| {
+                        let data = event.data.as_bytes();
+                        // Borrowed from this read: share it; otherwise copy.
+                        let data = if !data.is_empty() && read.contains(&data.as_ptr()) {
+                            bytes.slice_ref(data)
+                        } else {
+                            Bytes::copy_from_slice(data)
+                        };
+                        pending.push_back(Raw {
+                            error_event: event.event == "error",
+                            data,
+                        });
+                    });
+                }
                 Poll::Ready(Some(Err(e))) => return this.fail(Error::connection(e)),
                 Poll::Ready(None) => {
                     // An event without its terminating blank line is incomplete

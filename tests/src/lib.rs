@@ -61,7 +61,8 @@ struct Store {
     fault_counts: HashMap<String, u32>,
     next_id: u64,
     collections: BTreeMap<String, Vec<Value>>,
-    file_content: HashMap<String, Vec<u8>>,
+    /// Per file: its size and its first MiB (see `file_content`).
+    file_content: HashMap<String, (u64, bytes::Bytes)>,
     /// Responses this server sent that the spec does not allow.
     violations: Vec<String>,
     /// Validation against the spec is off (benchmarks switch it off).
@@ -1079,7 +1080,7 @@ async fn upload(State(store): State<Shared>, mut multipart: Multipart) -> Respon
         .lock()
         .expect("store")
         .file_content
-        .insert(id.clone(), kept);
+        .insert(id.clone(), (total, bytes::Bytes::from(kept)));
     let file = json!({"id": id, "object": "file", "bytes": total, "created_at": now(),
         "filename": filename.unwrap_or_else(|| "upload".into()), "purpose": purpose, "status": "uploaded"});
     Json(insert(&store, "files", file)).into_response()
@@ -1099,10 +1100,30 @@ async fn delete_file(State(store): State<Shared>, Path(id): Path<String>) -> Res
 
 async fn file_content(State(store): State<Shared>, Path(id): Path<String>) -> Response {
     let content = store.lock().expect("store").file_content.get(&id).cloned();
-    match content {
-        Some(bytes) => ([("content-type", "application/octet-stream")], bytes).into_response(),
-        None => missing("file", &id),
-    }
+    let Some((total, kept)) = content else {
+        return missing("file", &id);
+    };
+    // The server keeps only the first MiB of an upload; a larger file is
+    // served as that prefix repeated up to its size, streamed, so a 1 GiB
+    // download costs the server no memory.
+    let chunks = futures::stream::unfold(0u64, move |sent| {
+        let kept = kept.clone();
+        async move {
+            if sent >= total || kept.is_empty() {
+                return None;
+            }
+            let len = (kept.len() as u64).min(total - sent) as usize;
+            Some((
+                Ok::<_, std::convert::Infallible>(kept.slice(..len)),
+                sent + len as u64,
+            ))
+        }
+    });
+    Response::builder()
+        .header("content-type", "application/octet-stream")
+        .header("content-length", total)
+        .body(Body::from_stream(chunks))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 // --------------------------------------------------------------- batches

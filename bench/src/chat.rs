@@ -1,0 +1,100 @@
+//! Non-streaming chat round trips: the SDK against plain reqwest +
+//! serde_json (same types, same payload, no retries or options: the limit)
+//! and against async-openai pointed at the same local server.
+
+use crate::{compare, table, Job};
+use futures::{FutureExt, StreamExt};
+use serde_json::json;
+use tensoras::messages::{system, user};
+use tensoras::types::{ChatCompletion, ChatCompletionRequest};
+use tensoras::ChatRequest;
+use tensoras_tests::{Server, API_KEY};
+
+const CONCURRENCY: usize = 8;
+
+fn request() -> ChatRequest {
+    ChatRequest::new(
+        "llama-3.3-70b",
+        [
+            system("You are a helpful assistant."),
+            user("What is the capital of France?"),
+        ],
+    )
+    .temperature(0.7)
+    .max_tokens(256)
+}
+
+pub async fn run() {
+    let server = Server::start().await.expect("server").without_validation();
+    let sdk = server.client();
+    let raw = reqwest::Client::new();
+    let url = format!("{}/chat/completions", server.base_url);
+    let prebuilt = request();
+    let typed: ChatCompletionRequest = request().into();
+    let openai = async_openai::Client::with_config(
+        async_openai::config::OpenAIConfig::new()
+            .with_api_base(&server.base_url)
+            .with_api_key(API_KEY),
+    );
+    let openai_request: async_openai::types::chat::CreateChatCompletionRequest =
+        serde_json::from_value(json!(typed)).expect("the same payload for async-openai");
+
+    let mut jobs: Vec<(&str, Job)> = vec![
+        (
+            "reqwest + serde_json",
+            Box::new(|n| {
+                let (raw, url, typed) = (&raw, &url, &typed);
+                futures::stream::iter(0..n)
+                    .for_each_concurrent(CONCURRENCY, move |_| async move {
+                        let body = serde_json::to_vec(typed).expect("serialize");
+                        let response = raw
+                            .post(url)
+                            .bearer_auth(API_KEY)
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                            .await
+                            .expect("raw send");
+                        let bytes = response.bytes().await.expect("raw body");
+                        let reply: ChatCompletion = serde_json::from_slice(&bytes).expect("decode");
+                        assert!(!reply.choices.is_empty());
+                    })
+                    .boxed()
+            }),
+        ),
+        (
+            "tensoras",
+            Box::new(|n| {
+                let (sdk, prebuilt) = (&sdk, &prebuilt);
+                futures::stream::iter(0..n)
+                    .for_each_concurrent(CONCURRENCY, move |_| async move {
+                        let reply = sdk.chat().completions().create(prebuilt.clone()).await;
+                        assert!(!reply.expect("sdk").choices.is_empty());
+                    })
+                    .boxed()
+            }),
+        ),
+        (
+            "async-openai",
+            Box::new(|n| {
+                let (openai, openai_request) = (&openai, &openai_request);
+                futures::stream::iter(0..n)
+                    .for_each_concurrent(CONCURRENCY, move |_| async move {
+                        let reply = openai.chat().create(openai_request.clone()).await;
+                        assert!(!reply.expect("async-openai").choices.is_empty());
+                    })
+                    .boxed()
+            }),
+        ),
+    ];
+    // Warm up connections and caches once.
+    compare(1, 200, &mut jobs).await;
+    let rates = compare(7, 2_000, &mut jobs).await;
+    let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
+    table(
+        &format!("Chat round trip (non-streaming, {CONCURRENCY} in flight, loopback)"),
+        "requests/s",
+        &names,
+        &rates,
+    );
+}
