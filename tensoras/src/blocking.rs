@@ -170,6 +170,14 @@ impl Tensoras {
 }
 
 /// Blocking `client.chat()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::{messages::user, ChatRequest};
+/// let reply = client.chat().completions().create(ChatRequest::new("llama-3.3-70b", [user("Hi")]))?;
+/// println!("{}", tensoras::text_of(&reply));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Chat(Tensoras);
 
@@ -181,6 +189,21 @@ impl Chat {
 }
 
 /// Blocking `chat().completions()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::{messages::user, ChatRequest};
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Movie { name: String, year: i32 }
+/// let request = ChatRequest::new("llama-3.3-70b", [user("Tell me about Inception.")]);
+/// println!("{}", tensoras::text_of(&client.chat().completions().create(request.clone())?));
+/// for chunk in client.chat().completions().create_stream(request.clone())? {
+///     print!("{}", chunk?.choices.first().and_then(|c| c.delta.content.clone()).unwrap_or_default());
+/// }
+/// let (movie, _raw): (Movie, _) = client.chat().completions().parse(request)?;
+/// println!("{} ({})", movie.name, movie.year);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ChatCompletions(Tensoras);
 
@@ -240,6 +263,13 @@ impl<T> Iterator for Iter<T> {
 }
 
 /// Blocking `client.embeddings()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// let response = client.embeddings().create("bge-large-en-v1.5", "hello")?;
+/// println!("{}", tensoras::embedding_vector(&response.data[0].embedding)?.len());
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Embeddings(Tensoras);
 
@@ -257,6 +287,13 @@ impl Embeddings {
 }
 
 /// Blocking `client.rerank()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// let ranked = client.rerank().create("bge-reranker-v2-m3", "q", ["a", "b"], None)?;
+/// println!("{}", ranked.results[0].relevance_score);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Rerank(Tensoras);
 
@@ -277,6 +314,15 @@ impl Rerank {
 }
 
 /// Blocking `client.models()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// for model in client.models().list()?.data {
+///     println!("{}", model.id);
+/// }
+/// println!("{:?}", client.models().retrieve("llama-3.3-70b")?.context_length);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Models(Tensoras);
 
@@ -295,6 +341,23 @@ impl Models {
 }
 
 /// Blocking `client.knowledge_bases()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::ListParams;
+/// let kbs = client.knowledge_bases();
+/// let kb = kbs.create(&tensoras::knowledge_base("docs").build()?)?;
+/// kbs.update(&kb.id, &serde_json::from_value(serde_json::json!({"description": "Docs"}))?)?;
+/// println!("{}", kbs.retrieve(&kb.id)?.name);
+/// println!("{}", kbs.list(ListParams::new())?.data.len());
+/// for kb in kbs.list_all(ListParams::new()) {
+///     println!("{}", kb?.id);
+/// }
+/// let hits = kbs.retrieve_chunks(&kb.id, &serde_json::from_value(serde_json::json!({"query": "refunds"}))?)?;
+/// println!("{}", hits.results.len());
+/// kbs.delete(&kb.id)?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct KnowledgeBases(Tensoras);
 
@@ -376,6 +439,20 @@ impl KnowledgeBases {
 }
 
 /// Blocking `knowledge_bases().data_sources()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::{FileSource, ListParams};
+/// let sources = client.knowledge_bases().data_sources();
+/// let source = sources.create_from_file("kb_a1b2c3d4", FileSource::path("handbook.pdf"))?;
+/// let crawl = sources.create("kb_a1b2c3d4", &serde_json::from_value(serde_json::json!({
+///     "type": "web_crawl", "config": {"urls": ["https://docs.example.com"]}
+/// }))?)?;
+/// println!("{:?}", sources.retrieve("kb_a1b2c3d4", &crawl.id)?.status);
+/// println!("{}", sources.list("kb_a1b2c3d4", ListParams::new())?.data.len());
+/// sources.delete("kb_a1b2c3d4", &source.id)?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct DataSources(Tensoras);
 
@@ -433,6 +510,17 @@ impl DataSources {
 }
 
 /// Blocking `knowledge_bases().documents()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::ListParams;
+/// let docs = client.knowledge_bases().documents();
+/// for doc in docs.list("kb_a1b2c3d4", ListParams::new())?.data {
+///     println!("{:?}", docs.retrieve("kb_a1b2c3d4", &doc.id)?.status);
+///     docs.delete("kb_a1b2c3d4", &doc.id)?;
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Documents(Tensoras);
 
@@ -460,6 +548,16 @@ impl Documents {
 }
 
 /// Blocking `knowledge_bases().ingestion_jobs()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::ListParams;
+/// let jobs = client.knowledge_bases().ingestion_jobs();
+/// for job in jobs.list("kb_a1b2c3d4", ListParams::new(), None)?.data {
+///     println!("{}", jobs.retrieve("kb_a1b2c3d4", &job.id)?.status);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct IngestionJobs(Tensoras);
 
@@ -493,6 +591,17 @@ impl IngestionJobs {
 }
 
 /// Blocking `client.completions()` (legacy).
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// let request: tensoras::types::CompletionRequest =
+///     serde_json::from_value(serde_json::json!({"model": "llama-3.3-70b", "prompt": "Once"}))?;
+/// println!("{}", client.completions().create(&request)?.choices[0].text);
+/// for chunk in client.completions().create_stream(&request)? {
+///     print!("{}", chunk?.choices[0].text);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Completions(Tensoras);
 
@@ -518,6 +627,23 @@ impl Completions {
 }
 
 /// Blocking `client.files()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::{FileSource, ListParams};
+/// let file = client.files().create(FileSource::path("requests.jsonl"), "batch")?;
+/// println!("{}", client.files().retrieve(&file.id)?.bytes);
+/// println!("{}", client.files().list(ListParams::new())?.data.len());
+/// for file in client.files().list_all(ListParams::new()) {
+///     println!("{}", file?.filename);
+/// }
+/// for bytes in client.files().content(&file.id)? {
+///     println!("{} bytes", bytes?.len());
+/// }
+/// client.files().download_to(&file.id, "copy.jsonl")?;
+/// client.files().delete(&file.id)?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Files(Tensoras);
 
@@ -578,6 +704,18 @@ impl Files {
 }
 
 /// Blocking `client.batches()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::ListParams;
+/// let batch = client.batches().create(&serde_json::from_value(serde_json::json!({
+///     "input_file_id": "file-abc123", "endpoint": "/v1/chat/completions", "completion_window": "24h"
+/// }))?)?;
+/// println!("{}", client.batches().retrieve(&batch.id)?.status);
+/// println!("{}", client.batches().list(ListParams::new())?.data.len());
+/// client.batches().cancel(&batch.id)?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Batches(Tensoras);
 
@@ -610,6 +748,15 @@ impl Batches {
 }
 
 /// Blocking `client.responses()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// let response = client.responses().create(&serde_json::from_value(serde_json::json!({
+///     "model": "llama-3.3-70b", "input": "Hello"
+/// }))?)?;
+/// println!("{:?}", client.responses().retrieve(&response.id)?.output_text);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Responses(Tensoras);
 
@@ -630,6 +777,19 @@ impl Responses {
 }
 
 /// Blocking `client.webhooks()`.
+///
+/// ```no_run
+/// # fn run(client: tensoras::blocking::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::ListParams;
+/// let hook = client.webhooks().create(&serde_json::from_value(serde_json::json!({
+///     "url": "https://example.com/hooks", "events": ["batch.completed"]
+/// }))?)?;
+/// client.webhooks().retrieve(&hook.id)?;
+/// client.webhooks().update(&hook.id, &serde_json::from_value(serde_json::json!({"status": "disabled"}))?)?;
+/// println!("{}", client.webhooks().list(ListParams::new())?.data.len());
+/// client.webhooks().delete(&hook.id)?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Webhooks(Tensoras);
 

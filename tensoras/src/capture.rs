@@ -29,7 +29,22 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone, Default)]
 pub struct ResponseCapture(Arc<Mutex<Option<ResponseInfo>>>);
 
-/// The status and headers of one HTTP response.
+/// The status and headers of one HTTP response (see [`ResponseCapture`]).
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+/// let capture = tensoras::ResponseCapture::new();
+/// let _ = client
+///     .with_options(tensoras::RequestOptions::new().capture(&capture))
+///     .models()
+///     .retrieve("llama-3.3-70b")
+///     .await;
+/// if let Some(info) = capture.get() {
+///     println!("{} after {} attempt(s)", info.status, info.attempts);
+///     println!("content type {:?}", info.headers.get("content-type"));
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ResponseInfo {

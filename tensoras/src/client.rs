@@ -253,7 +253,7 @@ impl Tensoras {
             .headers(self.inner.config.default_headers.clone())
             .header(
                 reqwest::header::AUTHORIZATION,
-                self.inner.config.api_key.header_value()?,
+                self.inner.config.api_key.header_value(),
             );
         if !query.is_empty() {
             request = request.query(query);

@@ -15,17 +15,23 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 /// The default number of retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
-/// An API key. Its `Debug` and `Display` never show the key.
+/// An API key, kept as its ready `Authorization` header value (marked
+/// sensitive, so HTTP tooling redacts it too). Its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+pub struct ApiKey(HeaderValue);
 
 impl ApiKey {
-    pub(crate) fn header_value(&self) -> Result<HeaderValue> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0)).map_err(|_| {
+    pub(crate) fn new(key: &str) -> Result<Self> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
             Error::Config("the API key contains characters not allowed in a header".into())
         })?;
         value.set_sensitive(true);
-        Ok(value)
+        Ok(ApiKey(value))
+    }
+
+    /// The header value: built once, cloned per request (a reference count).
+    pub(crate) fn header_value(&self) -> HeaderValue {
+        self.0.clone()
     }
 }
 
@@ -144,8 +150,7 @@ impl ClientBuilder {
         if key.trim().is_empty() {
             return Err(Error::Config("the API key is empty".into()));
         }
-        let api_key = ApiKey(key.trim().to_owned());
-        api_key.header_value()?;
+        let api_key = ApiKey::new(key.trim())?;
         let base_url = match self.base_url {
             Some(url) => url,
             None => std::env::var(BASE_URL_ENV)
@@ -243,8 +248,8 @@ mod tests {
 
     #[test]
     fn key_is_redacted() {
-        let key = ApiKey("tns_secret".into());
+        let key = ApiKey::new("tns_secret").unwrap();
         assert_eq!(format!("{key:?}"), "ApiKey(<redacted>)");
-        assert!(key.header_value().unwrap().is_sensitive());
+        assert!(key.header_value().is_sensitive());
     }
 }

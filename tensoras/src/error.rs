@@ -106,6 +106,20 @@ pub enum Error {
 }
 
 /// A non-success HTTP response from the API, with everything it told us.
+///
+/// ```
+/// use reqwest::header::HeaderMap;
+/// let mut headers = HeaderMap::new();
+/// headers.insert("retry-after", "12".parse().unwrap());
+/// headers.insert("x-request-id", "req_1".parse().unwrap());
+/// let body = br#"{"error":{"message":"Rate limit exceeded.","type":"rate_limit_error","code":"rate_limit_exceeded"}}"#;
+/// let error = tensoras::Error::from_api(tensoras::ApiError::from_response(429, &headers, body));
+/// let tensoras::Error::RateLimit(api) = &error else { panic!("{error:?}") };
+/// assert_eq!(api.code.as_deref(), Some("rate_limit_exceeded"));
+/// assert_eq!(api.retry_after, Some(std::time::Duration::from_secs(12)));
+/// assert_eq!(error.request_id(), Some("req_1"));
+/// assert!(error.is_retryable());
+/// ```
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {

@@ -26,6 +26,15 @@ pub struct Event {
 
 /// An event as the decoder sees it, borrowing from the bytes just fed when
 /// it can (a `data` line wholly inside one read is not copied).
+///
+/// ```
+/// let mut decoder = tensoras::sse::Decoder::default();
+/// let mut seen = Vec::new();
+/// decoder.feed_with(b"event: ping\ndata: 1\n\ndata: 2\n\n", |event| {
+///     seen.push((event.event.to_owned(), event.data.to_owned()));
+/// });
+/// assert_eq!(seen, [("ping".to_owned(), "1".to_owned()), (String::new(), "2".to_owned())]);
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct EventRef<'a> {
     /// The `event:` field; empty means the default `message`.
@@ -229,6 +238,16 @@ struct Raw {
 /// Yields [`Error::Stream`] for an `event: error` frame, a `data` payload
 /// with an `error` object, data that is not the expected JSON, or a body that
 /// ends before `[DONE]`; after an error the stream ends.
+///
+/// ```
+/// use futures::StreamExt;
+/// let body = "data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: [DONE]\n\n";
+/// let reads = futures::stream::iter([Ok(bytes::Bytes::from(body))]);
+/// let stream = tensoras::sse::EventStream::<serde_json::Value>::from_byte_stream(reads);
+/// let items: Vec<_> = futures::executor::block_on(stream.collect());
+/// assert_eq!(items.len(), 2);
+/// assert_eq!(items[1].as_ref().unwrap()["n"], 2);
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<T> {
     body: Option<ByteStream>,

@@ -622,3 +622,63 @@ fn blocking_client_mirrors_the_async_one() {
     let inside = runtime.block_on(async { client.models().list().map(|m| m.data.len()) });
     assert_eq!(inside.unwrap(), 3);
 }
+
+#[test]
+fn blocking_client_errors_retries_and_timeouts() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start()).unwrap();
+    let blocking = |client: Tensoras| tensoras::blocking::Tensoras::from_async(client).unwrap();
+
+    // Exactly max_retries + 1 requests, seen by the client and the server.
+    let capture = tensoras::ResponseCapture::new();
+    let failing = blocking(
+        server.client().with_options(
+            fault(&[("x-mock-status", "429"), ("x-mock-retry-after-ms", "1")])
+                .max_retries(2)
+                .capture(&capture),
+        ),
+    );
+    let Err(Error::RateLimit(api)) = failing.models().list() else {
+        panic!("expected a rate-limit error")
+    };
+    assert_eq!(api.retry_after, Some(Duration::from_millis(1)));
+    assert_eq!(capture.get().unwrap().attempts, 3);
+    assert_eq!(count(&server, "/v1/models"), 3);
+
+    let wrong_key = blocking(
+        Tensoras::builder()
+            .api_key("tns_wrong")
+            .base_url(&server.base_url)
+            .build()
+            .unwrap(),
+    );
+    assert!(matches!(
+        wrong_key.models().list(),
+        Err(Error::Authentication(_))
+    ));
+
+    let slow = blocking(
+        server.client().with_options(
+            fault(&[("x-mock-delay-ms", "2000")])
+                .timeout(Duration::from_millis(100))
+                .max_retries(0),
+        ),
+    );
+    assert!(matches!(slow.models().list(), Err(Error::Timeout { .. })));
+
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", nowhere.local_addr().unwrap());
+    drop(nowhere);
+    let refused = blocking(
+        Tensoras::builder()
+            .api_key(API_KEY)
+            .base_url(&url)
+            .max_retries(0)
+            .build()
+            .unwrap(),
+    );
+    assert!(matches!(
+        refused.models().list(),
+        Err(Error::Connection { .. })
+    ));
+}

@@ -7,6 +7,21 @@ use crate::types::{Batch, BatchCreateRequest, BatchList};
 use futures::Stream;
 
 /// The Batches API.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::{ListParams, types::BatchCreateRequest};
+/// let request: BatchCreateRequest = serde_json::from_value(serde_json::json!({
+///     "input_file_id": "file-abc123", "endpoint": "/v1/chat/completions", "completion_window": "24h"
+/// }))?;
+/// let batch = client.batches().create(&request).await?;
+/// let batch = client.batches().retrieve(&batch.id).await?;
+/// println!("{}: {}", batch.id, batch.status);
+/// let page = client.batches().list(ListParams::new().limit(10)).await?;
+/// println!("{} batches on the first page", page.data.len());
+/// client.batches().cancel(&batch.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Batches(pub(crate) Tensoras);
 

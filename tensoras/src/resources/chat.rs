@@ -13,6 +13,15 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 /// The `chat` namespace.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::{messages::user, ChatRequest};
+/// let completions = client.chat().completions();
+/// let reply = completions.create(ChatRequest::new("llama-3.3-70b", [user("Hi")])).await?;
+/// println!("{}", tensoras::text_of(&reply));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Chat(pub(crate) Tensoras);
 
@@ -24,6 +33,22 @@ impl Chat {
 }
 
 /// `POST /chat/completions`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use futures::StreamExt;
+/// use tensoras::{messages::user, ChatAccumulator, ChatRequest};
+/// let request = ChatRequest::new("llama-3.3-70b", [user("Write a haiku.")]);
+/// let reply = client.chat().completions().create(request.clone()).await?;
+/// println!("{}", tensoras::text_of(&reply));
+/// let mut stream = client.chat().completions().create_stream(request).await?;
+/// let mut whole = ChatAccumulator::default();
+/// while let Some(chunk) = stream.next().await {
+///     whole.push(&chunk?);
+/// }
+/// println!("{}", tensoras::text_of(&whole.finish()));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Completions(pub(crate) Tensoras);
 

@@ -8,6 +8,21 @@ use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::Method;
 
 /// `POST /completions`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use futures::StreamExt;
+/// use tensoras::types::CompletionRequest;
+/// let request: CompletionRequest =
+///     serde_json::from_value(serde_json::json!({"model": "llama-3.3-70b", "prompt": "Once upon"}))?;
+/// let completion = client.completions().create(&request).await?;
+/// println!("{}", completion.choices[0].text);
+/// let mut stream = client.completions().create_stream(&request).await?;
+/// while let Some(chunk) = stream.next().await {
+///     print!("{}", chunk?.choices[0].text);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Completions(pub(crate) Tensoras);
 

@@ -6,6 +6,16 @@ use crate::types::{EmbeddingInput, EmbeddingRequest, EmbeddingResponse, Embeddin
 use base64::Engine;
 
 /// `POST /embeddings`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// let one = client.embeddings().create("bge-large-en-v1.5", "hello").await?;
+/// let many = client.embeddings().create_base64("bge-large-en-v1.5", ["a", "b"]).await?;
+/// for item in one.data.iter().chain(&many.data) {
+///     println!("{}", tensoras::embedding_vector(&item.embedding)?.len());
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Embeddings(pub(crate) Tensoras);
 

@@ -13,6 +13,24 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
 /// The Files API.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use futures::TryStreamExt;
+/// use tensoras::{FileSource, ListParams};
+/// let file = client.files().create(FileSource::path("requests.jsonl"), "batch").await?;
+/// let same = client.files().retrieve(&file.id).await?;
+/// println!("{} bytes", same.bytes);
+/// let all: Vec<_> = client.files().list_all(ListParams::new()).try_collect().await?;
+/// println!("{} files ({} on the first page)", all.len(), client.files().list(ListParams::new()).await?.data.len());
+/// let mut content = client.files().content(&file.id).await?;
+/// while let Some(bytes) = content.try_next().await? {
+///     println!("{} bytes arrived", bytes.len());
+/// }
+/// client.files().download_to(&file.id, "copy.jsonl").await?;
+/// client.files().delete(&file.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Files(pub(crate) Tensoras);
 

@@ -14,6 +14,24 @@ use crate::types::{
 use futures::Stream;
 
 /// The Knowledge Bases API.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use futures::TryStreamExt;
+/// use tensoras::ListParams;
+/// let kbs = client.knowledge_bases();
+/// let kb = kbs.create(&tensoras::knowledge_base("support-docs").build()?).await?;
+/// kbs.update(&kb.id, &serde_json::from_value(serde_json::json!({"description": "Support"}))?).await?;
+/// println!("{}", kbs.retrieve(&kb.id).await?.name);
+/// println!("{} on the first page", kbs.list(ListParams::new()).await?.data.len());
+/// let every: Vec<_> = kbs.list_all(ListParams::new()).try_collect().await?;
+/// let hits = kbs
+///     .retrieve_chunks(&kb.id, &serde_json::from_value(serde_json::json!({"query": "refunds"}))?)
+///     .await?;
+/// println!("{} knowledge bases, {} hits", every.len(), hits.results.len());
+/// kbs.delete(&kb.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct KnowledgeBases(pub(crate) Tensoras);
 
@@ -181,6 +199,22 @@ impl KnowledgeBaseBuilder {
 }
 
 /// `…/knowledge-bases/{kb_id}/data-sources`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::{FileSource, ListParams};
+/// let sources = client.knowledge_bases().data_sources();
+/// let from_file = sources.create_from_file("kb_a1b2c3d4", FileSource::path("handbook.pdf")).await?;
+/// let crawl = sources
+///     .create("kb_a1b2c3d4", &serde_json::from_value(serde_json::json!({
+///         "type": "web_crawl", "config": {"urls": ["https://docs.example.com"]}
+///     }))?)
+///     .await?;
+/// println!("{:?}", sources.retrieve("kb_a1b2c3d4", &crawl.id).await?.status);
+/// println!("{} sources", sources.list("kb_a1b2c3d4", ListParams::new()).await?.data.len());
+/// sources.delete("kb_a1b2c3d4", &from_file.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct DataSources(Tensoras);
 
@@ -254,6 +288,22 @@ impl DataSources {
 }
 
 /// `…/knowledge-bases/{kb_id}/documents`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use futures::TryStreamExt;
+/// use tensoras::ListParams;
+/// let docs = client.knowledge_bases().documents();
+/// for doc in docs.list("kb_a1b2c3d4", ListParams::new()).await?.data {
+///     println!("{}: {:?} ({:?})", doc.id, doc.filename, doc.status);
+/// }
+/// let every: Vec<_> = docs.list_all("kb_a1b2c3d4", ListParams::new()).try_collect().await?;
+/// if let Some(doc) = every.first() {
+///     docs.retrieve("kb_a1b2c3d4", &doc.id).await?;
+///     docs.delete("kb_a1b2c3d4", &doc.id).await?;
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Documents(Tensoras);
 
@@ -305,6 +355,17 @@ impl Documents {
 }
 
 /// `…/knowledge-bases/{kb_id}/ingestion-jobs`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::ListParams;
+/// let jobs = client.knowledge_bases().ingestion_jobs();
+/// let running = jobs.list("kb_a1b2c3d4", ListParams::new(), Some("running")).await?;
+/// for job in &running.data {
+///     println!("{}: {}", job.id, jobs.retrieve("kb_a1b2c3d4", &job.id).await?.status);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct IngestionJobs(Tensoras);
 

@@ -5,6 +5,16 @@ use crate::error::Result;
 use crate::types::{Model, ModelList};
 
 /// `GET /models`, `GET /models/{id}`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// for model in client.models().list().await?.data {
+///     println!("{}: {:?}", model.id, model.owned_by);
+/// }
+/// let model = client.models().retrieve("llama-3.3-70b").await?;
+/// println!("{:?}", model.context_length);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Models(pub(crate) Tensoras);
 

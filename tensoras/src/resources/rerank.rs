@@ -5,6 +5,21 @@ use crate::error::Result;
 use crate::types::{RerankInputDocument, RerankRequest, RerankResponse};
 
 /// `POST /rerank`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// let ranked = client
+///     .rerank()
+///     .create("bge-reranker-v2-m3", "deep learning", ["sunny", "neural networks"], Some(1))
+///     .await?;
+/// println!("best: {}", ranked.results[0].index);
+/// let raw: tensoras::types::RerankRequest = serde_json::from_value(serde_json::json!({
+///     "model": "bge-reranker-v2-m3", "query": "q", "documents": [{"text": "a"}],
+///     "return_documents": false
+/// }))?;
+/// client.rerank().create_raw(&raw).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Rerank(pub(crate) Tensoras);
 

@@ -5,6 +5,17 @@ use crate::error::Result;
 use crate::types::{Response, ResponseCreateRequest};
 
 /// `POST /responses`, `GET /responses/{id}`.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// let request: tensoras::types::ResponseCreateRequest = serde_json::from_value(serde_json::json!({
+///     "model": "llama-3.3-70b", "input": "What is our refund policy?"
+/// }))?;
+/// let response = client.responses().create(&request).await?;
+/// let again = client.responses().retrieve(&response.id).await?;
+/// println!("{:?}", again.output_text);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Responses(pub(crate) Tensoras);
 

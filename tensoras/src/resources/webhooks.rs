@@ -8,6 +8,19 @@ use crate::types::{
 };
 
 /// The Webhooks API.
+///
+/// ```no_run
+/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
+/// use tensoras::ListParams;
+/// let hook = client.webhooks().create(&serde_json::from_value(serde_json::json!({
+///     "url": "https://example.com/hooks", "events": ["batch.completed"]
+/// }))?).await?;
+/// client.webhooks().retrieve(&hook.id).await?;
+/// client.webhooks().update(&hook.id, &serde_json::from_value(serde_json::json!({"status": "disabled"}))?).await?;
+/// println!("{} webhooks", client.webhooks().list(ListParams::new()).await?.data.len());
+/// client.webhooks().delete(&hook.id).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Webhooks(pub(crate) Tensoras);
 
