@@ -630,6 +630,23 @@ fn chat_reply(body: &Value) -> (Value, &'static str, Vec<Value>) {
     )
 }
 
+/// Names the citations after the knowledge bases' documents, when they have any.
+fn cite_documents(store: &Shared, body: &Value, citations: &mut [Value]) {
+    let docs = store
+        .lock()
+        .map(|s| s.collections.get("docs").cloned().unwrap_or_default())
+        .unwrap_or_default();
+    let kbs = body["knowledge_bases"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (citation, kb) in citations.iter_mut().zip(kbs) {
+        if let Some(doc) = docs.iter().find(|d| d["knowledge_base_id"] == kb) {
+            citation["source"] = doc["filename"].clone();
+        }
+    }
+}
+
 /// A value that satisfies a (simple) JSON schema, filled from the question.
 fn sample_for_schema(schema: &Value, question: &str) -> Value {
     match schema["type"].as_str() {
@@ -668,7 +685,8 @@ async fn chat(
     }
     let id = new_id(&store, "chatcmpl-");
     let model = body["model"].clone();
-    let (message, finish, citations) = chat_reply(&body);
+    let (message, finish, mut citations) = chat_reply(&body);
+    cite_documents(&store, &body, &mut citations);
     if body["stream"] == true {
         return chat_stream(&headers, &body, id, model, message, finish, citations);
     }

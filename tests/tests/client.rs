@@ -570,6 +570,11 @@ async fn resources_round_trip() {
         .await
         .unwrap();
     assert_eq!(rag.citations.len(), 1);
+    assert_eq!(
+        rag.citations[0].source, "batch.jsonl",
+        "cites the KB's document"
+    );
+    assert!(rag.citations[0].score > 0.0 && rag.citations[0].score <= 1.0);
     assert!(
         client
             .knowledge_bases()
