@@ -532,6 +532,13 @@ impl Documents {
             .run(|c| async move { c.knowledge_bases().documents().list(&kb, params).await })
     }
 
+    /// See [`crate::resources::knowledge_bases::Documents::list_all`].
+    pub fn list_all(&self, kb_id: &str, params: crate::ListParams) -> Iter<types::Document> {
+        let kb = kb_id.to_owned();
+        self.0
+            .iterate(move |c| c.knowledge_bases().documents().list_all(&kb, params))
+    }
+
     /// See [`crate::resources::knowledge_bases::Documents::retrieve`].
     pub fn retrieve(&self, kb_id: &str, document_id: &str) -> Result<types::Document> {
         let (kb, doc) = (kb_id.to_owned(), document_id.to_owned());
@@ -731,6 +738,11 @@ impl Batches {
     pub fn list(&self, params: crate::ListParams) -> Result<types::BatchList> {
         self.0
             .run(|c| async move { c.batches().list(params).await })
+    }
+
+    /// See [`crate::resources::batches::Batches::list_all`].
+    pub fn list_all(&self, params: crate::ListParams) -> Iter<types::Batch> {
+        self.0.iterate(move |c| c.batches().list_all(params))
     }
 
     /// See [`crate::resources::batches::Batches::retrieve`].

@@ -623,6 +623,24 @@ fn blocking_client_mirrors_the_async_one() {
         failing.models().list(),
         Err(Error::InternalServer(_))
     ));
+    // Auto-pagination as an iterator, one page of one item at a time.
+    for name in ["a.jsonl", "b.jsonl", "c.jsonl"] {
+        client
+            .files()
+            .create(FileSource::bytes(name, &b"{}\n"[..]), "batch")
+            .unwrap();
+    }
+    let names: Vec<String> = client
+        .files()
+        .list_all(ListParams::new().limit(1))
+        .map(|f| f.unwrap().filename)
+        .collect();
+    assert_eq!(names, ["a.jsonl", "b.jsonl", "c.jsonl"]);
+    assert_eq!(
+        client.batches().list_all(ListParams::new()).count(),
+        0,
+        "no batches yet"
+    );
     // Inside a runtime it blocks the thread but does not panic.
     let inside = runtime.block_on(async { client.models().list().map(|m| m.data.len()) });
     assert_eq!(inside.unwrap(), 3);
