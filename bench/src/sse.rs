@@ -83,18 +83,34 @@ pub async fn in_memory() {
             }),
         ),
         (
+            "sse::Decoder + serde_json inline (framing, no stream)",
+            Box::new(|_| {
+                let reads = &reads;
+                async move {
+                    let mut count = 0;
+                    decode_reads(reads, |data| {
+                        if data != "[DONE]" {
+                            let chunk: ChatCompletionChunk =
+                                serde_json::from_str(data).expect("chunk");
+                            std::hint::black_box(chunk);
+                            count += 1;
+                        }
+                    });
+                    assert_eq!(count, CHUNKS);
+                }
+                .boxed()
+            }),
+        ),
+        (
             "tensoras sse::Decoder alone (framing, no JSON)",
             Box::new(|_| {
                 let reads = &reads;
                 async move {
-                    let mut decoder = tensoras::sse::Decoder::default();
                     let mut count = 0;
-                    for read in reads {
-                        decoder.feed_with(read, |event| {
-                            std::hint::black_box(event);
-                            count += 1;
-                        });
-                    }
+                    decode_reads(reads, |data| {
+                        std::hint::black_box(data);
+                        count += 1;
+                    });
                     assert_eq!(count, CHUNKS + 1);
                 }
                 .boxed()
@@ -202,4 +218,12 @@ async fn drain<T, E: std::fmt::Debug>(
         count += 1;
     }
     count
+}
+
+/// Runs the SSE decoder over the reads, handing each event's data to `on_data`.
+fn decode_reads(reads: &[Bytes], mut on_data: impl FnMut(&str)) {
+    let mut decoder = tensoras::sse::Decoder::default();
+    for read in reads {
+        decoder.feed_with(read, |event| on_data(event.data));
+    }
 }

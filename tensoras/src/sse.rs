@@ -9,7 +9,6 @@ use crate::error::{ApiError, Error, Result};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -73,11 +72,17 @@ pub struct Decoder {
     event: Option<String>,
     data: Option<String>,
     id: Option<String>,
+    /// The one `data` value seen so far in the current input, as a range of
+    /// it, not yet copied. Owned before the input is let go (see `pull`).
+    borrowed: Option<std::ops::Range<usize>>,
 }
 
-/// Per-`feed` state: the one `data` value seen so far in this read, as a
-/// range of the input, not yet copied.
-struct Borrowed(Option<std::ops::Range<usize>>);
+/// One event pulled from an input: its data borrowed from the input when
+/// it lay wholly inside it, owned otherwise.
+struct Pulled<'a> {
+    event: Option<String>,
+    data: std::borrow::Cow<'a, str>,
+}
 
 impl Decoder {
     /// Consumes `bytes` and returns the events completed by them.
@@ -90,44 +95,56 @@ impl Decoder {
     /// Consumes `bytes` and hands each completed event to `sink`, borrowed:
     /// the allocation-free form of [`Decoder::feed`].
     pub fn feed_with(&mut self, input: &[u8], mut sink: impl FnMut(EventRef<'_>)) {
-        let mut borrowed = Borrowed(None);
         let mut pos = 0;
-        while pos < input.len() {
+        while let Some(pulled) = self.pull(input, &mut pos) {
+            sink(EventRef {
+                event: pulled.event.as_deref().unwrap_or_default(),
+                data: &pulled.data,
+                id: self.id.as_deref(),
+            });
+        }
+    }
+
+    /// The next event completed by `input[*pos..]`, advancing `pos`; `None`
+    /// once the input is used up. Call again with the same input until it
+    /// returns `None`: only then is a value borrowed from it copied.
+    fn pull<'a>(&mut self, input: &'a [u8], pos: &mut usize) -> Option<Pulled<'a>> {
+        while *pos < input.len() {
             if self.after_cr {
                 self.after_cr = false;
-                if input[pos] == b'\n' {
-                    pos += 1; // the LF of a CRLF pair
+                if input[*pos] == b'\n' {
+                    *pos += 1; // the LF of a CRLF pair
                     continue;
                 }
             }
-            match memchr::memchr2(b'\n', b'\r', &input[pos..]) {
-                Some(offset) => {
-                    let end = pos + offset;
-                    self.after_cr = input[end] == b'\r';
-                    if self.line.is_empty() {
-                        // The whole line is in this read: no copy.
-                        self.line_in(input, pos..end, &mut borrowed, &mut sink);
-                    } else {
-                        // The rest of a line begun earlier; nothing is borrowed yet.
-                        self.line.extend_from_slice(&input[pos..end]);
-                        let line = std::mem::take(&mut self.line);
-                        let mut from_line = Borrowed(None);
-                        self.line_in(&line, 0..line.len(), &mut from_line, &mut sink);
-                        // A value borrowed from the line buffer is copied before it is reused.
-                        self.own(&line, &mut from_line);
-                        self.line = line;
-                        self.line.clear(); // keeps its capacity
-                    }
-                    pos = end + 1;
+            let Some(offset) = memchr::memchr2(b'\n', b'\r', &input[*pos..]) else {
+                self.line.extend_from_slice(&input[*pos..]);
+                *pos = input.len();
+                break;
+            };
+            let (start, end) = (*pos, *pos + offset);
+            self.after_cr = input[end] == b'\r';
+            *pos = end + 1;
+            if self.line.is_empty() {
+                // The whole line is in this read: no copy.
+                if let Some(event) = self.line_in(input, start..end) {
+                    return Some(event);
                 }
-                None => {
-                    self.line.extend_from_slice(&input[pos..]);
-                    break;
-                }
+            } else {
+                // The rest of a line begun earlier. It is not blank, so it
+                // completes no event; its value is copied, never borrowed.
+                self.line.extend_from_slice(&input[start..end]);
+                let line = std::mem::take(&mut self.line);
+                self.field(&line, None);
+                self.line = line;
+                self.line.clear(); // keeps its capacity
             }
         }
-        // The read ends before the event does: keep the value.
-        self.own(input, &mut borrowed);
+        // The input ends before the event does: keep the value.
+        if let Some(range) = self.borrowed.take() {
+            self.data = Some(String::from_utf8_lossy(&input[range]).into_owned());
+        }
+        None
     }
 
     /// Whether bytes of an unfinished event are buffered.
@@ -135,26 +152,31 @@ impl Decoder {
         !self.line.is_empty() || self.data.is_some() || self.event.is_some()
     }
 
-    /// Moves a borrowed data value into the decoder's own buffer.
-    fn own(&mut self, input: &[u8], borrowed: &mut Borrowed) {
-        if let Some(range) = borrowed.0.take() {
-            // Validated as UTF-8 when it was borrowed.
-            self.data = Some(String::from_utf8_lossy(&input[range]).into_owned());
+    /// A line lying wholly in `input`: a blank line completes an event.
+    fn line_in<'a>(
+        &mut self,
+        input: &'a [u8],
+        range: std::ops::Range<usize>,
+    ) -> Option<Pulled<'a>> {
+        if range.is_empty() {
+            let event = self.event.take();
+            let data = match self.borrowed.take() {
+                // The one UTF-8 check of the event; broken text is replaced, not dropped.
+                Some(range) => match std::str::from_utf8(&input[range.clone()]) {
+                    Ok(text) => std::borrow::Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(&input[range]),
+                },
+                None => std::borrow::Cow::Owned(self.data.take()?), // no data: no event
+            };
+            return Some(Pulled { event, data });
         }
+        self.field(&input[range.clone()], Some((input, range.start)));
+        None
     }
 
-    fn line_in(
-        &mut self,
-        input: &[u8],
-        range: std::ops::Range<usize>,
-        borrowed: &mut Borrowed,
-        sink: &mut impl FnMut(EventRef<'_>),
-    ) {
-        let line = &input[range.clone()];
-        if line.is_empty() {
-            self.dispatch(input, borrowed, sink);
-            return;
-        }
+    /// One `field: value` line. `origin` is the input and the line's offset
+    /// in it when a `data` value may be borrowed rather than copied.
+    fn field(&mut self, line: &[u8], origin: Option<(&[u8], usize)>) {
         if line[0] == b':' {
             return; // a comment, such as `: keep-alive`
         }
@@ -165,53 +187,35 @@ impl Decoder {
         };
         let value = &line[value_start..];
         match field {
-            b"data" => match (std::str::from_utf8(value), &mut self.data) {
-                (Ok(_), None) if borrowed.0.is_none() => {
-                    borrowed.0 = Some(range.start + value_start..range.end);
-                }
-                (_, _) => {
-                    self.own(input, borrowed);
-                    let value = String::from_utf8_lossy(value);
-                    match &mut self.data {
-                        Some(data) => {
-                            data.push('\n');
-                            data.push_str(&value);
+            b"data" => {
+                let first = self.data.is_none() && self.borrowed.is_none();
+                match origin {
+                    // Borrowed unchecked: UTF-8 is checked once, when the event completes.
+                    Some((_, at)) if first => {
+                        self.borrowed = Some(at + value_start..at + line.len());
+                    }
+                    _ => {
+                        // A second data line: the first, if borrowed, is copied now.
+                        if let (Some(range), Some((input, _))) = (self.borrowed.take(), origin) {
+                            self.data = Some(String::from_utf8_lossy(&input[range]).into_owned());
                         }
-                        None => self.data = Some(value.into_owned()),
+                        let value = String::from_utf8_lossy(value);
+                        match &mut self.data {
+                            Some(data) => {
+                                data.push('\n');
+                                data.push_str(&value);
+                            }
+                            None => self.data = Some(value.into_owned()),
+                        }
                     }
                 }
-            },
+            }
             b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
             b"id" if !value.contains(&0) => {
                 self.id = Some(String::from_utf8_lossy(value).into_owned());
             }
             _ => {} // `retry` and unknown fields are ignored, as the spec says
         }
-    }
-
-    fn dispatch(
-        &mut self,
-        input: &[u8],
-        borrowed: &mut Borrowed,
-        sink: &mut impl FnMut(EventRef<'_>),
-    ) {
-        let event = self.event.take();
-        let data = match borrowed.0.take() {
-            // Validated when it was borrowed (`from_utf8` is the fast check).
-            Some(range) => match std::str::from_utf8(&input[range]) {
-                Ok(text) => std::borrow::Cow::Borrowed(text),
-                Err(_) => return,
-            },
-            None => match self.data.take() {
-                Some(data) => std::borrow::Cow::Owned(data),
-                None => return, // no data: no event
-            },
-        };
-        sink(EventRef {
-            event: event.as_deref().unwrap_or_default(),
-            data: &data,
-            id: self.id.as_deref(),
-        });
     }
 }
 
@@ -222,14 +226,6 @@ enum Handled<T> {
     Item(T),
     Failed(Error),
     Done,
-}
-
-/// An event waiting to be parsed: parsed one at a time as the caller polls,
-/// so only one chunk is alive at once (as when parsing lines one by one).
-struct Raw {
-    error_event: bool,
-    /// Usually a zero-copy slice of the network read.
-    data: Bytes,
 }
 
 /// A stream of typed events from a server-sent-events response, ending at
@@ -252,7 +248,9 @@ struct Raw {
 pub struct EventStream<T> {
     body: Option<ByteStream>,
     decoder: Decoder,
-    pending: VecDeque<Raw>,
+    /// The current network read and how far the decoder got in it.
+    read: Bytes,
+    pos: usize,
     finished: bool,
     _marker: std::marker::PhantomData<fn() -> T>,
 }
@@ -277,7 +275,8 @@ impl<T: DeserializeOwned> EventStream<T> {
         EventStream {
             body: Some(Box::pin(body)),
             decoder: Decoder::default(),
-            pending: VecDeque::new(),
+            read: Bytes::new(),
+            pos: 0,
             finished: false,
             _marker: std::marker::PhantomData,
         }
@@ -286,35 +285,31 @@ impl<T: DeserializeOwned> EventStream<T> {
     fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
         self.finished = true;
         self.body = None; // closes the connection now
-        self.pending.clear();
         Poll::Ready(Some(Err(err)))
     }
 }
 
 /// Turns one event into an item, the end, or an error.
-fn handle<T: DeserializeOwned>(raw: &Raw) -> Handled<T> {
-    let bytes = &raw.data[..];
-    if raw.error_event {
-        return Handled::Failed(stream_error(&String::from_utf8_lossy(bytes)));
+fn handle<T: DeserializeOwned>(error_event: bool, data: &str) -> Handled<T> {
+    if error_event {
+        return Handled::Failed(stream_error(data));
     }
-    if bytes.trim_ascii() == b"[DONE]" {
+    if data.trim() == "[DONE]" {
         return Handled::Done;
     }
     // The common case, parsed once: straight into the chunk type. Only a
     // payload that mentions "error" (or does not fit the type) takes the
     // slow path that looks for an `{"error": ...}` object. The searcher is
     // built once: constructing a SIMD searcher per event would cost more
-    // than the search. (`from_utf8` + `from_str` measured faster than
-    // `from_slice`, which checks UTF-8 character by character.)
+    // than the search. The decoder already checked the text is UTF-8.
     static ERROR_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
-    if ERROR_KEY.find(bytes).is_none() {
-        if let Ok(Ok(item)) = std::str::from_utf8(bytes).map(serde_json::from_str::<T>) {
+    if ERROR_KEY.find(data.as_bytes()).is_none() {
+        if let Ok(item) = serde_json::from_str::<T>(data) {
             return Handled::Item(item);
         }
     }
-    let data = String::from_utf8_lossy(bytes);
-    let value: serde_json::Value = match serde_json::from_str(&data) {
+    let value: serde_json::Value = match serde_json::from_str(data) {
         Ok(v) => v,
         Err(e) => {
             return Handled::Failed(Error::stream(format!(
@@ -324,7 +319,7 @@ fn handle<T: DeserializeOwned>(raw: &Raw) -> Handled<T> {
         }
     };
     if value.get("error").is_some_and(|e| !e.is_null()) {
-        return Handled::Failed(stream_error(&data));
+        return Handled::Failed(stream_error(data));
     }
     match serde_json::from_value(value) {
         Ok(item) => Handled::Item(item),
@@ -352,17 +347,21 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
             if this.finished {
                 return Poll::Ready(None);
             }
-            if let Some(raw) = this.pending.pop_front() {
-                match handle::<T>(&raw) {
-                    Handled::Item(item) => return Poll::Ready(Some(Ok(item))),
-                    Handled::Failed(err) => return this.fail(err),
-                    Handled::Done => {
-                        this.finished = true;
-                        this.body = None;
-                        this.pending.clear();
-                        return Poll::Ready(None);
-                    }
+            // Events are decoded and parsed one at a time, straight from the
+            // read: no queue, and only one chunk alive at once.
+            let handled = this
+                .decoder
+                .pull(&this.read, &mut this.pos)
+                .map(|pulled| handle::<T>(pulled.event.as_deref() == Some("error"), &pulled.data));
+            match handled {
+                Some(Handled::Item(item)) => return Poll::Ready(Some(Ok(item))),
+                Some(Handled::Failed(err)) => return this.fail(err),
+                Some(Handled::Done) => {
+                    this.finished = true;
+                    this.body = None;
+                    return Poll::Ready(None);
                 }
+                None => {}
             }
             let Some(body) = this.body.as_mut() else {
                 return Poll::Ready(None);
@@ -370,21 +369,8 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
             match body.poll_next_unpin(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(bytes))) => {
-                    let pending = &mut this.pending;
-                    let read = bytes.as_ptr_range();
-                    this.decoder.feed_with(&bytes, |event| {
-                        let data = event.data.as_bytes();
-                        // Borrowed from this read: share it; otherwise copy.
-                        let data = if !data.is_empty() && read.contains(&data.as_ptr()) {
-                            bytes.slice_ref(data)
-                        } else {
-                            Bytes::copy_from_slice(data)
-                        };
-                        pending.push_back(Raw {
-                            error_event: event.event == "error",
-                            data,
-                        });
-                    });
+                    this.read = bytes;
+                    this.pos = 0;
                 }
                 Poll::Ready(Some(Err(e))) => return this.fail(Error::connection(e)),
                 Poll::Ready(None) => {
