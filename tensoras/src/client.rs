@@ -154,27 +154,27 @@ impl Tensoras {
     }
 
     pub(crate) fn json_body<B: Serialize + ?Sized>(&self, body: &B) -> Result<Bytes> {
+        let unserializable = |e: serde_json::Error| {
+            Error::InvalidInput(format!("the request does not serialize: {e}"))
+        };
         if self.options.extra_body.is_empty() {
             // The usual case: serialize once, straight to bytes.
             return serde_json::to_vec(body)
                 .map(Bytes::from)
-                .map_err(|e| Error::InvalidInput(format!("the request does not serialize: {e}")));
+                .map_err(unserializable);
         }
-        let mut value = serde_json::to_value(body)
-            .map_err(|e| Error::InvalidInput(format!("the request does not serialize: {e}")))?;
-        if !self.options.extra_body.is_empty() {
-            let Some(object) = value.as_object_mut() else {
-                return Err(Error::InvalidInput(
-                    "extra body fields need a JSON object body".into(),
-                ));
-            };
-            for (k, v) in &self.options.extra_body {
-                object.insert(k.clone(), v.clone());
-            }
+        let mut value = serde_json::to_value(body).map_err(unserializable)?;
+        let Some(object) = value.as_object_mut() else {
+            return Err(Error::InvalidInput(
+                "extra body fields need a JSON object body".into(),
+            ));
+        };
+        for (k, v) in &self.options.extra_body {
+            object.insert(k.clone(), v.clone());
         }
-        Ok(Bytes::from(
-            serde_json::to_vec(&value).map_err(|e| Error::InvalidInput(e.to_string()))?,
-        ))
+        serde_json::to_vec(&value)
+            .map(Bytes::from)
+            .map_err(unserializable)
     }
 
     /// Sends and decodes a JSON answer: what every resource method does.

@@ -141,10 +141,16 @@ impl Decoder {
             }
         }
         // The input ends before the event does: keep the value.
+        self.keep_borrowed(input);
+        None
+    }
+
+    /// Copies a `data` value borrowed from `input` into the decoder, before
+    /// the input is let go or another `data` line is appended to it.
+    fn keep_borrowed(&mut self, input: &[u8]) {
         if let Some(range) = self.borrowed.take() {
             self.data = Some(String::from_utf8_lossy(&input[range]).into_owned());
         }
-        None
     }
 
     /// Whether bytes of an unfinished event are buffered.
@@ -196,8 +202,8 @@ impl Decoder {
                     }
                     _ => {
                         // A second data line: the first, if borrowed, is copied now.
-                        if let (Some(range), Some((input, _))) = (self.borrowed.take(), origin) {
-                            self.data = Some(String::from_utf8_lossy(&input[range]).into_owned());
+                        if let Some((input, _)) = origin {
+                            self.keep_borrowed(input);
                         }
                         let value = String::from_utf8_lossy(value);
                         match &mut self.data {
@@ -282,9 +288,14 @@ impl<T: DeserializeOwned> EventStream<T> {
         }
     }
 
-    fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
+    /// Ends the stream; dropping the body closes the connection now.
+    fn finish(&mut self) {
         self.finished = true;
-        self.body = None; // closes the connection now
+        self.body = None;
+    }
+
+    fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
+        self.finish();
         Poll::Ready(Some(Err(err)))
     }
 }
@@ -357,8 +368,7 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
                 Some(Handled::Item(item)) => return Poll::Ready(Some(Ok(item))),
                 Some(Handled::Failed(err)) => return this.fail(err),
                 Some(Handled::Done) => {
-                    this.finished = true;
-                    this.body = None;
+                    this.finish();
                     return Poll::Ready(None);
                 }
                 None => {}
