@@ -90,19 +90,58 @@ pub(crate) struct FaultIo {
     counters: Arc<Counters>,
 }
 
-/// Finds a complete `x-mock-reset:` header line in `window`: its value and
-/// the offset just past the line. `None` when there is none yet.
-fn find_reset(window: &[u8]) -> Option<(String, usize)> {
-    let lower = window.to_ascii_lowercase();
-    let start = lower.windows(MARKER.len()).position(|w| w == MARKER)?;
+/// The first complete `x-mock-reset:` header line in `bytes` at or after
+/// `from`: where it starts, its value, and the offset just past it. `None`
+/// when there is none yet. Allocation-free: it runs on every read, uploads
+/// of a gigabyte included.
+fn find_reset(bytes: &[u8], from: usize) -> Option<(usize, String, usize)> {
+    let start = memchr::memchr2_iter(b'x', b'X', &bytes[from..])
+        .map(|i| from + i)
+        .find(|&i| {
+            bytes
+                .get(i..i + MARKER.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(MARKER))
+        })?;
     let value_start = start + MARKER.len();
-    let line_len = window[value_start..]
-        .windows(2)
-        .position(|w| w == b"\r\n")?;
-    let value = String::from_utf8_lossy(&window[value_start..value_start + line_len])
+    let line_len = memchr::memmem::find(&bytes[value_start..], b"\r\n")?;
+    let value = String::from_utf8_lossy(&bytes[value_start..value_start + line_len])
         .trim()
         .to_owned();
-    Some((value, value_start + line_len + 2))
+    Some((start, value, value_start + line_len + 2))
+}
+
+/// Scans one read for reset markers, `tail` being the end of the previous
+/// read (a header line may be split between the two); calls `take` with
+/// each marker's value and says whether any asked for a reset. Only the
+/// tail and the start of the read are ever copied.
+fn scan(tail: &mut Vec<u8>, fresh: &[u8], mut take: impl FnMut(&str) -> bool) -> bool {
+    let mut reset = false;
+    // Where in `fresh` the lines not yet counted begin.
+    let mut resume = 0;
+    let carried = tail.len();
+    if carried > 0 {
+        // Any marker in the tail is incomplete (complete ones were counted and
+        // cut off); the rest of its line is at the start of this read.
+        tail.extend_from_slice(&fresh[..fresh.len().min(TAIL)]);
+        let mut at = 0;
+        while let Some((start, value, end)) = find_reset(tail, at) {
+            if start >= carried {
+                break; // it starts in this read: found below
+            }
+            reset |= take(&value);
+            at = end;
+            resume = end.saturating_sub(carried);
+        }
+    }
+    let mut at = resume;
+    while let Some((_, value, end)) = find_reset(fresh, at) {
+        reset |= take(&value);
+        at = end;
+    }
+    let keep_from = at.max(fresh.len().saturating_sub(TAIL));
+    tail.clear(); // keeps its capacity
+    tail.extend_from_slice(&fresh[keep_from..]);
+    reset
 }
 
 impl AsyncRead for FaultIo {
@@ -117,22 +156,14 @@ impl AsyncRead for FaultIo {
         if fresh.is_empty() {
             return Poll::Ready(Ok(()));
         }
-        let mut window = std::mem::take(&mut self.tail);
-        window.extend_from_slice(fresh);
-        let mut reset = false;
-        let mut consumed = 0;
-        while let Some((value, end)) = find_reset(&window[consumed..]) {
-            reset |= self.counters.take_reset(&value);
-            consumed += end;
-        }
-        let rest = &window[consumed..];
-        self.tail = rest[rest.len().saturating_sub(TAIL)..].to_vec();
-        if reset {
+        let this = &mut *self;
+        let counters = &this.counters;
+        if scan(&mut this.tail, fresh, |value| counters.take_reset(value)) {
             // SO_LINGER 0: close with an RST instead of a FIN. It blocks
             // nothing when the linger time is zero (the reason for tokio's
             // deprecation does not apply).
             #[allow(deprecated)]
-            let _ = self.inner.set_linger(Some(Duration::ZERO));
+            let _ = this.inner.set_linger(Some(Duration::ZERO));
             return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
         }
         Poll::Ready(Ok(()))
@@ -175,11 +206,31 @@ mod tests {
 
     #[test]
     fn finds_the_header_only_when_its_line_is_complete() {
-        assert_eq!(find_reset(b"GET / HTTP/1.1\r\nx-mock-reset: always"), None);
         assert_eq!(
-            find_reset(b"GET / HTTP/1.1\r\nX-Mock-Reset: k/2\r\nhost: a\r\n"),
-            Some(("k/2".into(), 35))
+            find_reset(b"GET / HTTP/1.1\r\nx-mock-reset: always", 0),
+            None
         );
+        assert_eq!(
+            find_reset(b"GET / HTTP/1.1\r\nX-Mock-Reset: k/2\r\nhost: a\r\n", 0),
+            Some((16, "k/2".into(), 35))
+        );
+    }
+
+    #[test]
+    fn a_header_split_between_reads_is_counted_once() {
+        let request = b"POST /v1/models HTTP/1.1\r\nx-mock-reset: k/1\r\nhost: a\r\n\r\n{}";
+        for split in 0..=request.len() {
+            let mut tail = Vec::new();
+            let mut seen = Vec::new();
+            let mut take = |v: &str| {
+                seen.push(v.to_owned());
+                true
+            };
+            let first = scan(&mut tail, &request[..split], &mut take);
+            let second = scan(&mut tail, &request[split..], &mut take);
+            assert!(first || second, "split {split}");
+            assert_eq!(seen, ["k/1"], "split {split}");
+        }
     }
 
     #[test]
