@@ -89,12 +89,12 @@ pub async fn run() {
     ];
     // Warm up connections and caches once.
     compare(1, 200, &mut jobs).await;
-    let rates = compare(7, 2_000, &mut jobs).await;
+    let measured = compare(15, 2_000, &mut jobs).await;
     let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
     table(
         &format!("Chat round trip (non-streaming, {CONCURRENCY} in flight, loopback)"),
         "requests/s",
         &names,
-        &rates,
+        &measured,
     );
 }

@@ -51,8 +51,8 @@ pub fn run() {
     let (float, b64) = bodies();
     let mut float_job = || decode(&float);
     let mut b64_job = || decode(&b64);
-    let rates = compare_sync(
-        7,
+    let measured = compare_sync(
+        11,
         &mut [("float JSON", &mut float_job), ("base64", &mut b64_job)],
     );
     table(
@@ -63,6 +63,6 @@ pub fn run() {
         ),
         "vectors/s",
         &["float JSON", "base64"],
-        &rates,
+        &measured,
     );
 }

@@ -2,7 +2,8 @@
 //!
 //! Side-by-side measurements on loopback, printed as Markdown rows for
 //! `BENCHMARKS.md`. Contenders run interleaved, round after round, and each
-//! ratio is the median over rounds of one run: these machines are noisy, so
+//! ratio is taken within each round and the median (and middle half) over
+//! the rounds of one run is printed: these machines are noisy, so
 //! absolute times mean little and ratios measured together mean more.
 
 mod chat;
@@ -15,45 +16,88 @@ use std::time::{Duration, Instant};
 /// One contender: a name and a job that runs `n` operations.
 pub type Job<'a> = Box<dyn FnMut(usize) -> futures::future::BoxFuture<'a, ()> + 'a>;
 
-/// Runs the contenders interleaved for `rounds` rounds of `n` operations and
-/// returns each one's median operations per second.
-pub async fn compare(rounds: usize, n: usize, jobs: &mut [(&str, Job<'_>)]) -> Vec<f64> {
-    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
+/// What a comparison measured: each contender's median rate, and its ratio
+/// to the first contender taken within each round (both ran back to back,
+/// under the same load) — the median and the middle half of those.
+pub struct Measured {
+    pub rates: Vec<f64>,
+    pub ratios: Vec<Spread>,
+}
+
+/// The median and the interquartile range of per-round ratios.
+pub struct Spread {
+    pub median: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Measured {
+    fn from_rounds(per_round: Vec<Vec<f64>>) -> Self {
+        let contenders = per_round.first().map_or(0, Vec::len);
+        let column = |i: usize| per_round.iter().map(move |round| round[i]);
+        let rates = (0..contenders)
+            .map(|i| spread(column(i).collect()).median)
+            .collect();
+        let ratios = (0..contenders)
+            .map(|i| spread(column(i).zip(column(0)).map(|(r, r0)| r / r0).collect()))
+            .collect();
+        Measured { rates, ratios }
+    }
+}
+
+/// Runs the contenders interleaved for `rounds` rounds of `n` operations each.
+pub async fn compare(rounds: usize, n: usize, jobs: &mut [(&str, Job<'_>)]) -> Measured {
+    let mut per_round = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        for (i, (_, job)) in jobs.iter_mut().enumerate() {
+        let mut round = Vec::with_capacity(jobs.len());
+        for (_, job) in jobs.iter_mut() {
             let start = Instant::now();
             job(n).await;
-            rates[i].push(n as f64 / start.elapsed().as_secs_f64());
+            round.push(n as f64 / start.elapsed().as_secs_f64());
         }
+        per_round.push(round);
     }
-    rates.into_iter().map(median).collect()
+    Measured::from_rounds(per_round)
 }
 
-/// The same for synchronous work.
-pub fn compare_sync(rounds: usize, jobs: &mut [(&str, &mut dyn FnMut() -> usize)]) -> Vec<f64> {
-    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); jobs.len()];
+/// The same for synchronous work; each job returns how many operations it did.
+pub fn compare_sync(rounds: usize, jobs: &mut [(&str, &mut dyn FnMut() -> usize)]) -> Measured {
+    let mut per_round = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        for (i, (_, job)) in jobs.iter_mut().enumerate() {
+        let mut round = Vec::with_capacity(jobs.len());
+        for (_, job) in jobs.iter_mut() {
             let start = Instant::now();
             let done = job();
-            rates[i].push(done as f64 / start.elapsed().as_secs_f64());
+            round.push(done as f64 / start.elapsed().as_secs_f64());
         }
+        per_round.push(round);
     }
-    rates.into_iter().map(median).collect()
+    Measured::from_rounds(per_round)
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+fn spread(mut values: Vec<f64>) -> Spread {
     values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(0.0)
+    let at = |q: usize| values.get(values.len() * q / 4).copied().unwrap_or(0.0);
+    Spread {
+        median: at(2),
+        low: at(1),
+        high: at(3),
+    }
 }
 
-/// Prints one Markdown table of rates relative to the first contender.
-pub fn table(title: &str, unit: &str, names: &[&str], rates: &[f64]) {
+/// Prints one Markdown table: rates, and ratios to the first contender.
+pub fn table(title: &str, unit: &str, names: &[&str], measured: &Measured) {
     println!("\n### {title}\n");
-    println!("| contender | {unit} | ratio to {} |", names[0]);
-    println!("|---|---:|---:|");
-    for (name, rate) in names.iter().zip(rates) {
-        println!("| {name} | {rate:.0} | {:.2}× |", rate / rates[0]);
+    println!(
+        "| contender | {unit} | ratio to {} (median of rounds) | middle half of rounds |",
+        names[0]
+    );
+    println!("|---|---:|---:|---:|");
+    for ((name, rate), ratio) in names.iter().zip(&measured.rates).zip(&measured.ratios) {
+        println!(
+            "| {name} | {rate:.0} | {:.2}× | {:.2}×–{:.2}× |",
+            ratio.median, ratio.low, ratio.high
+        );
     }
 }
 

@@ -108,7 +108,22 @@ impl Decoder {
     /// The next event completed by `input[*pos..]`, advancing `pos`; `None`
     /// once the input is used up. Call again with the same input until it
     /// returns `None`: only then is a value borrowed from it copied.
+    #[inline]
     fn pull<'a>(&mut self, input: &'a [u8], pos: &mut usize) -> Option<Pulled<'a>> {
+        // Inlined into the stream's `poll_next`, so the common event costs
+        // no call into the general path.
+        match self.pull_data_event(input, pos) {
+            Some(data) => Some(Pulled {
+                event: None,
+                data: std::borrow::Cow::Borrowed(data),
+            }),
+            None => self.pull_any(input, pos),
+        }
+    }
+
+    /// The general path of [`Decoder::pull`]: any line endings, fields,
+    /// comments, and lines or events split across inputs.
+    fn pull_any<'a>(&mut self, input: &'a [u8], pos: &mut usize) -> Option<Pulled<'a>> {
         while *pos < input.len() {
             if self.after_cr {
                 self.after_cr = false;
@@ -145,11 +160,35 @@ impl Decoder {
         None
     }
 
+    /// The fast path for the shape almost every event has: one
+    /// `data: …` line and the blank line after it, wholly inside `input`,
+    /// with nothing of an earlier event pending, in valid UTF-8. One line
+    /// search, no field parsing, and a plain `&str` back (no `Cow` to build
+    /// and move); anything else is left to the general path, `pull_any`.
+    #[inline]
+    fn pull_data_event<'a>(&self, input: &'a [u8], pos: &mut usize) -> Option<&'a str> {
+        let rest = input.get(*pos..)?;
+        if self.after_cr
+            || self.borrowed.is_some()
+            || self.has_partial_event()
+            || !rest.starts_with(b"data: ")
+        {
+            return None;
+        }
+        let end = memchr::memchr2(b'\n', b'\r', rest)?;
+        if rest[end] != b'\n' || rest.get(end + 1) != Some(&b'\n') {
+            return None;
+        }
+        let data = simdutf8::basic::from_utf8(&rest[6..end]).ok()?;
+        *pos += end + 2;
+        Some(data)
+    }
+
     /// Copies a `data` value borrowed from `input` into the decoder, before
     /// the input is let go or another `data` line is appended to it.
     fn keep_borrowed(&mut self, input: &[u8]) {
         if let Some(range) = self.borrowed.take() {
-            self.data = Some(String::from_utf8_lossy(&input[range]).into_owned());
+            self.data = Some(utf8(&input[range]).into_owned());
         }
     }
 
@@ -167,11 +206,7 @@ impl Decoder {
         if range.is_empty() {
             let event = self.event.take();
             let data = match self.borrowed.take() {
-                // The one UTF-8 check of the event; broken text is replaced, not dropped.
-                Some(range) => match std::str::from_utf8(&input[range.clone()]) {
-                    Ok(text) => std::borrow::Cow::Borrowed(text),
-                    Err(_) => String::from_utf8_lossy(&input[range]),
-                },
+                Some(range) => utf8(&input[range]),
                 None => std::borrow::Cow::Owned(self.data.take()?), // no data: no event
             };
             return Some(Pulled { event, data });
@@ -205,7 +240,7 @@ impl Decoder {
                         if let Some((input, _)) = origin {
                             self.keep_borrowed(input);
                         }
-                        let value = String::from_utf8_lossy(value);
+                        let value = utf8(value);
                         match &mut self.data {
                             Some(data) => {
                                 data.push('\n');
@@ -216,29 +251,34 @@ impl Decoder {
                     }
                 }
             }
-            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
+            b"event" => self.event = Some(utf8(value).into_owned()),
             b"id" if !value.contains(&0) => {
-                self.id = Some(String::from_utf8_lossy(value).into_owned());
+                self.id = Some(utf8(value).into_owned());
             }
             _ => {} // `retry` and unknown fields are ignored, as the spec says
         }
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
-
-/// What one event means to the typed stream.
-enum Handled<T> {
-    Item(T),
-    Failed(Error),
-    Done,
+/// The UTF-8 check of a field value (once per event for the usual one-line
+/// `data`); broken text is replaced, not dropped. `simdutf8` validates the valid case (all of them in practice)
+/// several times faster than `std::str::from_utf8` on payloads this size.
+#[inline]
+fn utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
+
+type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// A stream of typed events from a server-sent-events response, ending at
 /// `data: [DONE]`. Dropping it closes the connection.
 ///
 /// Yields [`Error::Stream`] for an `event: error` frame, a `data` payload
-/// with an `error` object, data that is not the expected JSON, or a body that
+/// with an `error` object (see `openapi/DECISIONS.md`, "Errors mid-stream",
+/// for exactly which), data that is not the expected JSON, or a body that
 /// ends before `[DONE]`; after an error the stream ends.
 ///
 /// ```
@@ -252,19 +292,21 @@ enum Handled<T> {
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<T> {
+    /// The response body; `None` once the stream has ended.
     body: Option<ByteStream>,
     decoder: Decoder,
     /// The current network read and how far the decoder got in it.
     read: Bytes,
     pos: usize,
-    finished: bool,
+    /// Whether `T` could take an error payload for an item (see [`absorbs_errors`]).
+    search_all: bool,
     _marker: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T> std::fmt::Debug for EventStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventStream")
-            .field("finished", &self.finished)
+            .field("finished", &self.body.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -283,61 +325,108 @@ impl<T: DeserializeOwned> EventStream<T> {
             decoder: Decoder::default(),
             read: Bytes::new(),
             pos: 0,
-            finished: false,
+            search_all: absorbs_errors::<T>(),
             _marker: std::marker::PhantomData,
         }
     }
 
-    /// Ends the stream; dropping the body closes the connection now.
-    fn finish(&mut self) {
-        self.finished = true;
-        self.body = None;
-    }
-
     fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
-        self.finish();
+        self.body = None; // ends the stream and closes the connection now
         Poll::Ready(Some(Err(err)))
     }
 }
 
-/// Turns one event into an item, the end, or an error.
-fn handle<T: DeserializeOwned>(error_event: bool, data: &str) -> Handled<T> {
+/// Turns one event into the stream's next item: an item, an error or, for
+/// the end marker, `None`. An error or the end marker ends the stream: the
+/// body is dropped, which closes the connection. (Ending it here rather than
+/// in the caller lets the item go straight to `poll_next`'s return value
+/// instead of being copied through a local.)
+///
+/// A payload with a non-null top-level `error` member is the server
+/// reporting a failure mid-stream and becomes an error, never an item. The
+/// common event is parsed once, straight into `T`; the slower look for an
+/// `error` member (a parse into a `Value`) runs only when the payload does
+/// not fit `T`, when its first member is `error`, or — for a `T` that would
+/// take an error object for an item, such as `serde_json::Value` — when it
+/// contains `"error"` at all (`search_all`, see [`absorbs_errors`]).
+#[inline]
+fn handle<T: DeserializeOwned>(
+    error_event: bool,
+    search_all: bool,
+    data: &str,
+    body: &mut Option<ByteStream>,
+) -> Option<Result<T>> {
     if error_event {
-        return Handled::Failed(stream_error(data));
+        *body = None;
+        return Some(Err(stream_error(data)));
     }
-    if data.trim() == "[DONE]" {
-        return Handled::Done;
-    }
-    // The common case, parsed once: straight into the chunk type. Only a
-    // payload that mentions "error" (or does not fit the type) takes the
-    // slow path that looks for an `{"error": ...}` object. The searcher is
-    // built once: constructing a SIMD searcher per event would cost more
-    // than the search. The decoder already checked the text is UTF-8.
-    static ERROR_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
-    if ERROR_KEY.find(data.as_bytes()).is_none() {
+    // A JSON payload starts with `{`; only anything else can be the end marker.
+    let Some(members) = data.strip_prefix('{') else {
+        return ending(
+            body,
+            if data.trim() == "[DONE]" {
+                None
+            } else {
+                parse_slow(data)
+            },
+        );
+    };
+    let suspect = members.trim_start().starts_with("\"error\"")
+        || (search_all && ERROR_KEY.find(data.as_bytes()).is_some());
+    if !suspect {
         if let Ok(item) = serde_json::from_str::<T>(data) {
-            return Handled::Item(item);
+            return Some(Ok(item));
         }
     }
+    ending(body, parse_slow(data))
+}
+
+/// Drops the body (ending the stream) unless `next` is an item.
+#[cold]
+fn ending<T>(body: &mut Option<ByteStream>, next: Option<Result<T>>) -> Option<Result<T>> {
+    if !matches!(next, Some(Ok(_))) {
+        *body = None;
+    }
+    next
+}
+
+/// `"error"`, searched for in payloads only when `T` could take an error
+/// object for an item. Built once: building a SIMD searcher per event
+/// would cost more than the search.
+static ERROR_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
+
+/// Whether `T` would take a bare error object, `{"error": {...}}`, for an
+/// item: then every payload must be searched for an `error` member before
+/// it is trusted. The chunk types have required members an error object
+/// lacks, so for them an error payload fails the fast parse and is caught
+/// there. Asked once per stream.
+fn absorbs_errors<T: DeserializeOwned>() -> bool {
+    serde_json::from_str::<T>(r#"{"error":{"message":"probe"}}"#).is_ok()
+}
+
+/// The careful path: the payload as a `Value`, checked for an `error`
+/// member, then converted to `T`, with an error that says what was wrong.
+#[cold]
+fn parse_slow<T: DeserializeOwned>(data: &str) -> Option<Result<T>> {
     let value: serde_json::Value = match serde_json::from_str(data) {
         Ok(v) => v,
         Err(e) => {
-            return Handled::Failed(Error::stream(format!(
+            return Some(Err(Error::stream(format!(
                 "event data is not JSON ({e}): {}",
                 crate::error::body_excerpt(data.as_bytes())
-            )))
+            ))))
         }
     };
     if value.get("error").is_some_and(|e| !e.is_null()) {
-        return Handled::Failed(stream_error(data));
+        return Some(Err(stream_error(data)));
     }
     match serde_json::from_value(value) {
-        Ok(item) => Handled::Item(item),
-        Err(e) => Handled::Failed(Error::stream(format!(
+        Ok(item) => Some(Ok(item)),
+        Err(e) => Some(Err(Error::stream(format!(
             "event data does not match the chunk type ({e}): {}",
             crate::error::body_excerpt(data.as_bytes())
-        ))),
+        )))),
     }
 }
 
@@ -355,23 +444,19 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            if this.finished {
-                return Poll::Ready(None);
+            if this.body.is_none() {
+                return Poll::Ready(None); // ended
             }
             // Events are decoded and parsed one at a time, straight from the
-            // read: no queue, and only one chunk alive at once.
-            let handled = this
-                .decoder
-                .pull(&this.read, &mut this.pos)
-                .map(|pulled| handle::<T>(pulled.event.as_deref() == Some("error"), &pulled.data));
-            match handled {
-                Some(Handled::Item(item)) => return Poll::Ready(Some(Ok(item))),
-                Some(Handled::Failed(err)) => return this.fail(err),
-                Some(Handled::Done) => {
-                    this.finish();
-                    return Poll::Ready(None);
-                }
-                None => {}
+            // read: no queue, and only one chunk alive at once. The
+            // common event takes the fast path; the rest, the general one.
+            if let Some(data) = this.decoder.pull_data_event(&this.read, &mut this.pos) {
+                return Poll::Ready(handle(false, this.search_all, data, &mut this.body));
+            }
+            if let Some(pulled) = this.decoder.pull_any(&this.read, &mut this.pos) {
+                let error_event = pulled.event.as_deref() == Some("error");
+                let data = &pulled.data;
+                return Poll::Ready(handle(error_event, this.search_all, data, &mut this.body));
             }
             let Some(body) = this.body.as_mut() else {
                 return Poll::Ready(None);
@@ -504,5 +589,66 @@ mod tests {
         let mut decoder = Decoder::default();
         assert!(decoder.feed(b"\n\nevent: x\n\n: c\n\n").is_empty());
         assert!(!decoder.has_partial_event());
+    }
+
+    #[test]
+    fn which_item_types_would_take_an_error_object_for_an_item() {
+        assert!(!absorbs_errors::<crate::types::ChatCompletionChunk>());
+        assert!(!absorbs_errors::<crate::types::Completion>());
+        assert!(absorbs_errors::<serde_json::Value>());
+    }
+
+    async fn collect_values(body: &[u8]) -> Vec<Result<serde_json::Value>> {
+        let parts = futures::stream::iter([Ok::<_, reqwest::Error>(Bytes::copy_from_slice(body))]);
+        EventStream::<serde_json::Value>::from_byte_stream(parts)
+            .collect()
+            .await
+    }
+
+    fn is_server_error<T: std::fmt::Debug>(item: Option<&Result<T>>, code: &str) -> bool {
+        matches!(item, Some(Err(Error::Stream { api_error: Some(api), .. })) if api.code.as_deref() == Some(code))
+    }
+
+    #[tokio::test]
+    async fn an_error_member_is_an_error_wherever_it_can_be_told_apart() {
+        // Without `event: error`, for the chunk type: a bare error object...
+        let bare = b"data: {\"error\":{\"message\":\"busy\",\"code\":\"c1\"}}\n\n";
+        let items = collect(vec![bare.to_vec()]).await;
+        assert!(
+            is_server_error(items.first(), "c1") && items.len() == 1,
+            "{items:?}"
+        );
+        // ...and an error first, ahead of members that would make a valid chunk.
+        let chunk =
+            r#""id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[]"#;
+        let first =
+            format!("data: {{ \"error\":{{\"message\":\"m\",\"code\":\"c2\"}},{chunk}}}\n\n");
+        let items = collect(vec![first.into_bytes()]).await;
+        assert!(is_server_error(items.first(), "c2"), "{items:?}");
+        // A `Value` stream takes anything, so every payload is searched.
+        let later =
+            b"data: {\"n\":1}\n\ndata: {\"n\":2,\"error\":{\"message\":\"m\",\"code\":\"c3\"}}\n\n";
+        let items = collect_values(later).await;
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert_eq!(items[0].as_ref().ok(), Some(&serde_json::json!({"n": 1})));
+        assert!(is_server_error(items.get(1), "c3"), "{items:?}");
+        // A null error member is not an error.
+        let null = b"data: {\"n\":1,\"error\":null}\n\ndata: [DONE]\n\n";
+        let items = collect_values(null).await;
+        assert_eq!(items.len(), 1);
+        assert_eq!(
+            items[0].as_ref().ok().map(|v| v["n"].clone()),
+            Some(1.into())
+        );
+    }
+
+    #[tokio::test]
+    async fn broken_utf8_leaves_the_fast_path_and_is_replaced() {
+        let items = collect_values(b"data: {\"s\":\"a\xffb\"}\n\ndata: [DONE]\n\n").await;
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(
+            items[0].as_ref().ok().map(|v| v["s"].clone()),
+            Some("a\u{fffd}b".into())
+        );
     }
 }
