@@ -2,7 +2,7 @@
 //! serde_json (same types, same payload, no retries or options: the limit)
 //! and against async-openai pointed at the same local server.
 
-use crate::{compare, table, Job};
+use crate::{compare, table, Job, Mode};
 use futures::{FutureExt, StreamExt};
 use serde_json::json;
 use tensoras::messages::{system, user};
@@ -24,7 +24,7 @@ fn request() -> ChatRequest {
     .max_tokens(256)
 }
 
-pub async fn run() {
+pub async fn run(mode: &Mode) {
     let server = Server::start().await.expect("server").without_validation();
     let sdk = server.client();
     let raw = reqwest::Client::new();
@@ -89,7 +89,9 @@ pub async fn run() {
     ];
     // Warm up connections and caches once.
     compare(1, 200, &mut jobs).await;
-    let measured = compare(15, 2_000, &mut jobs).await;
+    let Some(measured) = mode.run(15, 2_000, &mut jobs).await else {
+        return;
+    };
     let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
     table(
         &format!("Chat round trip (non-streaming, {CONCURRENCY} in flight, loopback)"),

@@ -1,4 +1,5 @@
 //! `cargo run --release -p tensoras-bench -- [chat|sse|embeddings|concurrency|memory|all]`
+//! `cargo run --release -p tensoras-bench -- count chat|sse-memory CONTENDER ROUNDS` (for callgrind)
 //!
 //! Side-by-side measurements on loopback, printed as Markdown rows for
 //! `BENCHMARKS.md`. Contenders run interleaved, round after round, and each
@@ -42,6 +43,40 @@ impl Measured {
             .map(|i| spread(column(i).zip(column(0)).map(|(r, r0)| r / r0).collect()))
             .collect();
         Measured { rates, ratios }
+    }
+}
+
+/// How a group of contenders is run: compared on time, or — for counting
+/// instructions under callgrind — one contender alone for `rounds` rounds.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    Compare,
+    Only { contender: String, rounds: usize },
+}
+
+impl Mode {
+    /// Runs `jobs` as this mode says. Returns the measurement to print when
+    /// comparing, `None` when one contender ran alone (nothing to print).
+    pub async fn run(
+        &self,
+        rounds: usize,
+        n: usize,
+        jobs: &mut [(&str, Job<'_>)],
+    ) -> Option<Measured> {
+        match self {
+            Mode::Compare => Some(compare(rounds, n, jobs).await),
+            Mode::Only { contender, rounds } => {
+                let (_, job) = jobs
+                    .iter_mut()
+                    .find(|(name, _)| name.starts_with(contender.as_str()))
+                    .unwrap_or_else(|| panic!("no contender named {contender:?}"));
+                for _ in 0..*rounds {
+                    job(n).await;
+                }
+                eprintln!("operations: {}", rounds * n);
+                None
+            }
+        }
     }
 }
 
@@ -111,6 +146,21 @@ pub fn peak_rss_mib() -> Option<f64> {
 
 fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    // `count GROUP CONTENDER ROUNDS`: one contender alone, for callgrind
+    // (see `bench/instructions.sh`); GROUP is `chat` or `sse-memory`.
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let (what, mode) = match (what.as_str(), args.as_slice()) {
+        ("count", [group, contender, rounds]) => (
+            group.clone(),
+            Mode::Only {
+                contender: contender.clone(),
+                rounds: rounds.parse().expect("ROUNDS is a number"),
+            },
+        ),
+        ("count", _) => panic!("usage: count chat|sse-memory CONTENDER ROUNDS"),
+        _ => (what, Mode::Compare),
+    };
+    let counting = matches!(mode, Mode::Only { .. });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -118,13 +168,16 @@ fn main() {
     let started = Instant::now();
     let run = |name: &str| what == "all" || what == name;
     if run("chat") {
-        runtime.block_on(chat::run());
+        runtime.block_on(chat::run(&mode));
     }
     if run("sse") {
         runtime.block_on(sse::run());
     }
     if what == "sse-memory" {
-        runtime.block_on(sse::in_memory());
+        runtime.block_on(sse::in_memory(&mode));
+    }
+    if counting {
+        return;
     }
     if run("embeddings") {
         embeddings::run();

@@ -3,7 +3,7 @@
 //! into the same chunk type (the limit: no framing, no checks); over
 //! loopback, the SDK against async-openai reading the same bytes.
 
-use crate::{compare, table, Job};
+use crate::{compare, table, Job, Mode};
 use axum::response::IntoResponse;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
@@ -48,12 +48,12 @@ pub fn recorded() -> (Vec<String>, Vec<Bytes>) {
 }
 
 pub async fn run() {
-    in_memory().await;
+    in_memory(&Mode::Compare).await;
     loopback(recorded().1).await;
 }
 
 /// The in-memory comparison alone (for profiling: `-- sse-memory`).
-pub async fn in_memory() {
+pub async fn in_memory(mode: &Mode) {
     let (lines, reads) = recorded();
     let mut jobs: Vec<(&str, Job)> = vec![
         (
@@ -117,7 +117,9 @@ pub async fn in_memory() {
             }),
         ),
     ];
-    let measured = compare(41, CHUNKS, &mut jobs).await;
+    let Some(measured) = mode.run(41, CHUNKS, &mut jobs).await else {
+        return;
+    };
     let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
     table(
         &format!("SSE decoding in memory ({CHUNKS} chunks in {READ}-byte reads)"),

@@ -246,22 +246,27 @@ impl Tensoras {
             self.inner.config.base_url,
             path.trim_start_matches('/')
         );
-        let mut request = self
-            .inner
-            .http
-            .request(method.clone(), url)
-            .headers(self.inner.config.default_headers.clone())
-            .header(
-                reqwest::header::AUTHORIZATION,
-                self.inner.config.api_key.header_value(),
-            );
+        let config = &self.inner.config;
+        let mut request = self.inner.http.request(method.clone(), url);
+        // Header by header: cloning whole maps into every request cost more
+        // than the few headers in them.
+        for (name, value) in &config.default_headers {
+            request = request.header(name, value.clone());
+        }
+        request = request.header(
+            reqwest::header::AUTHORIZATION,
+            config.api_key.header_value(),
+        );
         if !query.is_empty() {
             request = request.query(query);
         }
         if !self.options.extra_query.is_empty() {
             request = request.query(&self.options.extra_query);
         }
-        request = request.headers(self.options.extra_headers.clone());
+        if !self.options.extra_headers.is_empty() {
+            // Replaces, so a per-call header overrides a default one.
+            request = request.headers(self.options.extra_headers.clone());
+        }
         match body {
             Body::None => {}
             Body::Json(bytes) => {
@@ -302,7 +307,9 @@ impl Tensoras {
                     if response.status().is_success() {
                         return Ok(response);
                     }
-                    error_from_response(response, timeout).await
+                    // Boxed: the error path's state would otherwise make
+                    // every request's future (moved into each task) larger.
+                    Box::pin(error_from_response(response, timeout)).await
                 }
             };
             let hint = err.as_api().and_then(|e| e.retry_after);
@@ -351,13 +358,40 @@ async fn error_from_response(response: reqwest::Response, timeout: Duration) -> 
     Error::from_api(ApiError::from_response(status, &headers, &body))
 }
 
+/// Reads a whole body: the first read as it is when it is all there is (no
+/// copy), else the reads joined. Does what `Response::bytes` does with a
+/// far smaller future, which every request's future carries (a request's
+/// future above about 1 KiB is a slow allocation for each spawned task).
+async fn read_body(response: &mut reqwest::Response) -> reqwest::Result<Bytes> {
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    // The declared length sizes the buffer, but only up to a bound: a
+    // server's header must not make us allocate whatever it names.
+    const MAX_PREALLOCATION: u64 = 16 << 20;
+    let declared = response
+        .content_length()
+        .unwrap_or(0)
+        .min(MAX_PREALLOCATION) as usize;
+    let mut body = Vec::with_capacity(declared.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    while let Some(more) = response.chunk().await? {
+        body.extend_from_slice(&more);
+    }
+    Ok(body.into())
+}
+
 /// Reads and decodes a JSON success body.
 pub(crate) async fn decode_json<T: DeserializeOwned>(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<ApiResponse<T>> {
     let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| {
+    let headers = std::mem::take(response.headers_mut()); // moved, not copied
+    let body = read_body(&mut response).await.map_err(|e| {
         if e.is_timeout() {
             Error::Timeout {
                 after: Duration::ZERO,
@@ -372,4 +406,41 @@ pub(crate) async fn decode_json<T: DeserializeOwned>(
         status,
         headers,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response_of(reads: &[&'static str]) -> reqwest::Response {
+        let reads = reads
+            .iter()
+            .map(|r| Ok::<_, std::io::Error>(Bytes::from_static(r.as_bytes())));
+        let body = reqwest::Body::wrap_stream(futures::stream::iter(reads.collect::<Vec<_>>()));
+        reqwest::Response::from(http::Response::new(body))
+    }
+
+    #[tokio::test]
+    async fn a_body_is_read_whole_in_one_read_or_many() {
+        for reads in [
+            &[][..],
+            &["{\"a\":1}"][..],
+            &["{\"a\"", ":1}"][..],
+            &["{", "\"a\"", ":", "1", "}"][..],
+        ] {
+            let mut response = response_of(reads);
+            let body = read_body(&mut response).await.expect("body");
+            assert_eq!(body, reads.concat().as_bytes(), "{reads:?}");
+        }
+        // Decoded with the headers kept.
+        let mut response = response_of(&["{\"a\"", ":1}"]);
+        response
+            .headers_mut()
+            .insert("x-request-id", HeaderValue::from_static("req_1"));
+        let decoded = decode_json::<serde_json::Value>(response)
+            .await
+            .expect("json");
+        assert_eq!(decoded.data["a"], 1);
+        assert_eq!(decoded.request_id().as_deref(), Some("req_1"));
+    }
 }

@@ -371,7 +371,7 @@ fn handle<T: DeserializeOwned>(
             },
         );
     };
-    let suspect = members.trim_start().starts_with("\"error\"")
+    let suspect = members.trim_ascii_start().starts_with("\"error\"")
         || (search_all && ERROR_KEY.find(data.as_bytes()).is_some());
     if !suspect {
         if let Ok(item) = serde_json::from_str::<T>(data) {
