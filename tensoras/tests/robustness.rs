@@ -48,6 +48,28 @@ fn decode_in_reads(bytes: &[u8], cuts: &[usize]) -> Vec<Event> {
     events
 }
 
+/// What an `EventStream` of JSON values yields over `bytes` in reads of
+/// `read` bytes: items as values, an error as its message (bounded: a
+/// stream of n bytes yields at most n items).
+fn stream_values(bytes: &[u8], read: usize) -> Vec<Result<serde_json::Value, String>> {
+    let reads: Vec<reqwest::Result<bytes::Bytes>> = bytes
+        .chunks(read)
+        .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+        .collect();
+    let mut stream =
+        EventStream::<serde_json::Value>::from_byte_stream(futures::stream::iter(reads));
+    futures::executor::block_on(async {
+        let mut items = Vec::new();
+        for _ in 0..=bytes.len() + 1 {
+            match stream.next().await {
+                Some(item) => items.push(item.map_err(|e| e.to_string())),
+                None => break,
+            }
+        }
+        items
+    })
+}
+
 /// 512 cases per property in `cargo test` (CI); `PROPTEST_CASES=N` for a
 /// longer run (BENCHMARKS.md records one).
 fn cases() -> u32 {
@@ -67,6 +89,18 @@ proptest! {
     ) {
         let whole = decode_in_reads(&bytes, &[]);
         prop_assert_eq!(decode_in_reads(&bytes, &cuts), whole);
+    }
+
+    #[test]
+    fn the_event_stream_does_not_depend_on_read_boundaries(
+        bytes in sse_bytes(),
+        read in 1usize..64,
+    ) {
+        // One read (the decoder's fast path wherever an event allows it)
+        // against many small ones (the general path): the same items, and
+        // the same error if any.
+        let whole = stream_values(&bytes, bytes.len().max(1));
+        prop_assert_eq!(stream_values(&bytes, read), whole);
     }
 
     #[test]
