@@ -138,9 +138,16 @@ async fn run_one(
         }
         Fault::Slow => vec![("x-mock-delay-ms", "1500")],
     };
+    // Only the slow fault needs a short timeout. The others get a long one:
+    // on a loaded machine a 400 ms attempt could time out on its own, use
+    // up a retry the fault's plan counts on, and fail the test for nothing.
+    let timeout = match fault {
+        Fault::Slow => Duration::from_millis(400),
+        _ => Duration::from_secs(10),
+    };
     let options = faults(&pairs)
         .max_retries(MAX_RETRIES)
-        .timeout(Duration::from_millis(400))
+        .timeout(timeout)
         .capture(capture);
     client
         .with_options(options)
