@@ -110,8 +110,8 @@ impl Decoder {
     /// returns `None`: only then is a value borrowed from it copied.
     #[inline]
     fn pull<'a>(&mut self, input: &'a [u8], pos: &mut usize) -> Option<Pulled<'a>> {
-        // Inlined into the stream's `poll_next`, so the common event costs
-        // no call into the general path.
+        // The stream's `poll_next` takes the same two steps itself, so the
+        // common event reaches it as a plain `&str`.
         match self.pull_data_event(input, pos) {
             Some(data) => Some(Pulled {
                 event: None,
@@ -261,8 +261,9 @@ impl Decoder {
 }
 
 /// The UTF-8 check of a field value (once per event for the usual one-line
-/// `data`); broken text is replaced, not dropped. `simdutf8` validates the valid case (all of them in practice)
-/// several times faster than `std::str::from_utf8` on payloads this size.
+/// `data`); broken text is replaced, not dropped. `simdutf8` validates the
+/// valid case (all of them in practice) several times faster than
+/// `std::str::from_utf8` on payloads this size.
 #[inline]
 fn utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match simdutf8::basic::from_utf8(bytes) {
