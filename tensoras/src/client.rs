@@ -347,10 +347,10 @@ impl Tensoras {
 }
 
 /// Reads a failed response into an [`Error`], bounded by `timeout`.
-async fn error_from_response(response: reqwest::Response, timeout: Duration) -> Error {
+async fn error_from_response(mut response: reqwest::Response, timeout: Duration) -> Error {
     let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = match tokio::time::timeout(timeout, response.bytes()).await {
+    let headers = std::mem::take(response.headers_mut());
+    let body = match tokio::time::timeout(timeout, read_body(&mut response)).await {
         Ok(Ok(bytes)) => bytes,
         // The status is what matters; a body we could not read is reported empty.
         _ => Bytes::new(),
