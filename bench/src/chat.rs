@@ -2,7 +2,7 @@
 //! serde_json (same types, same payload, no retries or options: the limit)
 //! and against async-openai pointed at the same local server.
 
-use crate::{compare, table, Job, Mode};
+use crate::{compare, report, Job, Mode};
 use futures::{FutureExt, StreamExt};
 use serde_json::json;
 use tensoras::messages::{system, user};
@@ -22,6 +22,17 @@ fn request() -> ChatRequest {
     )
     .temperature(0.7)
     .max_tokens(256)
+}
+
+/// `n` calls of `call`, `CONCURRENCY` in flight at once.
+fn concurrently<'a, F, Fut>(n: usize, call: F) -> futures::future::BoxFuture<'a, ()>
+where
+    F: Fn() -> Fut + Send + Sync + 'a,
+    Fut: std::future::Future<Output = ()> + Send + 'a,
+{
+    futures::stream::iter(0..n)
+        .for_each_concurrent(CONCURRENCY, move |_| call())
+        .boxed()
 }
 
 pub async fn run(mode: &Mode) {
@@ -44,59 +55,51 @@ pub async fn run(mode: &Mode) {
             "reqwest + serde_json",
             Box::new(|n| {
                 let (raw, url, typed) = (&raw, &url, &typed);
-                futures::stream::iter(0..n)
-                    .for_each_concurrent(CONCURRENCY, move |_| async move {
-                        let body = serde_json::to_vec(typed).expect("serialize");
-                        let response = raw
-                            .post(url)
-                            .bearer_auth(API_KEY)
-                            .header("content-type", "application/json")
-                            .body(body)
-                            .send()
-                            .await
-                            .expect("raw send");
-                        let bytes = response.bytes().await.expect("raw body");
-                        let reply: ChatCompletion = serde_json::from_slice(&bytes).expect("decode");
-                        assert!(!reply.choices.is_empty());
-                    })
-                    .boxed()
+                concurrently(n, move || async move {
+                    let body = serde_json::to_vec(typed).expect("serialize");
+                    let response = raw
+                        .post(url)
+                        .bearer_auth(API_KEY)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("raw send");
+                    let bytes = response.bytes().await.expect("raw body");
+                    let reply: ChatCompletion = serde_json::from_slice(&bytes).expect("decode");
+                    assert!(!reply.choices.is_empty());
+                })
             }),
         ),
         (
             "tensoras",
             Box::new(|n| {
                 let (sdk, prebuilt) = (&sdk, &prebuilt);
-                futures::stream::iter(0..n)
-                    .for_each_concurrent(CONCURRENCY, move |_| async move {
-                        let reply = sdk.chat().completions().create(prebuilt.clone()).await;
-                        assert!(!reply.expect("sdk").choices.is_empty());
-                    })
-                    .boxed()
+                concurrently(n, move || async move {
+                    let reply = sdk.chat().completions().create(prebuilt.clone()).await;
+                    assert!(!reply.expect("sdk").choices.is_empty());
+                })
             }),
         ),
         (
             "async-openai",
             Box::new(|n| {
                 let (openai, openai_request) = (&openai, &openai_request);
-                futures::stream::iter(0..n)
-                    .for_each_concurrent(CONCURRENCY, move |_| async move {
-                        let reply = openai.chat().create(openai_request.clone()).await;
-                        assert!(!reply.expect("async-openai").choices.is_empty());
-                    })
-                    .boxed()
+                concurrently(n, move || async move {
+                    let reply = openai.chat().create(openai_request.clone()).await;
+                    assert!(!reply.expect("async-openai").choices.is_empty());
+                })
             }),
         ),
     ];
     // Warm up connections and caches once.
     compare(1, 200, &mut jobs).await;
-    let Some(measured) = mode.run(15, 2_000, &mut jobs).await else {
-        return;
-    };
-    let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
-    table(
+    report(
+        mode,
+        (15, 2_000),
+        &mut jobs,
         &format!("Chat round trip (non-streaming, {CONCURRENCY} in flight, loopback)"),
         "requests/s",
-        &names,
-        &measured,
-    );
+    )
+    .await;
 }

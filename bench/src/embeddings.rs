@@ -2,8 +2,9 @@
 //! base64, through the SDK's own path (`EmbeddingResponse`, then
 //! `embedding_vector` to `Vec<f32>`).
 
-use crate::{compare_sync, table};
+use crate::{report, Job, Mode};
 use base64::Engine;
+use futures::FutureExt;
 use serde_json::json;
 use tensoras::types::EmbeddingResponse;
 
@@ -47,22 +48,28 @@ fn decode(body: &[u8]) -> usize {
     VECTORS
 }
 
-pub fn run() {
+pub async fn run() {
     let (float, b64) = bodies();
-    let mut float_job = || decode(&float);
-    let mut b64_job = || decode(&b64);
-    let measured = compare_sync(
-        11,
-        &mut [("float JSON", &mut float_job), ("base64", &mut b64_job)],
+    let title = format!(
+        "Embeddings decoding ({VECTORS} × {DIM}; bodies {:.1} MiB float, {:.1} MiB base64)",
+        float.len() as f64 / 1048576.0,
+        b64.len() as f64 / 1048576.0
     );
-    table(
-        &format!(
-            "Embeddings decoding ({VECTORS} × {DIM}; bodies {:.1} MiB float, {:.1} MiB base64)",
-            float.len() as f64 / 1048576.0,
-            b64.len() as f64 / 1048576.0
-        ),
+    fn decoding(body: &[u8]) -> Job<'_> {
+        Box::new(move |_| {
+            async move {
+                decode(body);
+            }
+            .boxed()
+        })
+    }
+    let mut jobs = [("float JSON", decoding(&float)), ("base64", decoding(&b64))];
+    report(
+        &Mode::Compare,
+        (11, VECTORS),
+        &mut jobs,
+        &title,
         "vectors/s",
-        &["float JSON", "base64"],
-        &measured,
-    );
+    )
+    .await;
 }

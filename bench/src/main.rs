@@ -95,21 +95,6 @@ pub async fn compare(rounds: usize, n: usize, jobs: &mut [(&str, Job<'_>)]) -> M
     Measured::from_rounds(per_round)
 }
 
-/// The same for synchronous work; each job returns how many operations it did.
-pub fn compare_sync(rounds: usize, jobs: &mut [(&str, &mut dyn FnMut() -> usize)]) -> Measured {
-    let mut per_round = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let mut round = Vec::with_capacity(jobs.len());
-        for (_, job) in jobs.iter_mut() {
-            let start = Instant::now();
-            let done = job();
-            round.push(done as f64 / start.elapsed().as_secs_f64());
-        }
-        per_round.push(round);
-    }
-    Measured::from_rounds(per_round)
-}
-
 fn spread(mut values: Vec<f64>) -> Spread {
     values.sort_by(f64::total_cmp);
     let at = |q: usize| values.get(values.len() * q / 4).copied().unwrap_or(0.0);
@@ -120,8 +105,22 @@ fn spread(mut values: Vec<f64>) -> Spread {
     }
 }
 
+/// Runs `jobs` as `mode` says and, when comparing, prints their table.
+pub async fn report(
+    mode: &Mode,
+    (rounds, n): (usize, usize),
+    jobs: &mut [(&str, Job<'_>)],
+    title: &str,
+    unit: &str,
+) {
+    if let Some(measured) = mode.run(rounds, n, jobs).await {
+        let names: Vec<&str> = jobs.iter().map(|(name, _)| *name).collect();
+        table(title, unit, &names, &measured);
+    }
+}
+
 /// Prints one Markdown table: rates, and ratios to the first contender.
-pub fn table(title: &str, unit: &str, names: &[&str], measured: &Measured) {
+fn table(title: &str, unit: &str, names: &[&str], measured: &Measured) {
     println!("\n### {title}\n");
     println!(
         "| contender | {unit} | ratio to {} (median of rounds) | middle half of rounds |",
@@ -180,7 +179,7 @@ fn main() {
         return;
     }
     if run("embeddings") {
-        embeddings::run();
+        runtime.block_on(embeddings::run());
     }
     if run("concurrency") {
         runtime.block_on(load::concurrency());

@@ -3,7 +3,7 @@
 //! into the same chunk type (the limit: no framing, no checks); over
 //! loopback, the SDK against async-openai reading the same bytes.
 
-use crate::{compare, table, Job, Mode};
+use crate::{report, Job, Mode};
 use axum::response::IntoResponse;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
@@ -117,16 +117,8 @@ pub async fn in_memory(mode: &Mode) {
             }),
         ),
     ];
-    let Some(measured) = mode.run(41, CHUNKS, &mut jobs).await else {
-        return;
-    };
-    let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
-    table(
-        &format!("SSE decoding in memory ({CHUNKS} chunks in {READ}-byte reads)"),
-        "chunks/s",
-        &names,
-        &measured,
-    );
+    let title = format!("SSE decoding in memory ({CHUNKS} chunks in {READ}-byte reads)");
+    report(mode, (41, CHUNKS), &mut jobs, &title, "chunks/s").await;
 }
 
 /// The same stream served over loopback to the SDK and to async-openai.
@@ -200,14 +192,8 @@ async fn loopback(reads: Vec<Bytes>) {
             }),
         ),
     ];
-    let measured = compare(15, CHUNKS, &mut jobs).await;
-    let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
-    table(
-        "SSE over loopback (the same recorded stream)",
-        "chunks/s",
-        &names,
-        &measured,
-    );
+    let title = "SSE over loopback (the same recorded stream)";
+    report(&Mode::Compare, (15, CHUNKS), &mut jobs, title, "chunks/s").await;
 }
 
 /// Reads a stream of chunks to its end; returns how many there were.
