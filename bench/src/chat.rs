@@ -5,19 +5,18 @@
 use crate::{compare, report, Job, Mode};
 use futures::{FutureExt, StreamExt};
 use serde_json::json;
-use tensoras::messages::{system, user};
-use tensoras::types::{ChatCompletion, ChatCompletionRequest};
-use tensoras::ChatRequest;
+use tensoras::prelude::ChatMessageExt;
+use tensoras::types::{ChatCompletion, ChatCompletionRequest, ChatMessage};
 use tensoras_tests::{Server, API_KEY};
 
 const CONCURRENCY: usize = 8;
 
-fn request() -> ChatRequest {
-    ChatRequest::new(
+fn request() -> ChatCompletionRequest {
+    ChatCompletionRequest::new(
         "llama-3.3-70b",
         [
-            system("You are a helpful assistant."),
-            user("What is the capital of France?"),
+            ChatMessage::system("You are a helpful assistant."),
+            ChatMessage::user("What is the capital of France?"),
         ],
     )
     .temperature(0.7)
@@ -41,7 +40,7 @@ pub async fn run(mode: &Mode) {
     let raw = reqwest::Client::new();
     let url = format!("{}/chat/completions", server.base_url);
     let prebuilt = request();
-    let typed: ChatCompletionRequest = request().into();
+    let typed: ChatCompletionRequest = request();
     let openai = async_openai::Client::with_config(
         async_openai::config::OpenAIConfig::new()
             .with_api_base(&server.base_url)

@@ -8,9 +8,10 @@ use axum::response::IntoResponse;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use serde_json::json;
+use tensoras::prelude::ChatMessageExt;
 use tensoras::sse::EventStream;
 use tensoras::types::ChatCompletionChunk;
-use tensoras::{messages::user, ChatRequest};
+use tensoras::types::{ChatCompletionRequest, ChatMessage};
 
 const CHUNKS: usize = 20_000;
 /// The size of one network read.
@@ -151,12 +152,10 @@ async fn loopback(reads: Vec<Bytes>) {
             .with_api_base(&base_url)
             .with_api_key("bench"),
     );
-    let request = ChatRequest::new("llama-3.3-70b", [user("Write a long poem.")]);
+    let request =
+        ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user("Write a long poem.")]);
     let mut openai_request: async_openai::types::chat::CreateChatCompletionRequest =
-        serde_json::from_value(json!(tensoras::types::ChatCompletionRequest::from(
-            request.clone()
-        )))
-        .expect("payload");
+        serde_json::from_value(json!(request.clone())).expect("payload");
     openai_request.stream = Some(true);
 
     let mut jobs: Vec<(&str, Job)> = vec![

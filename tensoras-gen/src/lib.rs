@@ -1,41 +1,30 @@
-//! The low-level Tensoras API client, **generated** from `openapi/tensoras.yaml`
-//! by [progenitor](https://github.com/oxidecomputer/progenitor).
+//! The low-level Tensoras API layer, **generated** from `openapi/tensoras.yaml`
+//! by `cargo xtask codegen` (progenitor and typify for the structs; the
+//! xtask for open enums, tagged unions, constructors and routing).
 //!
 //! Do not edit anything in this crate by hand: change the spec (or the
-//! generator in `xtask/`) and run
+//! generator in `xtask/`) and run `cargo xtask codegen`. CI runs
+//! `cargo xtask codegen --check`, which fails when the checked-in code is
+//! stale. Most users want the `tensoras` crate, which sends these operations
+//! with retries, typed errors and streaming, and re-exports these types.
 //!
-//! ```text
-//! cargo xtask codegen
-//! ```
-//!
-//! CI runs `cargo xtask codegen --check`, which fails when the checked-in code
-//! is stale. Most users want the ergonomic `tensoras` crate instead, which adds
-//! retries, typed errors, streaming and uploads on top of these types.
-//!
-//! Operations progenitor cannot express (the multipart file upload and the
-//! server-sent-event variants of chat, completions and responses) are listed
-//! in `xtask/README.md`; the `tensoras` crate implements them.
+//! - [`types`]: every schema of the spec. Structs are built with
+//!   `new(required…)` and chained setters; enums are open (`Other`).
+//! - [`operations`]: one struct per operation, implementing
+//!   [`operations::Operation`] (method, path template, parameters, body and
+//!   response type), so a client can call an operation as soon as it is in
+//!   the spec.
 //!
 //! ```
-//! use tensoras_gen::ClientEmbeddingsExt;
+//! use tensoras_gen::operations::{CreateEmbedding, Operation};
+//! use tensoras_gen::types::EmbeddingRequest;
 //!
-//! let client = tensoras_gen::Client::new("http://127.0.0.1:8080/v1");
-//! let request = tensoras_gen::types::EmbeddingRequest {
-//!     model: "bge-large-en-v1.5".into(),
-//!     input: tensoras_gen::types::EmbeddingInput::String("hello".into()),
-//!     encoding_format: None,
-//!     user: None,
-//! };
-//! let _call = client.create_embedding().body(request);
+//! let op = CreateEmbedding::new(EmbeddingRequest::new("bge-large-en-v1.5", "hello"));
+//! assert_eq!(CreateEmbedding::PATH, "/embeddings");
+//! assert_eq!(serde_json::to_value(op.body().unwrap()).unwrap()["input"], "hello");
 //! ```
 
-// progenitor matches the `4XX`/`5XX` ranges before the specific codes the spec
-// also lists (401, 404, 429, ...); both arms decode the same `ErrorResponse`,
-// so the unreachable specific arms change nothing.
-#![allow(unreachable_patterns)]
-// typify emits default helpers for every integer type, used or not.
-#![allow(dead_code)]
 #![allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::all)]
 
-mod generated;
-pub use generated::*;
+pub mod operations;
+pub mod types;

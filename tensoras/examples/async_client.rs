@@ -4,7 +4,7 @@
 //! TENSORAS_API_KEY=tns_... cargo run -p tensoras --example async_client
 //! ```
 
-use tensoras::{messages::user, ChatRequest, Tensoras};
+use tensoras::prelude::*;
 
 #[tokio::main]
 async fn main() -> Result<(), tensoras::Error> {
@@ -12,11 +12,11 @@ async fn main() -> Result<(), tensoras::Error> {
     let response = client
         .chat()
         .completions()
-        .create(ChatRequest::new(
+        .create(ChatCompletionRequest::new(
             "llama-3.3-70b",
-            [user("What is hybrid search?")],
+            [ChatMessage::user("What is hybrid search?")],
         ))
         .await?;
-    println!("{}", tensoras::text_of(&response));
+    println!("{}", response.text());
     Ok(())
 }

@@ -7,7 +7,7 @@
 
 use futures::StreamExt;
 use std::io::Write;
-use tensoras::{messages::user, ChatAccumulator, ChatRequest, Tensoras};
+use tensoras::prelude::*;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,30 +16,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .chat()
         .completions()
         .create_stream(
-            ChatRequest::new("llama-3.3-70b", [user("Write a short poem about APIs.")])
-                .max_tokens(200),
+            ChatCompletionRequest::new(
+                "llama-3.3-70b",
+                [ChatMessage::user("Write a short poem about APIs.")],
+            )
+            .max_tokens(200),
         )
         .await?;
+    // The response's metadata is there before the first chunk.
+    println!("(request id {:?})", stream.request_id());
     // Beyond Python: the accumulator rebuilds the whole completion as it goes.
     let mut whole = ChatAccumulator::default();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
-        whole.push(&chunk);
-        if let Some(delta) = chunk
-            .choices
-            .first()
-            .and_then(|c| c.delta.content.as_deref())
-        {
-            print!("{delta}");
-            std::io::stdout().flush()?;
-        }
+        whole.push(&chunk)?;
+        print!("{}", chunk.delta_text());
+        std::io::stdout().flush()?;
     }
     println!();
     let completion = whole.finish();
-    let finish = completion
+    match completion
         .choices
         .first()
-        .and_then(|c| c.finish_reason.clone());
-    println!("(finish reason: {})", finish.as_deref().unwrap_or("none"));
+        .and_then(|c| c.finish_reason.as_ref())
+    {
+        Some(FinishReason::Stop) => println!("(finished)"),
+        Some(FinishReason::Length) => println!("(cut at max_tokens)"),
+        Some(other) => println!("(finish reason: {other})"),
+        None => println!("(no finish reason)"),
+    }
     Ok(())
 }

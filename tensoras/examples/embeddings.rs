@@ -5,29 +5,31 @@
 //! TENSORAS_API_KEY=tns_... cargo run -p tensoras --example embeddings
 //! ```
 
-use tensoras::Tensoras;
+use tensoras::prelude::*;
 
 #[tokio::main]
 async fn main() -> Result<(), tensoras::Error> {
     let client = Tensoras::new()?;
     let response = client
         .embeddings()
-        .create(
+        .create(EmbeddingRequest::new(
             "gte-large-en-v1.5",
             "The quick brown fox jumps over the lazy dog.",
-        )
+        ))
         .await?;
-    let embedding = tensoras::embedding_vector(&response.data[0].embedding)?;
+    let embedding: &[f32] = response.data[0].vector();
     println!("Dimensions: {}", embedding.len());
 
-    // A batch, sent as base64 (smaller and faster to decode), read as Vec<f32>.
+    // A batch, sent as base64 (a quarter of the bytes), read as floats all the same.
     let batch = client
         .embeddings()
-        .create_base64("gte-large-en-v1.5", ["first text", "second text"])
+        .create(
+            EmbeddingRequest::new("gte-large-en-v1.5", ["first text", "second text"])
+                .encoding_format(EncodingFormat::Base64),
+        )
         .await?;
     for item in &batch.data {
-        let vector = tensoras::embedding_vector(&item.embedding)?;
-        println!("input {}: {} dimensions", item.index, vector.len());
+        println!("input {}: {} dimensions", item.index, item.vector().len());
     }
     Ok(())
 }

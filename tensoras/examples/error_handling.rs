@@ -7,18 +7,21 @@
 //! TENSORAS_API_KEY=tns_... cargo run -p tensoras --example error_handling
 //! ```
 
-use tensoras::{messages::user, ChatRequest, Error, Tensoras};
+use tensoras::prelude::*;
 
-async fn ask(client: &Tensoras) -> Result<String, Error> {
+async fn ask(client: &Tensoras) -> Result<String> {
     let response = client
         .chat()
         .completions()
-        .create(ChatRequest::new("llama-3.3-70b", [user("Hello")]))
+        .create(ChatCompletionRequest::new(
+            "llama-3.3-70b",
+            [ChatMessage::user("Hello")],
+        ))
         .await?;
-    Ok(tensoras::text_of(&response).to_owned())
+    Ok(response.text().to_owned())
 }
 
-fn report(result: Result<String, Error>) {
+fn report(result: Result<String>) {
     match result {
         Ok(text) => println!("reply: {text}"),
         Err(Error::Authentication(_)) => println!("Invalid or missing API key."),
@@ -38,7 +41,7 @@ fn report(result: Result<String, Error>) {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<()> {
     let client = Tensoras::new()?;
     report(ask(&client).await);
 
@@ -52,6 +55,10 @@ async fn main() -> Result<(), Error> {
     // A missing resource: Error::NotFound.
     let missing = client.models().retrieve("no-such-model").await;
     report(missing.map(|m| m.id));
+
+    // An id that would leave its path segment never reaches the server.
+    let escaped = client.files().delete("..").await;
+    report(escaped.map(|d| d.id));
 
     // A missing key is an error at construction, not at the first request.
     let no_key = Tensoras::builder().api_key("").build();

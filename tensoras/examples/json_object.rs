@@ -5,22 +5,21 @@
 //! ```
 
 use tensoras::blocking::Tensoras;
-use tensoras::messages::{system, user};
-use tensoras::ChatRequest;
+use tensoras::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Tensoras::new()?;
     let response = client.chat().completions().create(
-        ChatRequest::new(
+        ChatCompletionRequest::new(
             "llama-3.3-70b",
             [
-                system("Return JSON with keys: name, genre, year."),
-                user("Tell me about Inception."),
+                ChatMessage::system("Return JSON with keys: name, genre, year."),
+                ChatMessage::user("Tell me about Inception."),
             ],
         )
-        .json_object(),
+        .response_format(ResponseFormat::JsonObject),
     )?;
-    let data: serde_json::Value = serde_json::from_str(tensoras::text_of(&response))?;
+    let data: serde_json::Value = response.parse()?;
     println!("{data:#}");
     Ok(())
 }

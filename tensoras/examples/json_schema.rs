@@ -1,5 +1,5 @@
 //! JSON schema mode (Python SDK: "Structured Outputs — JSON Schema Mode"),
-//! first with the schema written out, then with the typed models
+//! with the schema written out as JSON and the typed models
 //! (`ResponseFormatJsonSchema` / `JsonSchemaConfig`).
 //!
 //! ```sh
@@ -8,61 +8,59 @@
 
 use serde_json::json;
 use tensoras::blocking::Tensoras;
-use tensoras::messages::{system, user};
-use tensoras::types::{
-    JsonSchemaConfig, JsonSchemaObject, ResponseFormat, ResponseFormatJsonSchema,
-    ResponseFormatJsonSchemaType,
-};
-use tensoras::ChatRequest;
-
-fn movie_format(schema: serde_json::Value) -> Result<ResponseFormat, Box<dyn std::error::Error>> {
-    Ok(ResponseFormat::JsonSchema(ResponseFormatJsonSchema {
-        type_: ResponseFormatJsonSchemaType::JsonSchema,
-        json_schema: JsonSchemaConfig {
-            name: "movie".into(),
-            strict: Some(true),
-            description: None,
-            schema: JsonSchemaObject(serde_json::from_value(schema)?),
-        },
-    }))
-}
+use tensoras::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Tensoras::new()?;
 
-    let full = movie_format(json!({
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "year": {"type": "integer"},
-            "genre": {"type": "string"}
-        },
-        "required": ["name", "year", "genre"],
-        "additionalProperties": false
-    }))?;
+    // The whole schema, written out (a user's own JSON Schema is JSON).
+    let movie = JsonSchemaConfig::new(
+        "movie",
+        json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "year": {"type": "integer"},
+                "genre": {"type": "string"}
+            },
+            "required": ["name", "year", "genre"],
+            "additionalProperties": false
+        }),
+    )
+    .strict(true);
     let response = client.chat().completions().create(
-        ChatRequest::new(
+        ChatCompletionRequest::new(
             "llama-3.3-70b",
             [
-                system("Extract movie data."),
-                user("Tell me about Inception."),
+                ChatMessage::system("Extract movie data."),
+                ChatMessage::user("Tell me about Inception."),
             ],
         )
-        .response_format(full),
+        .response_format(ResponseFormatJsonSchema::new(movie)),
     )?;
-    println!("schema mode: {}", tensoras::text_of(&response));
+    println!("schema mode: {}", response.text());
 
-    let typed = movie_format(json!({
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "year": {"type": "integer"}},
-        "required": ["name", "year"],
-        "additionalProperties": false
-    }))?;
+    // Python's `ResponseFormatJsonSchema(json_schema=JsonSchemaConfig(...))`.
+    let typed = ResponseFormatJsonSchema::new(
+        JsonSchemaConfig::new(
+            "movie",
+            json!({
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "year": {"type": "integer"}},
+                "required": ["name", "year"],
+                "additionalProperties": false
+            }),
+        )
+        .strict(true),
+    );
     let response = client.chat().completions().create(
-        ChatRequest::new("llama-3.3-70b", [user("Tell me about Inception.")])
-            .response_format(typed),
+        ChatCompletionRequest::new(
+            "llama-3.3-70b",
+            [ChatMessage::user("Tell me about Inception.")],
+        )
+        .response_format(typed),
     )?;
-    let movie: serde_json::Value = serde_json::from_str(tensoras::text_of(&response))?;
+    let movie: serde_json::Value = response.parse()?;
     println!(
         "typed models: name={} year={}",
         movie["name"], movie["year"]

@@ -6,7 +6,7 @@
 //! ```
 
 use futures::TryStreamExt;
-use tensoras::{FileSource, ListParams, Tensoras};
+use tensoras::prelude::*;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,22 +15,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let kb = kbs
         .create(
-            &tensoras::knowledge_base("support-docs")
+            KnowledgeBaseCreateRequest::new("support-docs")
                 .description("Customer support documentation")
-                .build()?,
+                .chunking_strategy(
+                    ChunkingStrategy::new()
+                        .type_(ChunkingStrategyType::Recursive)
+                        .chunk_size(512)
+                        .chunk_overlap(64),
+                ),
         )
         .await?;
     println!("created {}", kb.id); // e.g. "kb_a1b2c3d4"
 
-    for kb in &kbs.list(ListParams::new()).await?.data {
+    for kb in &kbs.list(ListKnowledgeBases::new()).await?.data {
         println!("{}: {}", kb.id, kb.name);
     }
     // Every page, fetched as needed.
-    let all: Vec<_> = kbs.list_all(ListParams::new()).try_collect().await?;
+    let all: Vec<KnowledgeBase> = kbs
+        .list_all(ListKnowledgeBases::new())
+        .try_collect()
+        .await?;
     println!("{} knowledge bases in all", all.len());
 
     let kb = kbs.retrieve(&kb.id).await?;
-    println!("{} {}", kb.name, kb.status.as_deref().unwrap_or("unknown"));
+    match &kb.status {
+        Some(status) => println!("{} {status}", kb.name),
+        None => println!("{} (no status)", kb.name),
+    }
 
     // Python's `data_sources.create(type="file_upload", file=open(...))`.
     let path = std::env::temp_dir().join(format!("handbook-{}.md", std::process::id()));
@@ -45,19 +56,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::remove_file(&path)?;
     // "processing" -> "completed"
     println!(
-        "data source {}: {}",
+        "data source {} ({}): {:?}",
         source.id,
-        source.status.as_deref().unwrap_or("?")
+        source.source.kind(),
+        source.status
     );
 
-    let documents = kbs.documents().list(&kb.id, ListParams::new()).await?;
+    // Another source type: a web crawl, with its typed config.
+    let crawl = kbs
+        .data_sources()
+        .create(
+            &kb.id,
+            DataSourceCreateRequest::new(
+                WebCrawlConfig::new(["https://docs.example.com"]).max_pages(50),
+            )
+            .name("Docs site"),
+        )
+        .await?;
+    println!("data source {} ({})", crawl.id, crawl.source.kind());
+
+    let documents = kbs
+        .documents()
+        .list(ListDocuments::new(kb.id.as_str()))
+        .await?;
     for doc in &documents.data {
         println!(
-            "{}: {} ({})",
+            "{}: {} ({:?})",
             doc.id,
             doc.filename.as_deref().unwrap_or("?"),
-            doc.status.as_deref().unwrap_or("?")
+            doc.status
         );
     }
+    let jobs: Vec<IngestionJob> = kbs
+        .ingestion_jobs()
+        .list_all(ListIngestionJobs::new(kb.id.as_str()))
+        .try_collect()
+        .await?;
+    println!("{} ingestion jobs", jobs.len());
     Ok(())
 }

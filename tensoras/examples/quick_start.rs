@@ -9,14 +9,17 @@
 //! ```
 
 use tensoras::blocking::Tensoras;
-use tensoras::{messages::user, ChatRequest};
+use tensoras::prelude::*;
 
 fn main() -> Result<(), tensoras::Error> {
     let client = Tensoras::new()?; // reads TENSORAS_API_KEY (and TENSORAS_BASE_URL)
-    let response = client.chat().completions().create(ChatRequest::new(
-        "llama-3.3-70b",
-        [user("Explain RAG in one sentence.")],
-    ))?;
-    println!("{}", tensoras::text_of(&response));
+    let response = client
+        .chat()
+        .completions()
+        .create(ChatCompletionRequest::new(
+            "llama-3.3-70b",
+            [ChatMessage::user("Explain RAG in one sentence.")],
+        ))?;
+    println!("{}", response.text());
     Ok(())
 }

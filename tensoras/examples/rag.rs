@@ -5,7 +5,7 @@
 //! TENSORAS_API_KEY=tns_... TENSORAS_KB=kb_... cargo run -p tensoras --example rag
 //! ```
 
-use tensoras::{messages::user, ChatRequest, FileSource, Tensoras};
+use tensoras::prelude::*;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -14,8 +14,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kb_id = match std::env::var("TENSORAS_KB") {
         Ok(id) => id,
         Err(_) => {
-            let request = tensoras::knowledge_base("support-docs").build()?;
-            let kb = client.knowledge_bases().create(&request).await?;
+            let kb = client
+                .knowledge_bases()
+                .create(KnowledgeBaseCreateRequest::new("support-docs"))
+                .await?;
             let handbook = FileSource::bytes(
                 "handbook.md",
                 "To reset your password, open Settings, then Security, then Reset password.",
@@ -33,11 +35,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .chat()
         .completions()
         .create(
-            ChatRequest::new("llama-3.3-70b", [user("How do I reset my password?")])
-                .knowledge_bases([kb_id.as_str()]),
+            ChatCompletionRequest::new(
+                "llama-3.3-70b",
+                [ChatMessage::user("How do I reset my password?")],
+            )
+            .knowledge_bases([kb_id.as_str()]),
         )
         .await?;
-    println!("{}", tensoras::text_of(&response));
+    println!("{}", response.text());
     for citation in &response.citations {
         println!(" Source: {}, Score: {:.3}", citation.source, citation.score);
     }
@@ -46,7 +51,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .knowledge_bases()
         .retrieve_chunks(
             &kb_id,
-            &serde_json::from_value(serde_json::json!({"query": "reset password", "top_k": 3}))?,
+            RetrievalRequest::new("reset password")
+                .top_k(3)
+                .search_type(SearchType::Hybrid),
         )
         .await?;
     println!("{} chunks retrieved directly", chunks.results.len());

@@ -4,14 +4,14 @@
 //! TENSORAS_API_KEY=tns_... cargo run -p tensoras --example rerank
 //! ```
 
-use tensoras::Tensoras;
+use tensoras::prelude::*;
 
 #[tokio::main]
 async fn main() -> Result<(), tensoras::Error> {
     let client = Tensoras::new()?;
     let response = client
         .rerank()
-        .create(
+        .create(RerankRequest::new(
             "bge-reranker-v2-m3",
             "What is deep learning?",
             [
@@ -19,8 +19,7 @@ async fn main() -> Result<(), tensoras::Error> {
                 "The weather today is sunny.",
                 "Neural networks are the foundation of deep learning.",
             ],
-            None,
-        )
+        ))
         .await?;
     for result in &response.results {
         println!(

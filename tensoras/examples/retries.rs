@@ -8,10 +8,10 @@
 //! ```
 
 use std::time::Duration;
-use tensoras::{RequestOptions, ResponseCapture, Tensoras};
+use tensoras::prelude::*;
 
 #[tokio::main]
-async fn main() -> Result<(), tensoras::Error> {
+async fn main() -> Result<()> {
     // Python: Tensoras(max_retries=5, timeout=60.0)
     let client = Tensoras::builder()
         .max_retries(5) // default: 3
@@ -22,24 +22,20 @@ async fn main() -> Result<(), tensoras::Error> {
     let no_retries = Tensoras::builder().max_retries(0).build()?;
 
     // Beyond Python: per-request overrides, and the raw response of any call.
-    let capture = ResponseCapture::new();
     let patient = client.with_options(
         RequestOptions::new()
             .timeout(Duration::from_secs(300))
-            .max_retries(8)
-            .capture(&capture),
+            .max_retries(8),
     );
-    let models = patient.models().list().await?;
-    if let Some(info) = capture.get() {
-        println!(
-            "{} models after {} attempt(s); status {}, request id {:?}, {:?} requests left",
-            models.data.len(),
-            info.attempts,
-            info.status,
-            info.request_id(),
-            info.rate_limit().remaining
-        );
-    }
+    let raw = patient.models().with_raw_response().list().await?;
+    println!(
+        "{} models after {} attempt(s); status {}, request id {:?}, {:?} requests left",
+        raw.data.data.len(),
+        raw.attempts,
+        raw.status,
+        raw.request_id(),
+        raw.rate_limit().remaining
+    );
     println!(
         "without retries: {} models",
         no_retries.models().list().await?.data.len()

@@ -7,21 +7,20 @@
 
 use std::io::Write;
 use tensoras::blocking::Tensoras;
-use tensoras::{messages::user, ChatRequest};
+use tensoras::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = Tensoras::new()?;
-    let stream = client.chat().completions().create_stream(ChatRequest::new(
-        "llama-3.3-70b",
-        [user("Write a short poem about APIs.")],
-    ))?;
+    let stream = client
+        .chat()
+        .completions()
+        .create_stream(ChatCompletionRequest::new(
+            "llama-3.3-70b",
+            [ChatMessage::user("Write a short poem about APIs.")],
+        ))?;
     for chunk in stream {
-        let chunk = chunk?;
-        if let Some(delta) = chunk
-            .choices
-            .first()
-            .and_then(|c| c.delta.content.as_deref())
-        {
+        let delta = chunk?.delta_text().to_owned();
+        if !delta.is_empty() {
             print!("{delta}");
             std::io::stdout().flush()?;
         }

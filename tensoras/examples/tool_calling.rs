@@ -8,8 +8,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tensoras::messages::{assistant_tool_calls, tool_result, user};
-use tensoras::{ChatRequest, Tensoras};
+use tensoras::prelude::*;
 
 /// Arguments of `get_weather`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -21,19 +20,20 @@ struct GetWeather {
 #[tokio::main]
 async fn main() -> Result<(), tensoras::Error> {
     let client = Tensoras::new()?;
-    let tool = tensoras::function_tool::<GetWeather>("get_weather", "Current weather in a city");
-    let question = user("What is the weather in Paris?");
+    let tool = Tool::function::<GetWeather>("get_weather", "Current weather in a city");
+    let question = ChatMessage::user("What is the weather in Paris?");
     let first = client
         .chat()
         .completions()
-        .create(ChatRequest::new("llama-3.3-70b", [question.clone()]).tools([tool.clone()]))
+        .create(
+            ChatCompletionRequest::new("llama-3.3-70b", [question.clone()]).tools([tool.clone()]),
+        )
         .await?;
-    let calls = first.choices[0].message.tool_calls.clone();
-    let Some(call) = calls.first() else {
-        println!("no tool call: {}", tensoras::text_of(&first));
+    let Some(call) = first.tool_calls().first() else {
+        println!("no tool call: {}", first.text());
         return Ok(());
     };
-    let args: GetWeather = tensoras::parse_arguments(call)?;
+    let args: GetWeather = call.arguments()?;
     println!("the model called {} with {args:?}", call.function.name);
 
     let result = format!("Sunny, 21 °C in {}", args.city);
@@ -41,17 +41,17 @@ async fn main() -> Result<(), tensoras::Error> {
         .chat()
         .completions()
         .create(
-            ChatRequest::new(
+            ChatCompletionRequest::new(
                 "llama-3.3-70b",
                 [
                     question,
-                    assistant_tool_calls(calls.clone()),
-                    tool_result(&call.id, result),
+                    first.choices[0].message.to_message(),
+                    ChatMessage::tool(&call.id, result),
                 ],
             )
             .tools([tool]),
         )
         .await?;
-    println!("{}", tensoras::text_of(&answer));
+    println!("{}", answer.text());
     Ok(())
 }

@@ -8,8 +8,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use tensoras::messages::{system, user};
-use tensoras::{ChatRequest, Tensoras};
+use tensoras::prelude::*;
 
 /// A film.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -25,15 +24,15 @@ struct Movie {
 #[tokio::main]
 async fn main() -> Result<(), tensoras::Error> {
     let client = Tensoras::new()?;
-    println!("schema sent: {}", tensoras::strict_schema_for::<Movie>());
+    println!("schema sent: {}", *JsonSchemaObject::strict_for::<Movie>());
     let (movie, _completion) = client
         .chat()
         .completions()
-        .parse::<Movie>(ChatRequest::new(
+        .parse::<Movie>(ChatCompletionRequest::new(
             "llama-3.3-70b",
             [
-                system("Extract movie data."),
-                user("Tell me about Inception."),
+                ChatMessage::system("Extract movie data."),
+                ChatMessage::user("Tell me about Inception."),
             ],
         ))
         .await?;

@@ -1,15 +1,19 @@
-//! The async client and the transport every resource shares.
+//! The async client, and the one path every call takes: an operation from
+//! `tensoras-gen` becomes a [`Request`], is sent with retries, and its body
+//! is read and decoded.
 
 use crate::config::{ClientBuilder, Config};
 use crate::error::{ApiError, Error, Result};
+use crate::operations::{BodyKind, Method, Operation, Streaming};
 use crate::options::RequestOptions;
-use crate::rate_limit::RateLimit;
+use crate::response::{ApiResponse, Mode};
 use crate::retry;
+use crate::sse::EventStream;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,15 +21,18 @@ use std::time::Duration;
 ///
 /// ```no_run
 /// # async fn run() -> tensoras::Result<()> {
-/// use tensoras::{ChatRequest, Tensoras, messages::user};
+/// use tensoras::prelude::*;
 ///
 /// let client = Tensoras::new()?; // reads TENSORAS_API_KEY
 /// let response = client
 ///     .chat()
 ///     .completions()
-///     .create(ChatRequest::new("llama-3.3-70b", [user("Explain RAG in one sentence.")]))
+///     .create(ChatCompletionRequest::new(
+///         "llama-3.3-70b",
+///         [ChatMessage::user("Explain RAG in one sentence.")],
+///     ))
 ///     .await?;
-/// println!("{}", response.choices[0].message.content.as_deref().unwrap_or_default());
+/// println!("{}", response.text());
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -42,35 +49,15 @@ pub(crate) struct Inner {
 impl std::fmt::Debug for Tensoras {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tensoras")
-            .field("base_url", &self.inner.config.base_url)
+            .field(
+                "base_url",
+                &crate::config::redact_url(&self.inner.config.base_url),
+            )
             .field("api_key", &self.inner.config.api_key)
             .field("timeout", &self.inner.config.timeout)
             .field("max_retries", &self.inner.config.max_retries)
+            .field("options", &self.options)
             .finish_non_exhaustive()
-    }
-}
-
-/// A successful response with its metadata, for callers who need headers.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ApiResponse<T> {
-    /// The decoded body.
-    pub data: T,
-    /// The HTTP status.
-    pub status: u16,
-    /// Every response header.
-    pub headers: HeaderMap,
-}
-
-impl<T> ApiResponse<T> {
-    /// The `X-RateLimit-*` headers of this response.
-    pub fn rate_limit(&self) -> RateLimit {
-        RateLimit::from_headers(&self.headers)
-    }
-
-    /// The `x-request-id` header.
-    pub fn request_id(&self) -> Option<String> {
-        crate::rate_limit::request_id(&self.headers)
     }
 }
 
@@ -79,6 +66,24 @@ pub(crate) enum Body {
     None,
     Json(Bytes),
     Multipart(Box<dyn Fn() -> Result<reqwest::multipart::Form> + Send + Sync>),
+}
+
+/// One call, ready to send: everything is checked and serialized, so what
+/// is left can only fail on the wire.
+pub(crate) struct Request {
+    pub(crate) operation: &'static str,
+    pub(crate) method: Method,
+    /// Relative to the base URL, ids checked and encoded.
+    pub(crate) path: String,
+    pub(crate) query: Vec<(&'static str, String)>,
+    pub(crate) body: Body,
+    pub(crate) accept: Option<&'static str>,
+}
+
+/// A 2xx response whose body is unread, and how many attempts it took.
+pub(crate) struct Sent {
+    pub(crate) response: reqwest::Response,
+    pub(crate) attempts: u32,
 }
 
 impl Tensoras {
@@ -124,31 +129,158 @@ impl Tensoras {
         }
     }
 
-    /// Sends a JSON request to any path and decodes the JSON answer, with the
-    /// response's status and headers. The escape hatch for endpoints this
-    /// crate does not wrap yet.
-    pub async fn request<B: Serialize + ?Sized, T: DeserializeOwned>(
+    /// Sends any operation of the spec and decodes its JSON answer: the
+    /// low-level entry point, with this client's authentication, base URL,
+    /// retries and typed errors. An operation added to the spec can be called
+    /// this way as soon as `cargo xtask codegen` has run.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// use tensoras::operations::ListIngestionJobs;
+    /// use tensoras::types::IngestionJobStatus;
+    ///
+    /// let page = client
+    ///     .call(ListIngestionJobs::new("kb_abc123").status(IngestionJobStatus::Failed).limit(5))
+    ///     .await?;
+    /// println!("{} failed jobs", page.data.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn call<O>(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<ApiResponse<T>> {
-        let body = match body {
-            Some(b) => Body::Json(self.json_body(b)?),
-            None => Body::None,
+        operation: O,
+    ) -> impl Future<Output = Result<O::Response>> + Send + 'static
+    where
+        O: Operation,
+        O::Response: DeserializeOwned + Send + 'static,
+    {
+        self.execute::<O, crate::response::Parsed>(operation)
+    }
+
+    /// [`call`](Self::call), returning the whole [`ApiResponse`]: status,
+    /// headers, request id, rate limit, attempts.
+    pub fn call_raw<O>(
+        &self,
+        operation: O,
+    ) -> impl Future<Output = Result<ApiResponse<O::Response>>> + Send + 'static
+    where
+        O: Operation,
+        O::Response: DeserializeOwned + Send + 'static,
+    {
+        self.execute::<O, crate::response::Raw>(operation)
+    }
+
+    /// Sends a streaming operation with `stream: true` and returns its
+    /// events as they arrive (see [`EventStream`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// use futures::StreamExt;
+    /// use tensoras::operations::CreateCompletion;
+    /// use tensoras::types::CompletionRequest;
+    ///
+    /// let mut events = client
+    ///     .call_stream(CreateCompletion::new(CompletionRequest::new("llama-3.3-70b", "Once upon")))
+    ///     .await?;
+    /// while let Some(chunk) = events.next().await {
+    ///     print!("{}", chunk?.choices[0].text);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn call_stream<O>(
+        &self,
+        mut operation: O,
+    ) -> impl Future<Output = Result<EventStream<O::Event>>> + Send + 'static
+    where
+        O: Streaming,
+        O::Event: DeserializeOwned,
+    {
+        operation.set_stream(true);
+        let request = self.request(&operation).map(|r| Request {
+            accept: Some("text/event-stream"),
+            ..r
+        });
+        let client = self.clone();
+        async move {
+            let sent = client.send(request?).await?;
+            Ok(EventStream::new(sent.response))
+        }
+    }
+
+    /// Sends `operation` and returns its body as `M` wants it.
+    pub(crate) fn execute<O, M>(
+        &self,
+        operation: O,
+    ) -> impl Future<Output = Result<M::Output<O::Response>>> + Send + 'static
+    where
+        O: Operation,
+        O::Response: DeserializeOwned + Send + 'static,
+        M: Mode,
+    {
+        // Built now, before the first await: the future holds the request,
+        // not the operation.
+        let request = self.request(&operation);
+        let client = self.clone();
+        async move { Ok(M::output(client.json(request?).await?)) }
+    }
+
+    /// Checks and serializes `operation` into a [`Request`].
+    pub(crate) fn request<O: Operation>(&self, operation: &O) -> Result<Request> {
+        let path = crate::path::fill(O::PATH, &operation.path_params())?;
+        let body = match (O::BODY, operation.body()) {
+            (BodyKind::Json, Some(body)) => Body::Json(self.json_body(body)?),
+            (BodyKind::Multipart, _) => {
+                return Err(Error::InvalidInput(format!(
+                    "{} sends a multipart body, which the caller builds: use the resource method \
+                     (such as `files().create`)",
+                    O::ID
+                )))
+            }
+            _ => Body::None,
         };
-        let response = self.send(method, path, &[], body).await?;
-        self.read_json(response).await
+        Ok(Request {
+            operation: O::ID,
+            method: O::METHOD,
+            path,
+            query: operation.query(),
+            body,
+            accept: None,
+        })
+    }
+
+    /// A request for an operation whose multipart body the caller builds
+    /// (`make` runs once per attempt).
+    pub(crate) fn multipart_request<O: Operation>(
+        &self,
+        operation: &O,
+        make: Box<dyn Fn() -> Result<reqwest::multipart::Form> + Send + Sync>,
+    ) -> Result<Request> {
+        Ok(Request {
+            operation: O::ID,
+            method: O::METHOD,
+            path: crate::path::fill(O::PATH, &operation.path_params())?,
+            query: operation.query(),
+            body: Body::Multipart(make),
+            accept: None,
+        })
+    }
+
+    /// Sends a request and decodes its JSON answer.
+    pub(crate) async fn json<T: DeserializeOwned>(
+        &self,
+        request: Request,
+    ) -> Result<ApiResponse<T>> {
+        let sent = self.send(request).await?;
+        self.read_json(sent).await
     }
 
     /// Reads a JSON body within the timeout: a server that sends headers and
     /// then stalls must not hang the caller.
     pub(crate) async fn read_json<T: DeserializeOwned>(
         &self,
-        response: reqwest::Response,
+        sent: Sent,
     ) -> Result<ApiResponse<T>> {
         let timeout = self.timeout();
-        tokio::time::timeout(timeout, decode_json(response))
+        tokio::time::timeout(timeout, decode_json(sent))
             .await
             .unwrap_or(Err(Error::Timeout { after: timeout }))
     }
@@ -177,53 +309,6 @@ impl Tensoras {
             .map_err(unserializable)
     }
 
-    /// Sends and decodes a JSON answer: what every resource method does.
-    pub(crate) async fn call<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Body,
-    ) -> Result<T> {
-        let response = self.send(method, path, query, body).await?;
-        Ok(self.read_json(response).await?.data)
-    }
-
-    pub(crate) async fn get_json<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<T> {
-        self.call(Method::GET, path, query, Body::None).await
-    }
-
-    pub(crate) async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T> {
-        let body = Body::Json(self.json_body(body)?);
-        self.call(Method::POST, path, &[], body).await
-    }
-
-    /// A POST without a body (an action such as cancelling a batch).
-    pub(crate) async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.call(Method::POST, path, &[], Body::None).await
-    }
-
-    pub(crate) async fn patch_json<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T> {
-        let body = Body::Json(self.json_body(body)?);
-        self.call(Method::PATCH, path, &[], body).await
-    }
-
-    pub(crate) async fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.call(Method::DELETE, path, &[], Body::None).await
-    }
-
     fn timeout(&self) -> Duration {
         self.options.timeout.unwrap_or(self.inner.config.timeout)
     }
@@ -234,78 +319,80 @@ impl Tensoras {
             .unwrap_or(self.inner.config.max_retries)
     }
 
-    fn build_request(
-        &self,
-        method: &Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: &Body,
-    ) -> Result<reqwest::RequestBuilder> {
-        let url = format!(
-            "{}/{}",
-            self.inner.config.base_url,
-            path.trim_start_matches('/')
-        );
+    fn build(&self, request: &Request) -> Result<reqwest::RequestBuilder> {
         let config = &self.inner.config;
-        let mut request = self.inner.http.request(method.clone(), url);
+        let url = format!("{}/{}", config.base_url, request.path);
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "unsupported method {}",
+                    other.as_str()
+                )))
+            }
+        };
+        let mut builder = self.inner.http.request(method, url);
         // Header by header: cloning whole maps into every request cost more
         // than the few headers in them.
         for (name, value) in &config.default_headers {
-            request = request.header(name, value.clone());
+            builder = builder.header(name, value.clone());
         }
-        request = request.header(
+        builder = builder.header(
             reqwest::header::AUTHORIZATION,
             config.api_key.header_value(),
         );
-        if !query.is_empty() {
-            request = request.query(query);
+        if let Some(accept) = request.accept {
+            builder = builder.header(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
+        }
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
         }
         if !self.options.extra_query.is_empty() {
-            request = request.query(&self.options.extra_query);
+            builder = builder.query(&self.options.extra_query);
         }
         if !self.options.extra_headers.is_empty() {
             // Replaces, so a per-call header overrides a default one.
-            request = request.headers(self.options.extra_headers.clone());
+            builder = builder.headers(self.options.extra_headers.clone());
         }
-        match body {
+        match &request.body {
             Body::None => {}
             Body::Json(bytes) => {
-                request = request
+                builder = builder
                     .header(
                         reqwest::header::CONTENT_TYPE,
                         HeaderValue::from_static("application/json"),
                     )
                     .body(bytes.clone());
             }
-            Body::Multipart(make) => request = request.multipart(make()?),
+            Body::Multipart(make) => builder = builder.multipart(make()?),
         }
-        Ok(request)
+        Ok(builder)
     }
 
     /// Sends with retries and returns a 2xx response whose body is unread.
     ///
     /// The per-attempt timeout covers connecting and receiving the headers;
     /// callers bound the body read themselves (see [`Tensoras::read_json`]).
-    pub(crate) async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Body,
-    ) -> Result<reqwest::Response> {
+    pub(crate) async fn send(&self, request: Request) -> Result<Sent> {
         let max_retries = self.max_retries();
         let timeout = self.timeout();
         let mut retry = 0;
         loop {
-            let request = self.build_request(&method, path, query, &body)?;
-            let err = match tokio::time::timeout(timeout, request.send()).await {
+            let builder = self.build(&request)?;
+            let err = match tokio::time::timeout(timeout, builder.send()).await {
                 Err(_) => Error::Timeout { after: timeout },
                 Ok(Err(e)) if e.is_timeout() => Error::Timeout { after: timeout },
                 Ok(Err(e)) => Error::connection(e),
                 Ok(Ok(response)) => {
-                    self.capture(response.status().as_u16(), response.headers(), retry);
                     if response.status().is_success() {
-                        return Ok(response);
+                        return Ok(Sent {
+                            response,
+                            attempts: retry + 1,
+                        });
                     }
                     // Boxed: the error path's state would otherwise make
                     // every request's future (moved into each task) larger.
@@ -321,8 +408,7 @@ impl Tensoras {
             let delay = retry::delay(retry, hint);
             tracing::warn!(
                 target: "tensoras::retry",
-                %method,
-                path,
+                operation = request.operation,
                 status = err.status(),
                 attempt = retry + 1,
                 max_retries,
@@ -332,16 +418,6 @@ impl Tensoras {
             );
             tokio::time::sleep(delay).await;
             retry += 1;
-        }
-    }
-
-    fn capture(&self, status: u16, headers: &HeaderMap, retry: u32) {
-        if let Some(capture) = &self.options.capture {
-            capture.set(crate::capture::ResponseInfo {
-                status,
-                headers: headers.clone(),
-                attempts: retry + 1,
-            });
         }
     }
 }
@@ -386,11 +462,13 @@ async fn read_body(response: &mut reqwest::Response) -> reqwest::Result<Bytes> {
 }
 
 /// Reads and decodes a JSON success body.
-pub(crate) async fn decode_json<T: DeserializeOwned>(
-    mut response: reqwest::Response,
-) -> Result<ApiResponse<T>> {
+pub(crate) async fn decode_json<T: DeserializeOwned>(sent: Sent) -> Result<ApiResponse<T>> {
+    let Sent {
+        mut response,
+        attempts,
+    } = sent;
     let status = response.status().as_u16();
-    let headers = std::mem::take(response.headers_mut()); // moved, not copied
+    let headers: HeaderMap = std::mem::take(response.headers_mut()); // moved, not copied
     let body = read_body(&mut response).await.map_err(|e| {
         if e.is_timeout() {
             Error::Timeout {
@@ -401,11 +479,7 @@ pub(crate) async fn decode_json<T: DeserializeOwned>(
         }
     })?;
     let data = serde_json::from_slice(&body).map_err(|e| Error::decode(e.to_string(), &body))?;
-    Ok(ApiResponse {
-        data,
-        status,
-        headers,
-    })
+    Ok(ApiResponse::new(data, status, headers, attempts))
 }
 
 #[cfg(test)]
@@ -437,10 +511,14 @@ mod tests {
         response
             .headers_mut()
             .insert("x-request-id", HeaderValue::from_static("req_1"));
-        let decoded = decode_json::<serde_json::Value>(response)
-            .await
-            .expect("json");
+        let decoded = decode_json::<serde_json::Value>(Sent {
+            response,
+            attempts: 2,
+        })
+        .await
+        .expect("json");
         assert_eq!(decoded.data["a"], 1);
-        assert_eq!(decoded.request_id().as_deref(), Some("req_1"));
+        assert_eq!(decoded.request_id(), Some("req_1"));
+        assert_eq!(decoded.attempts, 2);
     }
 }

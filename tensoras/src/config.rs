@@ -56,22 +56,58 @@ impl std::fmt::Debug for ApiKey {
 /// assert!(!format!("{client:?}").contains("tns_example"));
 /// # Ok::<(), tensoras::Error>(())
 /// ```
-#[derive(Default)]
+///
+/// The same builder makes the blocking client
+/// ([`blocking::Tensoras::builder`](crate::blocking::Tensoras::builder)):
+/// `C` is the client `build` returns.
 #[must_use]
-pub struct ClientBuilder {
+pub struct ClientBuilder<C = crate::Tensoras> {
     api_key: Option<String>,
     base_url: Option<String>,
     timeout: Option<Duration>,
     max_retries: Option<u32>,
     default_headers: HeaderMap,
     http_client: Option<reqwest::Client>,
+    client: std::marker::PhantomData<fn() -> C>,
 }
 
-impl std::fmt::Debug for ClientBuilder {
+impl<C> Default for ClientBuilder<C> {
+    fn default() -> Self {
+        ClientBuilder {
+            api_key: None,
+            base_url: None,
+            timeout: None,
+            max_retries: None,
+            default_headers: HeaderMap::new(),
+            http_client: None,
+            client: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A client a [`ClientBuilder`] can build: [`Tensoras`](crate::Tensoras) or
+/// the blocking one.
+pub trait BuildClient: Sized + sealed::Sealed {
+    #[doc(hidden)]
+    fn from_parts(config: Config, http: reqwest::Client) -> Result<Self>;
+}
+
+impl BuildClient for crate::Tensoras {
+    fn from_parts(config: Config, http: reqwest::Client) -> Result<Self> {
+        Ok(crate::Tensoras::from_parts(config, http))
+    }
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+    impl Sealed for crate::Tensoras {}
+}
+
+impl<C> std::fmt::Debug for ClientBuilder<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
@@ -79,16 +115,23 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 /// The resolved configuration a client runs with.
-#[derive(Clone, Debug)]
-pub(crate) struct Config {
-    pub api_key: ApiKey,
-    pub base_url: String,
-    pub timeout: Duration,
-    pub max_retries: u32,
-    pub default_headers: HeaderMap,
+#[derive(Clone)]
+#[doc(hidden)]
+pub struct Config {
+    pub(crate) api_key: ApiKey,
+    pub(crate) base_url: String,
+    pub(crate) timeout: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) default_headers: HeaderMap,
 }
 
-impl ClientBuilder {
+impl<C: BuildClient> ClientBuilder<C> {
+    /// A builder with nothing set; [`Tensoras::builder`](crate::Tensoras::builder)
+    /// is the usual way to get one.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// The API key; when not set, `TENSORAS_API_KEY` is read.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
@@ -116,8 +159,13 @@ impl ClientBuilder {
         self
     }
 
-    /// A header sent with every request.
-    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+    /// A header sent with every request. Values of secret-looking headers
+    /// (`Authorization`, `*-key`, `*-token`, ...) are marked sensitive and
+    /// never shown.
+    pub fn default_header(mut self, name: HeaderName, mut value: HeaderValue) -> Self {
+        if is_secret_header(name.as_str()) {
+            value.set_sensitive(true);
+        }
         self.default_headers.insert(name, value);
         self
     }
@@ -133,12 +181,12 @@ impl ClientBuilder {
     ///
     /// Fails with [`Error::Config`] when no key is given or found in the
     /// environment, the key is empty, or the base URL is not an http(s) URL.
-    pub fn build(self) -> Result<crate::Tensoras> {
+    pub fn build(self) -> Result<C> {
         let (config, http) = self.resolve()?;
-        Ok(crate::Tensoras::from_parts(config, http))
+        C::from_parts(config, http)
     }
 
-    pub(crate) fn resolve(self) -> Result<(Config, reqwest::Client)> {
+    fn resolve(self) -> Result<(Config, reqwest::Client)> {
         let key = match self.api_key {
             Some(key) => key,
             None => std::env::var(API_KEY_ENV).map_err(|_| {
@@ -181,6 +229,49 @@ impl ClientBuilder {
             },
             http,
         ))
+    }
+}
+
+/// `url` with any password replaced, for `Debug` and messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string().trim_end_matches('/').to_owned()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "<unparsable URL>".to_owned(),
+    }
+}
+
+/// Whether a header carries a secret (its value must never be shown):
+/// `Authorization`, `Proxy-Authorization`, cookies, and anything named like
+/// a key, token or secret.
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "authorization"
+        || name == "proxy-authorization"
+        || name == "cookie"
+        || name == "set-cookie"
+        || ["key", "token", "secret", "auth", "signature", "password"]
+            .iter()
+            .any(|word| name.contains(word))
+}
+
+/// A header map for `Debug`: names shown, secret values replaced.
+pub(crate) struct RedactedHeaders<'a>(pub(crate) &'a HeaderMap);
+
+impl std::fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if is_secret_header(name.as_str()) || value.is_sensitive() {
+                map.entry(&name.as_str(), &"<redacted>");
+            } else {
+                map.entry(&name.as_str(), value);
+            }
+        }
+        map.finish()
     }
 }
 
@@ -244,6 +335,22 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn passwords_and_secret_headers_are_redacted() {
+        assert_eq!(
+            redact_url("https://user:hunter2@proxy.example/v1"),
+            "https://user:redacted@proxy.example/v1"
+        );
+        assert_eq!(redact_url("http://host/v1"), "http://host/v1");
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Bearer tns_x"));
+        headers.insert("x-api-key", HeaderValue::from_static("tns_y"));
+        headers.insert("x-trace", HeaderValue::from_static("visible"));
+        let shown = format!("{:?}", RedactedHeaders(&headers));
+        assert!(!shown.contains("tns_"), "{shown}");
+        assert!(shown.contains("visible"), "{shown}");
     }
 
     #[test]

@@ -201,10 +201,28 @@ impl ApiError {
             error_type: parsed.error_type,
             code: parsed.code,
             param: parsed.param,
-            request_id: crate::rate_limit::request_id(headers),
+            request_id: crate::rate_limit::request_id(headers).map(str::to_owned),
             rate_limit: RateLimit::from_headers(headers),
             retry_after: crate::retry::retry_after(headers),
             body: excerpt(body, BODY_KEEP),
+        }
+    }
+}
+
+impl ApiError {
+    /// An error the server reported inside a stream that carried its fields
+    /// directly (a Responses `error` event) rather than a whole error body.
+    pub(crate) fn from_stream(message: &str, code: Option<String>, param: Option<String>) -> Self {
+        ApiError {
+            status_code: 200,
+            message: message.to_owned(),
+            error_type: None,
+            code,
+            param,
+            request_id: None,
+            rate_limit: RateLimit::default(),
+            retry_after: None,
+            body: String::new(),
         }
     }
 }

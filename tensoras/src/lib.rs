@@ -2,110 +2,125 @@
 //!
 //! ```no_run
 //! # async fn run() -> tensoras::Result<()> {
-//! use tensoras::{ChatRequest, Tensoras, messages::user};
+//! use tensoras::prelude::*;
 //!
 //! let client = Tensoras::new()?; // TENSORAS_API_KEY, optionally TENSORAS_BASE_URL
 //! let response = client
 //!     .chat()
 //!     .completions()
-//!     .create(ChatRequest::new("llama-3.3-70b", [user("Explain RAG in one sentence.")]))
+//!     .create(ChatCompletionRequest::new(
+//!         "llama-3.3-70b",
+//!         [ChatMessage::user("Explain RAG in one sentence.")],
+//!     ))
 //!     .await?;
-//! println!("{}", tensoras::text_of(&response));
+//! println!("{}", response.text());
 //! # Ok(()) }
 //! ```
 //!
-//! - Configuration: [`Tensoras::builder`] (key, base URL, timeout, retries, headers).
+//! - Requests: every operation takes a request type built with
+//!   `XRequest::new(required…)` and chained setters ([`types`]); the
+//!   reading helpers are methods, in [`prelude`].
+//! - Configuration: [`Tensoras::builder`] (key, base URL, timeouts, retries, headers).
 //! - Errors: one [`Error`] enum mirroring the Python SDK's exceptions.
 //! - Retries: exponential backoff with jitter honouring `Retry-After`.
-//! - Streaming: [`resources::chat::Completions::create_stream`] yields typed chunks.
-//! - Blocking: [`blocking::Tensoras`] has the same surface without `async`.
+//! - Streaming: `create_stream` yields typed chunks or events; accumulators
+//!   rebuild the whole reply.
+//! - Raw responses: `with_raw_response()` on any namespace returns
+//!   [`ApiResponse`]s (status, headers, request id) of each call.
+//! - Any operation of the spec: [`Tensoras::call`] with an [`operations`] value.
+//! - Blocking: [`blocking::Tensoras`] (feature `blocking`, on by default)
+//!   has the same surface without `async`.
 
 #![warn(missing_docs)]
 
+mod accumulate;
+#[cfg(feature = "blocking")]
 pub mod blocking;
-mod capture;
 mod client;
 mod config;
 mod error;
 mod error_body;
-pub mod messages;
 mod options;
 mod pagination;
 mod path;
+pub mod prelude;
 mod rate_limit;
 pub mod resources;
+mod response;
 mod retry;
 pub mod sse;
 
-/// The API's request and response types, generated from the OpenAPI spec.
+/// Every schema of the API as Rust types, generated from the OpenAPI spec:
+/// built with `new(required…)` and chained setters; enums are open.
 pub use tensoras_gen::types;
 
-pub use capture::{ResponseCapture, ResponseInfo};
-pub use client::{ApiResponse, Tensoras};
+/// Every operation of the API, generated from the OpenAPI spec: send any of
+/// them with [`Tensoras::call`].
+pub use tensoras_gen::operations;
+
+pub use accumulate::DEFAULT_MAX_ENTRIES;
+pub use client::Tensoras;
 pub use config::{
-    ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
+    BuildClient, ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
 };
 pub use error::{ApiError, Error, Result};
 pub use options::RequestOptions;
-pub use pagination::{ListParams, Page};
 pub use rate_limit::RateLimit;
-pub use resources::chat::{
-    content_text, function_tool, json_schema_format, parse_arguments, parse_content,
-    strict_schema_for, text_of, ChatAccumulator, ChatRequest, ChatStream,
-};
-pub use resources::embeddings::embedding_vector;
-pub use resources::files::FileSource;
-pub use resources::knowledge_bases::knowledge_base;
+pub use resources::chat::{ChatAccumulator, ChatStream};
+pub use resources::completions::CompletionAccumulator;
+pub use resources::files::{FileContent, FileSource};
+pub use resources::responses::{ResponseAccumulator, ResponseStream};
+pub use response::{ApiResponse, Mode, Parsed, Raw};
 
 impl Tensoras {
     /// Chat completions: `client.chat().completions()`.
     pub fn chat(&self) -> resources::chat::Chat {
-        resources::chat::Chat(self.clone())
+        resources::chat::Chat::new(self.clone())
     }
 
     /// Legacy text completions.
     pub fn completions(&self) -> resources::completions::Completions {
-        resources::completions::Completions(self.clone())
+        resources::completions::Completions::new(self.clone())
     }
 
     /// Embeddings.
     pub fn embeddings(&self) -> resources::embeddings::Embeddings {
-        resources::embeddings::Embeddings(self.clone())
+        resources::embeddings::Embeddings::new(self.clone())
     }
 
     /// Rerank.
     pub fn rerank(&self) -> resources::rerank::Rerank {
-        resources::rerank::Rerank(self.clone())
+        resources::rerank::Rerank::new(self.clone())
     }
 
     /// Models.
     pub fn models(&self) -> resources::models::Models {
-        resources::models::Models(self.clone())
+        resources::models::Models::new(self.clone())
     }
 
     /// Files.
     pub fn files(&self) -> resources::files::Files {
-        resources::files::Files(self.clone())
+        resources::files::Files::new(self.clone())
     }
 
     /// Batches.
     pub fn batches(&self) -> resources::batches::Batches {
-        resources::batches::Batches(self.clone())
+        resources::batches::Batches::new(self.clone())
     }
 
     /// Knowledge bases, with data sources, documents, retrieval and ingestion jobs.
     pub fn knowledge_bases(&self) -> resources::knowledge_bases::KnowledgeBases {
-        resources::knowledge_bases::KnowledgeBases(self.clone())
+        resources::knowledge_bases::KnowledgeBases::new(self.clone())
     }
 
     /// The Responses API.
     pub fn responses(&self) -> resources::responses::Responses {
-        resources::responses::Responses(self.clone())
+        resources::responses::Responses::new(self.clone())
     }
 
     /// Webhooks.
     pub fn webhooks(&self) -> resources::webhooks::Webhooks {
-        resources::webhooks::Webhooks(self.clone())
+        resources::webhooks::Webhooks::new(self.clone())
     }
 }

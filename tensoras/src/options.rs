@@ -1,6 +1,5 @@
 //! Per-request overrides.
 
-use crate::capture::ResponseCapture;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use std::time::Duration;
 ///     .body_field("top_k", serde_json::json!(3));
 /// # let _ = options;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[must_use]
 pub struct RequestOptions {
     pub(crate) timeout: Option<Duration>,
@@ -27,7 +26,21 @@ pub struct RequestOptions {
     pub(crate) extra_headers: HeaderMap,
     pub(crate) extra_query: Vec<(String, String)>,
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
-    pub(crate) capture: Option<ResponseCapture>,
+}
+
+impl std::fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field(
+                "extra_headers",
+                &crate::config::RedactedHeaders(&self.extra_headers),
+            )
+            .field("extra_query", &self.extra_query)
+            .field("extra_body", &self.extra_body.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl RequestOptions {
@@ -48,8 +61,12 @@ impl RequestOptions {
         self
     }
 
-    /// An extra header.
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+    /// An extra header. Values of secret-looking headers (`Authorization`,
+    /// `*-key`, `*-token`, ...) are marked sensitive and never shown.
+    pub fn header(mut self, name: HeaderName, mut value: HeaderValue) -> Self {
+        if crate::config::is_secret_header(name.as_str()) {
+            value.set_sensitive(true);
+        }
         self.extra_headers.insert(name, value);
         self
     }
@@ -67,13 +84,6 @@ impl RequestOptions {
         self
     }
 
-    /// Records the status and headers of every response into `capture`
-    /// (see [`ResponseCapture`]).
-    pub fn capture(mut self, capture: &ResponseCapture) -> Self {
-        self.capture = Some(capture.clone());
-        self
-    }
-
     pub(crate) fn merged(&self, newer: RequestOptions) -> RequestOptions {
         let mut out = self.clone();
         out.timeout = newer.timeout.or(self.timeout);
@@ -81,7 +91,6 @@ impl RequestOptions {
         out.extra_headers.extend(newer.extra_headers);
         out.extra_query.extend(newer.extra_query);
         out.extra_body.extend(newer.extra_body);
-        out.capture = newer.capture.or_else(|| self.capture.clone());
         out
     }
 }

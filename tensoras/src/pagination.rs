@@ -1,129 +1,53 @@
-//! Cursor pagination (`limit`, `after`, `has_more`) and auto-paginating streams.
+//! Auto-pagination: one implementation for every list of the API, driven by
+//! the generated [`Paginated`] operations (`after` cursor, `has_more`).
 
+use crate::client::Tensoras;
 use crate::error::Result;
-use futures::future::BoxFuture;
-use futures::Stream;
+use crate::operations::Paginated;
+use futures::{Stream, StreamExt as _};
+use serde::de::DeserializeOwned;
 
-/// A page of a list endpoint.
-pub trait Page: Send + 'static {
-    /// The listed object.
-    type Item: Send + 'static;
-    /// Whether more pages follow.
-    fn has_more(&self) -> bool;
-    /// The id of the last item, the cursor of the next page.
-    fn last_id(&self) -> Option<String>;
-    /// The items.
-    fn into_items(self) -> Vec<Self::Item>;
-}
-
-macro_rules! impl_page {
-    ($($list:ident => $item:ident),* $(,)?) => {$(
-        impl Page for crate::types::$list {
-            type Item = crate::types::$item;
-            fn has_more(&self) -> bool {
-                self.has_more
-            }
-            fn last_id(&self) -> Option<String> {
-                self.data.last().map(|item| item.id.clone())
-            }
-            fn into_items(self) -> Vec<Self::Item> {
-                self.data
-            }
-        }
-    )*};
-}
-
-impl_page! {
-    FileList => FileObject,
-    BatchList => Batch,
-    KnowledgeBaseList => KnowledgeBase,
-    DataSourceList => DataSource,
-    DocumentList => Document,
-    IngestionJobList => IngestionJob,
-    WebhookList => Webhook,
-}
-
-/// `limit` and `after` for a list call.
+/// Every item of a list, page after page, fetched as the stream is read.
 ///
-/// ```
-/// let params = tensoras::ListParams::new().limit(50).after("kb_abc123");
-/// # let _ = params;
-/// ```
-#[derive(Debug, Clone, Default)]
-#[must_use]
-pub struct ListParams {
-    pub(crate) limit: Option<u32>,
-    pub(crate) after: Option<String>,
-}
-
-impl ListParams {
-    /// The first page with the server's default size.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Items per page (the API allows 1 to 100).
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// The page after the item with this id.
-    pub fn after(mut self, id: impl Into<String>) -> Self {
-        self.after = Some(id.into());
-        self
-    }
-
-    pub(crate) fn query(&self) -> Vec<(&'static str, String)> {
-        let mut query = Vec::new();
-        if let Some(limit) = self.limit {
-            query.push(("limit", limit.to_string()));
-        }
-        if let Some(after) = &self.after {
-            query.push(("after", after.clone()));
-        }
-        query
-    }
-}
-
-/// Walks every page from `first`, yielding items. Stops when `has_more` is
-/// false, a page is empty, or the cursor would not advance (a server bug that
-/// would otherwise loop forever).
-pub(crate) fn paginate<P, F>(
-    first: ListParams,
-    fetch: F,
-) -> impl Stream<Item = Result<P::Item>> + Send
+/// Stops when `has_more` is false, a page is empty, or the cursor would not
+/// advance (a server bug that would otherwise loop forever). An error ends
+/// the stream after being yielded.
+pub(crate) fn list_all<O>(
+    client: Tensoras,
+    first: O,
+) -> impl Stream<Item = Result<O::Item>> + Send + 'static
 where
-    P: Page,
-    F: Fn(ListParams) -> BoxFuture<'static, Result<P>> + Send + Sync + 'static,
+    O: Paginated + Clone + Send + 'static,
+    O::Response: DeserializeOwned + Send + 'static,
+    O::Item: Send + 'static,
 {
-    struct State<F> {
-        params: Option<ListParams>,
-        fetch: F,
-    }
-    let state = State {
-        params: Some(first),
-        fetch,
-    };
-    futures::stream::unfold(state, |mut state| async move {
-        let params = state.params.take()?;
-        let previous = params.after.clone();
-        match (state.fetch)(params.clone()).await {
-            Err(err) => Some((futures::stream::iter(vec![Err(err)]), state)),
-            Ok(page) => {
-                let next = page.last_id();
-                if page.has_more() && next.is_some() && next != previous {
-                    state.params = Some(ListParams {
-                        after: next,
-                        ..params
-                    });
+    futures::stream::unfold(Some(first), move |next| {
+        let client = client.clone();
+        async move {
+            let operation = next?;
+            let previous = operation
+                .query()
+                .into_iter()
+                .find(|(k, _)| *k == "after")
+                .map(|(_, v)| v);
+            match client.call(operation.clone()).await {
+                Err(err) => Some((futures::stream::iter(vec![Err(err)]), None)),
+                Ok(response) => {
+                    let (items, has_more) = O::page(response);
+                    let cursor = items.last().map(|item| O::cursor(item).to_owned());
+                    let next = match cursor {
+                        Some(cursor) if has_more && Some(&cursor) != previous.as_ref() => {
+                            let mut operation = operation;
+                            operation.set_after(cursor);
+                            Some(operation)
+                        }
+                        _ => None,
+                    };
+                    let items: Vec<Result<O::Item>> = items.into_iter().map(Ok).collect();
+                    Some((futures::stream::iter(items), next))
                 }
-                let items: Vec<Result<P::Item>> = page.into_items().into_iter().map(Ok).collect();
-                Some((futures::stream::iter(items), state))
             }
         }
     })
     .flatten()
 }
-
-use futures::StreamExt as _;

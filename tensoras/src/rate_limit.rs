@@ -40,10 +40,9 @@ impl RateLimit {
 }
 
 /// The request id header (`x-request-id`, or `request-id`).
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
     ["x-request-id", "request-id"]
         .iter()
         .find_map(|name| headers.get(*name))
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }

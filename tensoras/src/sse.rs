@@ -293,6 +293,8 @@ type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<T> {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
     /// The response body; `None` once the stream has ended.
     body: Option<ByteStream>,
     decoder: Decoder,
@@ -312,16 +314,46 @@ impl<T> std::fmt::Debug for EventStream<T> {
     }
 }
 
-impl<T: DeserializeOwned> EventStream<T> {
-    pub(crate) fn new(response: reqwest::Response) -> Self {
-        Self::from_byte_stream(response.bytes_stream())
+impl<T> EventStream<T> {
+    /// The response's HTTP status, known before the first item.
+    pub fn status(&self) -> u16 {
+        self.status
     }
 
-    /// A stream over any source of bytes (used by tests and benchmarks).
+    /// The response's headers, known before the first item.
+    pub fn headers(&self) -> &reqwest::header::HeaderMap {
+        &self.headers
+    }
+
+    /// The response's `x-request-id` header.
+    pub fn request_id(&self) -> Option<&str> {
+        crate::rate_limit::request_id(&self.headers)
+    }
+
+    /// The response's `X-RateLimit-*` headers.
+    pub fn rate_limit(&self) -> crate::RateLimit {
+        crate::RateLimit::from_headers(&self.headers)
+    }
+}
+
+impl<T: DeserializeOwned> EventStream<T> {
+    pub(crate) fn new(mut response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let mut stream = Self::from_byte_stream(response.bytes_stream());
+        stream.status = status;
+        stream.headers = headers;
+        stream
+    }
+
+    /// A stream over any source of bytes (used by tests and benchmarks);
+    /// its status is 200 and it has no headers.
     pub fn from_byte_stream(
         body: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
     ) -> Self {
         EventStream {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
             body: Some(Box::pin(body)),
             decoder: Decoder::default(),
             read: Bytes::new(),

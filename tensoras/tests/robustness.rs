@@ -180,9 +180,12 @@ proptest! {
 
     #[test]
     fn base64_embeddings_decode_or_fail_cleanly(text in "\\PC{0,64}") {
-        match tensoras::embedding_vector(&EmbeddingVector::String(text)) {
+        // Straight, and as a response body would carry it.
+        match EmbeddingVector::from_base64(&text) {
             Ok(v) => prop_assert!(v.len() < 64),
-            Err(e) => prop_assert!(matches!(e, Error::Decode { .. }), "{:?}", e),
+            Err(e) => prop_assert!(e.contains("base64"), "{}", e),
         }
+        let body = serde_json::json!({"object": "embedding", "index": 0, "embedding": text});
+        let _ = serde_json::from_value::<tensoras::types::Embedding>(body);
     }
 }

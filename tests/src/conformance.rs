@@ -280,7 +280,13 @@ pub fn rewrite_nullable(value: &mut Value) {
             if map.remove("nullable") != Some(Value::Bool(true)) {
                 return;
             }
-            if let Some(Value::String(t)) = map.get("type").cloned() {
+            // A `type` next to `allOf`/`oneOf`/`anyOf`/`$ref` only restates the
+            // referenced schema's type, which rejects null on its own: the
+            // whole schema is what may be null (openapi/DECISIONS.md).
+            let composed = ["allOf", "oneOf", "anyOf", "$ref"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+            if let (Some(Value::String(t)), false) = (map.get("type").cloned(), composed) {
                 map.insert("type".into(), json!([t, "null"]));
                 if let Some(Value::Array(values)) = map.get_mut("enum") {
                     values.push(Value::Null);
@@ -305,7 +311,8 @@ mod tests {
             "a": {"type": "string", "nullable": true},
             "b": {"$ref": "#/x", "nullable": true},
             "c": {"type": "string", "enum": ["x"], "nullable": true},
-            "d": {"type": "string", "nullable": false}
+            "d": {"type": "string", "nullable": false},
+            "e": {"type": "object", "allOf": [{"$ref": "#/x"}], "nullable": true}
         }});
         rewrite_nullable(&mut schema);
         assert_eq!(schema["properties"]["a"]["type"], json!(["string", "null"]));
@@ -315,6 +322,10 @@ mod tests {
         );
         assert_eq!(schema["properties"]["c"]["enum"], json!(["x", null]));
         assert_eq!(schema["properties"]["d"], json!({"type": "string"}));
+        assert_eq!(
+            schema["properties"]["e"],
+            json!({"anyOf": [{"type": "object", "allOf": [{"$ref": "#/x"}]}, {"type": "null"}]})
+        );
     }
 
     #[test]

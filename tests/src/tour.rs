@@ -5,9 +5,7 @@
 //! is fine because Prism answers any id.
 
 use futures::StreamExt as _;
-use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
-use tensoras::{ChatRequest, Error, FileSource, ListParams, Tensoras};
+use tensoras::prelude::*;
 
 /// An operation that failed: its `operationId` and the error.
 #[derive(Debug)]
@@ -22,10 +20,6 @@ impl std::fmt::Display for Failed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.operation, self.error)
     }
-}
-
-fn typed<T: DeserializeOwned>(value: Value) -> T {
-    serde_json::from_value(value).expect("a request the generated types accept")
 }
 
 /// The calls, written once for both clients: `$($aw)*` is `.await` for the
@@ -59,9 +53,9 @@ macro_rules! every_operation {
             }};
         }
 
-    let request = ChatRequest::new(
+    let request = ChatCompletionRequest::new(
         "llama-3.3-70b",
-        [tensoras::messages::user("What is the capital of France?")],
+        [ChatMessage::user("What is the capital of France?")],
     );
     call!(
         "createChatCompletion",
@@ -74,23 +68,25 @@ macro_rules! every_operation {
     drain!("createChatCompletion", stream);
     call!(
         "createCompletion",
-        client.completions().create(&typed(
-            json!({"model": "llama-3.3-70b", "prompt": "Once upon"})
-        ))
+        client
+            .completions()
+            .create(CompletionRequest::new("llama-3.3-70b", "Once upon"))
     );
     call!(
         "createEmbedding",
         client
             .embeddings()
-            .create("bge-large-en-v1.5", ["hello", "world"])
+            .create(EmbeddingRequest::new("bge-large-en-v1.5", ["hello", "world"]))
     );
     call!(
         "createRerank",
         client.rerank().create(
-            "bge-reranker-v2-m3",
-            "deep learning",
-            ["a sunny day", "deep learning rocks"],
-            Some(1)
+            RerankRequest::new(
+                "bge-reranker-v2-m3",
+                "deep learning",
+                ["a sunny day", "deep learning rocks"]
+            )
+            .top_n(1)
         )
     );
     let models = call!("listModels", client.models().list());
@@ -104,54 +100,46 @@ macro_rules! every_operation {
         "createFile",
         client.files().create(
             FileSource::bytes("batch.jsonl", &b"{\"custom_id\":\"r1\"}\n"[..]),
-            "batch"
+            FilePurpose::Batch
         )
     );
-    call!(
-        "listFiles",
-        client.files().list(ListParams::new().limit(10))
-    );
+    call!("listFiles", client.files().list(ListFiles::new().limit(10)));
     call!("retrieveFile", client.files().retrieve(&file.id));
     let content = call!("downloadFileContent", client.files().content(&file.id));
     drain!("downloadFileContent", content);
 
     let batch = call!(
         "createBatch",
-        client.batches().create(&typed(json!({
-            "input_file_id": file.id,
-            "endpoint": "/v1/chat/completions",
-            "completion_window": "24h"
-        })))
+        client.batches().create(BatchCreateRequest::new(
+            file.id.as_str(),
+            BatchEndpoint::ChatCompletions
+        ))
     );
-    call!("listBatches", client.batches().list(ListParams::new()));
+    call!("listBatches", client.batches().list(ListBatches::new()));
     call!("retrieveBatch", client.batches().retrieve(&batch.id));
     call!("cancelBatch", client.batches().cancel(&batch.id));
 
     let kbs = client.knowledge_bases();
-    let kb_request = tensoras::knowledge_base("docs")
-        .description("Product documentation")
-        .build()
-        .map_err(|error| Failed {
-            operation: "createKnowledgeBase",
-            error,
-        })?;
-    let kb = call!("createKnowledgeBase", kbs.create(&kb_request));
-    call!("listKnowledgeBases", kbs.list(ListParams::new()));
+    let kb = call!(
+        "createKnowledgeBase",
+        kbs.create(KnowledgeBaseCreateRequest::new("docs").description("Product documentation"))
+    );
+    call!("listKnowledgeBases", kbs.list(ListKnowledgeBases::new()));
     call!("retrieveKnowledgeBase", kbs.retrieve(&kb.id));
     call!(
         "updateKnowledgeBase",
-        kbs.update(&kb.id, &typed(json!({"description": "Updated"})))
+        kbs.update(&kb.id, KnowledgeBaseUpdateRequest::new().description("Updated"))
     );
     let ds = call!(
         "createDataSource",
         kbs.data_sources().create(
             &kb.id,
-            &typed(json!({"type": "file_upload", "config": {"file_ids": [file.id]}}))
+            DataSourceCreateRequest::new(FileUploadConfig::new([file.id.as_str()]))
         )
     );
     call!(
         "listDataSources",
-        kbs.data_sources().list(&kb.id, ListParams::new())
+        kbs.data_sources().list(ListDataSources::new(kb.id.as_str()))
     );
     call!(
         "retrieveDataSource",
@@ -159,7 +147,7 @@ macro_rules! every_operation {
     );
     let docs = call!(
         "listDocuments",
-        kbs.documents().list(&kb.id, ListParams::new())
+        kbs.documents().list(ListDocuments::new(kb.id.as_str()))
     );
     let doc_id = docs
         .data
@@ -171,11 +159,11 @@ macro_rules! every_operation {
     );
     call!(
         "retrieveChunks",
-        kbs.retrieve_chunks(&kb.id, &typed(json!({"query": "batch", "top_k": 3})))
+        kbs.retrieve_chunks(&kb.id, RetrievalRequest::new("batch").top_k(3))
     );
     let jobs = call!(
         "listIngestionJobs",
-        kbs.ingestion_jobs().list(&kb.id, ListParams::new(), None)
+        kbs.ingestion_jobs().list(ListIngestionJobs::new(kb.id.as_str()))
     );
     let job_id = jobs
         .data
@@ -188,11 +176,19 @@ macro_rules! every_operation {
 
     let response = call!(
         "createResponse",
-        client.responses().create(&typed(json!({
-            "model": "llama-3.3-70b",
-            "input": "What is the capital of France?"
-        })))
+        client.responses().create(ResponseCreateRequest::new(
+            "llama-3.3-70b",
+            "What is the capital of France?"
+        ))
     );
+    let events = call!(
+        "createResponse",
+        client.responses().create_stream(ResponseCreateRequest::new(
+            "llama-3.3-70b",
+            "What is the capital of France?"
+        ))
+    );
+    drain!("createResponse", events);
     call!(
         "retrieveResponse",
         client.responses().retrieve(&response.id)
@@ -201,16 +197,16 @@ macro_rules! every_operation {
     let hooks = client.webhooks();
     let hook = call!(
         "createWebhook",
-        hooks.create(&typed(json!({
-            "url": "https://example.com/hooks",
-            "events": ["batch.completed"]
-        })))
+        hooks.create(WebhookCreateRequest::new(
+            "https://example.com/hooks",
+            [WebhookEventType::BatchCompleted]
+        ))
     );
-    call!("listWebhooks", hooks.list(ListParams::new()));
+    call!("listWebhooks", hooks.list(ListWebhooks::new()));
     call!("retrieveWebhook", hooks.retrieve(&hook.id));
     call!(
         "updateWebhook",
-        hooks.update(&hook.id, &typed(json!({"status": "disabled"})))
+        hooks.update(&hook.id, WebhookUpdateRequest::new().status(WebhookStatus::Disabled))
     );
     call!("deleteWebhook", hooks.delete(&hook.id));
 

@@ -3,8 +3,7 @@
 
 use futures::StreamExt;
 use std::time::Duration;
-use tensoras::messages::{system, tool_result, user};
-use tensoras::{ChatAccumulator, ChatRequest, Error, FileSource, ListParams, Tensoras};
+use tensoras::prelude::*;
 use tensoras_tests::{Server, API_KEY};
 
 use tensoras_tests::faults as fault;
@@ -17,10 +16,13 @@ fn count(server: &Server, path: &str) -> usize {
         .count()
 }
 
-fn chat_request() -> ChatRequest {
-    ChatRequest::new(
+fn chat_request() -> ChatCompletionRequest {
+    ChatCompletionRequest::new(
         "llama-3.3-70b",
-        [system("Be brief."), user("What is hybrid search?")],
+        [
+            ChatMessage::system("Be brief."),
+            ChatMessage::user("What is hybrid search?"),
+        ],
     )
 }
 
@@ -34,11 +36,8 @@ async fn chat_sends_the_documented_request_and_decodes_the_reply() {
         .create(chat_request().temperature(0.7).max_tokens(256))
         .await
         .unwrap();
-    assert_eq!(
-        tensoras::text_of(&response),
-        "You asked: What is hybrid search?"
-    );
-    assert_eq!(response.choices[0].finish_reason.as_deref(), Some("stop"));
+    assert_eq!(response.text(), "You asked: What is hybrid search?");
+    assert_eq!(response.choices[0].finish_reason, Some(FinishReason::Stop));
     let sent = &server.requests()[0];
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.uri, "/v1/chat/completions");
@@ -70,8 +69,10 @@ async fn streaming_yields_chunks_usage_and_accumulates() {
         .unwrap();
     let mut acc = ChatAccumulator::default();
     let mut chunks = 0;
+    assert_eq!(stream.status(), 200);
+    assert!(stream.request_id().is_some_and(|id| id.starts_with("req_")));
     while let Some(chunk) = stream.next().await {
-        acc.push(&chunk.unwrap());
+        acc.push(&chunk.unwrap()).unwrap();
         chunks += 1;
     }
     assert!(chunks > 3);
@@ -130,8 +131,9 @@ async fn tool_calls_stream_and_round_trip() {
     }
     let server = Server::start().await.unwrap();
     let client = server.client();
-    let tool = tensoras::function_tool::<GetWeather>("get_weather", "Weather for a city.");
-    let request = ChatRequest::new("llama-3.3-70b", [user("Paris")]).tools([tool.clone()]);
+    let tool = Tool::function::<GetWeather>("get_weather", "Weather for a city.");
+    let request = ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user("Paris")])
+        .tools([tool.clone()]);
     let mut stream = client
         .chat()
         .completions()
@@ -140,30 +142,30 @@ async fn tool_calls_stream_and_round_trip() {
         .unwrap();
     let mut acc = ChatAccumulator::default();
     while let Some(chunk) = stream.next().await {
-        acc.push(&chunk.unwrap());
+        acc.push(&chunk.unwrap()).unwrap();
     }
     let streamed = acc.finish();
     let call = &streamed.choices[0].message.tool_calls[0];
-    let args: GetWeather = tensoras::parse_arguments(call).unwrap();
+    let args: GetWeather = call.arguments().unwrap();
     assert_eq!(args.city, "Paris", "argument fragments were joined");
 
     let reply = client.chat().completions().create(request).await.unwrap();
     let call = reply.choices[0].message.tool_calls[0].clone();
     assert_eq!(
-        reply.choices[0].finish_reason.as_deref(),
-        Some("tool_calls")
+        reply.choices[0].finish_reason,
+        Some(FinishReason::ToolCalls)
     );
-    let follow_up = ChatRequest::new(
+    let follow_up = ChatCompletionRequest::new(
         "llama-3.3-70b",
         [
-            user("Paris"),
-            tensoras::messages::assistant_tool_calls(vec![call.clone()]),
-            tool_result(&call.id, "18C"),
+            ChatMessage::user("Paris"),
+            reply.choices[0].message.to_message(),
+            ChatMessage::tool(&call.id, "18C"),
         ],
     )
     .tools([tool]);
     let answer = client.chat().completions().create(follow_up).await.unwrap();
-    assert_eq!(tensoras::text_of(&answer), "The tool said: 18C");
+    assert_eq!(answer.text(), "The tool said: 18C");
 }
 
 #[tokio::test]
@@ -196,13 +198,10 @@ async fn structured_output_parses_into_a_type() {
         .client()
         .chat()
         .completions()
-        .create(chat_request().json_object())
+        .create(chat_request().response_format(ResponseFormat::JsonObject))
         .await
         .unwrap();
-    assert!(matches!(
-        tensoras::parse_content::<Movie>(&reply),
-        Err(Error::Parse { .. })
-    ));
+    assert!(matches!(reply.parse::<Movie>(), Err(Error::Parse { .. })));
 }
 
 #[tokio::test]
@@ -259,7 +258,7 @@ async fn retries_exactly_max_retries_plus_one_and_honours_retry_after() {
     ]));
     client
         .embeddings()
-        .create("bge-large-en-v1.5", "same body")
+        .create(EmbeddingRequest::new("bge-large-en-v1.5", "same body"))
         .await
         .unwrap();
     let bodies: Vec<_> = server
@@ -425,29 +424,31 @@ async fn resources_round_trip() {
 
     let e = client
         .embeddings()
-        .create("bge-large-en-v1.5", ["a", "b"])
+        .create(EmbeddingRequest::new("bge-large-en-v1.5", ["a", "b"]))
         .await
         .unwrap();
     assert_eq!(e.data.len(), 2);
-    let float = tensoras::embedding_vector(&e.data[0].embedding).unwrap();
+    let float = e.data[0].vector();
     let b64 = client
         .embeddings()
-        .create_base64("bge-large-en-v1.5", ["a", "b"])
+        .create(
+            EmbeddingRequest::new("bge-large-en-v1.5", ["a", "b"])
+                .encoding_format(EncodingFormat::Base64),
+        )
         .await
         .unwrap();
-    assert_eq!(
-        tensoras::embedding_vector(&b64.data[0].embedding).unwrap(),
-        float
-    );
+    assert_eq!(b64.data[0].vector(), float);
     assert_eq!(float.len(), 1024);
 
     let ranked = client
         .rerank()
         .create(
-            "bge-reranker-v2-m3",
-            "deep learning",
-            ["sunny day", "deep learning rocks"],
-            Some(1),
+            RerankRequest::new(
+                "bge-reranker-v2-m3",
+                "deep learning",
+                ["sunny day", "deep learning rocks"],
+            )
+            .top_n(1),
         )
         .await
         .unwrap();
@@ -475,18 +476,18 @@ async fn resources_round_trip() {
     std::fs::write(&path, b"{\"custom_id\":\"r1\"}\n").unwrap();
     let file = client
         .files()
-        .create(FileSource::path(&path), "batch")
+        .create(FileSource::path(&path), FilePurpose::Batch)
         .await
         .unwrap();
     assert_eq!(
-        (file.bytes, file.filename.as_str(), file.purpose.as_str()),
-        (19, "batch.jsonl", "batch")
+        (file.bytes, file.filename.as_str(), file.purpose.clone()),
+        (19, "batch.jsonl", FilePurpose::Batch)
     );
     let reader = client
         .files()
         .create(
             FileSource::reader("r.txt", std::io::Cursor::new(b"abc".to_vec()), Some(3)),
-            "knowledge-base",
+            FilePurpose::KnowledgeBase,
         )
         .await
         .unwrap();
@@ -499,7 +500,7 @@ async fn resources_round_trip() {
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&path).unwrap());
     let all: Vec<_> = client
         .files()
-        .list_all(ListParams::new().limit(1))
+        .list_all(ListFiles::new().limit(1))
         .collect()
         .await;
     assert_eq!(all.len(), 2, "auto-pagination walked both pages");
@@ -507,59 +508,62 @@ async fn resources_round_trip() {
 
     let batch = client
         .batches()
-        .create(&tensoras::types::BatchCreateRequest {
-            input_file_id: file.id.clone(),
-            endpoint: "/v1/chat/completions".into(),
-            completion_window: tensoras::types::BatchCreateRequestCompletionWindow::X24h,
-            metadata: Default::default(),
-        })
+        .create(BatchCreateRequest::new(
+            file.id.as_str(),
+            BatchEndpoint::ChatCompletions,
+        ))
         .await
         .unwrap();
+    assert_eq!(batch.completion_window, CompletionWindow::Hours24);
     assert_eq!(
         client.batches().cancel(&batch.id).await.unwrap().status,
-        "cancelling"
+        BatchStatus::Cancelling
     );
 
     let kb = client
         .knowledge_bases()
-        .create(&tensoras::knowledge_base("docs").build().unwrap())
+        .create(KnowledgeBaseCreateRequest::new("docs"))
         .await
         .unwrap();
+    // An empty name goes to the server, which refuses it (the spec's minLength).
     assert!(matches!(
-        tensoras::knowledge_base("").build(),
-        Err(Error::InvalidInput(_))
+        client
+            .knowledge_bases()
+            .create(KnowledgeBaseCreateRequest::new(""))
+            .await,
+        Err(Error::UnprocessableEntity(_))
     ));
-    let source: tensoras::types::DataSourceCreateRequest = serde_json::from_value(
-        serde_json::json!({"type": "file_upload", "config": {"file_ids": [file.id]}}),
-    )
-    .unwrap();
     let ds = client
         .knowledge_bases()
         .data_sources()
-        .create(&kb.id, &source)
+        .create(
+            &kb.id,
+            DataSourceCreateRequest::new(FileUploadConfig::new([file.id.as_str()])),
+        )
         .await
         .unwrap();
-    assert_eq!(ds.type_, "file_upload");
+    assert!(
+        matches!(&ds.source, DataSourceConfig::FileUpload(c) if c.file_ids == [file.id.clone()]),
+        "{:?}",
+        ds.source
+    );
     let docs = client
         .knowledge_bases()
         .documents()
-        .list(&kb.id, ListParams::new())
+        .list(ListDocuments::new(kb.id.as_str()))
         .await
         .unwrap();
     assert_eq!(docs.data[0].filename.as_deref(), Some("batch.jsonl"));
     let jobs = client
         .knowledge_bases()
         .ingestion_jobs()
-        .list(&kb.id, ListParams::new(), Some("completed"))
+        .list(ListIngestionJobs::new(kb.id.as_str()).status(IngestionJobStatus::Completed))
         .await
         .unwrap();
     assert_eq!(jobs.data[0].documents_processed, Some(1));
     let hits = client
         .knowledge_bases()
-        .retrieve_chunks(
-            &kb.id,
-            &serde_json::from_value(serde_json::json!({"query": "batch"})).unwrap(),
-        )
+        .retrieve_chunks(&kb.id, RetrievalRequest::new("batch"))
         .await
         .unwrap();
     assert_eq!(hits.results.len(), 1);
@@ -596,23 +600,14 @@ fn blocking_client_mirrors_the_async_one() {
     let server = runtime.block_on(Server::start()).unwrap();
     let client = tensoras::blocking::Tensoras::from_async(server.client()).unwrap();
     let reply = client.chat().completions().create(chat_request()).unwrap();
-    assert_eq!(
-        tensoras::text_of(&reply),
-        "You asked: What is hybrid search?"
-    );
-    let text: String = client
+    assert_eq!(reply.text(), "You asked: What is hybrid search?");
+    let chunks = client
         .chat()
         .completions()
         .create_stream(chat_request())
-        .unwrap()
-        .map(|c| {
-            c.unwrap()
-                .choices
-                .first()
-                .and_then(|c| c.delta.content.clone())
-                .unwrap_or_default()
-        })
-        .collect();
+        .unwrap();
+    assert_eq!(chunks.status(), Some(200));
+    let text: String = chunks.map(|c| c.unwrap().delta_text().to_owned()).collect();
     assert_eq!(text, "You asked: What is hybrid search?");
     assert_eq!(client.models().list().unwrap().data.len(), 3);
     let failing = tensoras::blocking::Tensoras::from_async(server.client().with_options(
@@ -627,17 +622,17 @@ fn blocking_client_mirrors_the_async_one() {
     for name in ["a.jsonl", "b.jsonl", "c.jsonl"] {
         client
             .files()
-            .create(FileSource::bytes(name, &b"{}\n"[..]), "batch")
+            .create(FileSource::bytes(name, &b"{}\n"[..]), FilePurpose::Batch)
             .unwrap();
     }
     let names: Vec<String> = client
         .files()
-        .list_all(ListParams::new().limit(1))
+        .list_all(ListFiles::new().limit(1))
         .map(|f| f.unwrap().filename)
         .collect();
     assert_eq!(names, ["a.jsonl", "b.jsonl", "c.jsonl"]);
     assert_eq!(
-        client.batches().list_all(ListParams::new()).count(),
+        client.batches().list_all(ListBatches::new()).count(),
         0,
         "no batches yet"
     );
@@ -653,20 +648,28 @@ fn blocking_client_errors_retries_and_timeouts() {
     let blocking = |client: Tensoras| tensoras::blocking::Tensoras::from_async(client).unwrap();
 
     // Exactly max_retries + 1 requests, seen by the client and the server.
-    let capture = tensoras::ResponseCapture::new();
     let failing = blocking(
         server.client().with_options(
-            fault(&[("x-mock-status", "429"), ("x-mock-retry-after-ms", "1")])
-                .max_retries(2)
-                .capture(&capture),
+            fault(&[
+                ("x-mock-status", "429"),
+                ("x-mock-retry-after-ms", "1"),
+                ("x-mock-fail-times", "2"),
+                ("x-mock-key", "blocking-attempts"),
+            ])
+            .max_retries(2),
         ),
     );
+    let raw = failing.models().with_raw_response().list().unwrap();
+    assert_eq!(raw.attempts, 3);
+    assert_eq!(count(&server, "/v1/models"), 3);
+    let failing = blocking(server.client().with_options(
+        fault(&[("x-mock-status", "429"), ("x-mock-retry-after-ms", "1")]).max_retries(2),
+    ));
     let Err(Error::RateLimit(api)) = failing.models().list() else {
         panic!("expected a rate-limit error")
     };
     assert_eq!(api.retry_after, Some(Duration::from_millis(1)));
-    assert_eq!(capture.get().unwrap().attempts, 3);
-    assert_eq!(count(&server, "/v1/models"), 3);
+    assert_eq!(count(&server, "/v1/models"), 6);
 
     let wrong_key = blocking(
         Tensoras::builder()

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use tensoras::{Error, RequestOptions, ResponseCapture};
+use tensoras::prelude::*;
 use tensoras_tests::conformance::Spec;
 use tensoras_tests::{faults, tour, Recorded, Server, API_KEY};
 
@@ -236,19 +236,12 @@ async fn a_response_that_breaks_the_schema_is_caught() {
 #[tokio::test]
 async fn connection_resets_are_retried_then_reported() {
     let server = Server::start().await.unwrap();
-    let capture = ResponseCapture::new();
-    let flaky = server.client().with_options(
-        faults(&[("x-mock-reset", "flaky/2")])
-            .max_retries(3)
-            .capture(&capture),
-    );
-    let models = flaky.models().list().await.unwrap();
-    assert_eq!(models.data.len(), 3);
-    assert_eq!(
-        capture.get().unwrap().attempts,
-        3,
-        "two resets, then success"
-    );
+    let flaky = server
+        .client()
+        .with_options(faults(&[("x-mock-reset", "flaky/2")]).max_retries(3));
+    let models = flaky.models().with_raw_response().list().await.unwrap();
+    assert_eq!(models.data.data.len(), 3);
+    assert_eq!(models.attempts, 3, "two resets, then success");
     assert_eq!(
         server.requests().len(),
         1,
@@ -292,23 +285,38 @@ async fn authorization_is_not_forwarded_to_another_host_on_redirect() {
 #[tokio::test]
 async fn any_call_exposes_status_headers_and_rate_limits() {
     let server = Server::start().await.unwrap();
-    let capture = ResponseCapture::new();
-    let client = server
-        .client()
-        .with_options(RequestOptions::new().capture(&capture));
-    assert!(capture.get().is_none());
-    client.models().retrieve("llama-3.3-70b").await.unwrap();
-    let info = capture.get().unwrap();
+    let client = server.client();
+    let info = client
+        .models()
+        .with_raw_response()
+        .retrieve("llama-3.3-70b")
+        .await
+        .unwrap();
     assert_eq!((info.status, info.attempts), (200, 1));
-    assert_eq!(info.request_id().as_deref(), Some("req_000001"));
+    assert_eq!(info.data.id, "llama-3.3-70b");
+    assert_eq!(info.request_id(), Some("req_000001"));
     let limits = info.rate_limit();
     assert_eq!((limits.limit, limits.remaining), (Some(600), Some(599)));
 
-    // Errors are captured too, after the retries.
-    let failing = client.with_options(
-        faults(&[("x-mock-status", "503"), ("x-mock-retry-after-ms", "1")]).max_retries(2),
+    // The same through the low-level call, and after retries.
+    let recovering = client.with_options(
+        faults(&[
+            ("x-mock-status", "503"),
+            ("x-mock-retry-after-ms", "1"),
+            ("x-mock-fail-times", "2"),
+            ("x-mock-key", "raw"),
+        ])
+        .max_retries(2),
     );
-    failing.models().list().await.unwrap_err();
-    let info = capture.get().unwrap();
-    assert_eq!((info.status, info.attempts), (503, 3));
+    let info = recovering
+        .call_raw(tensoras::operations::ListModels::new())
+        .await
+        .unwrap();
+    assert_eq!((info.status, info.attempts), (200, 3));
+    // Errors carry their own request id and rate limits.
+    let failing = client.with_options(
+        faults(&[("x-mock-status", "503"), ("x-mock-retry-after-ms", "1")]).max_retries(0),
+    );
+    let error = failing.models().list().await.unwrap_err();
+    assert!(error.request_id().is_some_and(|id| id.starts_with("req_")));
 }

@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tensoras::{ChatRequest, Error, RequestOptions, Tensoras};
+use tensoras::prelude::*;
 use tensoras_tests::tour;
 
 struct Prism {
@@ -116,7 +116,7 @@ async fn a_wrong_request_body_is_rejected_by_prism_and_the_local_server() {
     // `temperature` must be a number: the caller forces a string in through
     // the extra-body escape hatch, which bypasses the typed request.
     let wrong = RequestOptions::new().body_field("temperature", serde_json::json!("hot"));
-    let request = ChatRequest::new("llama-3.3-70b", [tensoras::messages::user("hi")]);
+    let request = ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user("hi")]);
     for (who, client) in [("prism", client(&prism)), ("local", local.client())] {
         let error = client
             .with_options(wrong.clone())

@@ -53,7 +53,10 @@ fn chat_completion_response_with_citations() {
         body.choices[0].message.content.as_deref(),
         Some("Electronics can be returned within 30 days...")
     );
-    assert_eq!(body.choices[0].finish_reason.as_deref(), Some("stop"));
+    assert_eq!(
+        body.choices[0].finish_reason,
+        Some(types::FinishReason::Stop)
+    );
     let usage = body.usage.expect("usage");
     assert_eq!(
         (
@@ -77,8 +80,8 @@ fn chat_completion_request() {
     }));
     assert_eq!(request.model, "llama-3.3-70b");
     assert_eq!(request.messages.len(), 2);
-    assert_eq!(request.messages[1].role, "user");
-    assert_eq!(request.max_tokens.map(|n| n.get()), Some(256));
+    assert_eq!(request.messages[1].role, types::Role::User);
+    assert_eq!(request.max_tokens, Some(256));
 }
 
 #[test]
@@ -88,10 +91,10 @@ fn vision_request_with_content_parts() {
         "messages":[{"role":"user","content":[{"type":"text","text":"What is in this image?"},{"type":"image_url","image_url":{"url":"https://upload.wikimedia.org/x.png"}}]}]
     }));
     match request.messages[0].content.as_ref().expect("content") {
-        types::MessageContent::Variant1(parts) => {
+        types::MessageContent::Parts(parts) => {
             assert_eq!(parts.len(), 2);
             assert!(
-                matches!(&parts[1], types::ContentPart::Image(img) if img.image_url.url == "https://upload.wikimedia.org/x.png")
+                matches!(&parts[1], types::ContentPart::ImageUrl(img) if img.image_url.url == "https://upload.wikimedia.org/x.png")
             );
         }
         other => panic!("expected content parts, got {other:?}"),
@@ -123,7 +126,7 @@ fn tool_definition_and_tool_turns() {
     );
     assert_eq!(
         request.tool_choice,
-        Some(types::ToolChoice::String("auto".into()))
+        Some(types::ToolChoice::Mode(types::ToolChoiceMode::Auto))
     );
 }
 
@@ -171,7 +174,10 @@ fn stream_chunks() {
         let chunk: types::ChatCompletionChunk = decode(line);
         assert_eq!(chunk.id, "chatcmpl-abc123");
         assert_eq!(chunk.choices[0].delta.content.as_deref(), content);
-        assert_eq!(chunk.choices[0].finish_reason.as_deref(), finish);
+        assert_eq!(
+            chunk.choices[0].finish_reason.as_ref().map(|r| r.as_str()),
+            finish
+        );
     }
 }
 
@@ -181,7 +187,7 @@ fn legacy_completion() {
         assert_round_trip(json!({"model":"llama-3.3-70b","prompt":"Paris","max_tokens":32}));
     assert_eq!(
         request.prompt,
-        types::CompletionPrompt::String("Paris".into())
+        types::CompletionPrompt::Text("Paris".into())
     );
     let body: types::Completion = decode(json!({
         "id":"cmpl-abc123","object":"text_completion","created":1709123456,"model":"llama-3.3-70b",
@@ -210,17 +216,14 @@ fn embeddings() {
         "model":"bge-large-en-v1.5","usage":{"prompt_tokens":8,"total_tokens":8}
     }));
     assert_eq!(
-        body.data[0].embedding,
-        types::EmbeddingVector::Array(vec![0.0023064255, -0.009327292, 0.015797347])
+        body.data[0].embedding.as_slice(),
+        [0.0023064255, -0.009327292, 0.015797347]
     );
     assert_eq!(body.usage.expect("usage").prompt_tokens, 8);
     let base64: types::EmbeddingResponse = decode(json!({
         "object":"list","data":[{"object":"embedding","index":0,"embedding":"AACAPwAAAEA="}],"model":"bge-large-en-v1.5"
     }));
-    assert_eq!(
-        base64.data[0].embedding,
-        types::EmbeddingVector::String("AACAPwAAAEA=".into())
-    );
+    assert_eq!(base64.data[0].embedding.as_slice(), [1.0, 2.0]);
 }
 
 #[test]
@@ -232,7 +235,7 @@ fn rerank() {
     }));
     assert_eq!(request.documents.len(), 3);
     assert!(
-        matches!(&request.documents[2], types::RerankInputDocument::RerankDocument(d) if d.text.starts_with("Machine"))
+        matches!(&request.documents[2], types::RerankInputDocument::Document(d) if d.text.starts_with("Machine"))
     );
     let body: types::RerankResponse = decode(json!({
         "object":"list","results":[{"index":2,"relevance_score":0.9865,"document":{"text":"Machine learning is a subset of artificial intelligence..."}},
@@ -269,14 +272,15 @@ fn batches() {
     let request: types::BatchCreateRequest = assert_round_trip(
         json!({"input_file_id":"file-abc123","endpoint":"/v1/chat/completions","completion_window":"24h"}),
     );
-    assert_eq!(request.endpoint, "/v1/chat/completions");
+    assert_eq!(request.endpoint, types::BatchEndpoint::ChatCompletions);
+    assert_eq!(request.completion_window, types::CompletionWindow::Hours24);
     let body: types::Batch = decode(
         json!({"id":"batch_abc123","object":"batch","endpoint":"/v1/chat/completions","errors":null,
         "input_file_id":"file-abc123","completion_window":"24h","status":"validating","created_at":1709123456}),
     );
     assert_eq!(body.id, "batch_abc123");
     assert_eq!(body.errors, None);
-    assert_eq!(body.status, "validating");
+    assert_eq!(body.status, types::BatchStatus::Validating);
 }
 
 #[test]
@@ -285,7 +289,7 @@ fn knowledge_bases() {
         json!({"name":"Product Documentation","description":"Internal product docs and user guides",
         "chunking_strategy":{"type":"recursive","chunk_size":512,"chunk_overlap":64}}),
     );
-    assert_eq!(request.name.as_str(), "Product Documentation");
+    assert_eq!(request.name, "Product Documentation");
     let body: types::KnowledgeBase = decode(
         json!({"id":"kb_abc123","object":"knowledge_base","name":"Product Documentation","description":"Internal product docs and user guides",
         "embedding_model":"bge-large-en-v1.5","chunking_strategy":{"type":"recursive","chunk_size":512,"chunk_overlap":64},
@@ -297,7 +301,7 @@ fn knowledge_bases() {
         body.chunking_strategy.as_ref().and_then(|c| c.chunk_size),
         Some(512)
     );
-    assert_eq!(body.status.as_deref(), Some("active"));
+    assert_eq!(body.status, Some(types::KnowledgeBaseStatus::Active));
 }
 
 #[test]
@@ -306,30 +310,23 @@ fn data_sources() {
         json!({"type":"web_crawl","name":"Docs site","config":{"urls":["https://docs.example.com"],
         "max_depth":3,"max_pages":100,"include_patterns":["https://docs.example.com/*"],"exclude_patterns":["*/changelog*"]}}),
     );
-    match request {
-        types::DataSourceCreateRequest::WebCrawlDataSource(source) => {
-            assert_eq!(
-                source.config.urls,
-                vec!["https://docs.example.com".to_string()]
-            );
-            assert_eq!(
-                source.config.exclude_patterns,
-                vec!["*/changelog*".to_string()]
-            );
+    assert_eq!(request.name.as_deref(), Some("Docs site"));
+    match request.source {
+        types::DataSourceConfig::WebCrawl(config) => {
+            assert_eq!(config.urls, vec!["https://docs.example.com".to_string()]);
+            assert_eq!(config.exclude_patterns, vec!["*/changelog*".to_string()]);
         }
         other => panic!("expected web_crawl, got {other:?}"),
     }
     let s3: types::DataSourceCreateRequest = assert_round_trip(
         json!({"type":"s3","config":{"bucket":"docs","prefix":"handbook/","region":"us-east-1"}}),
     );
-    assert!(
-        matches!(s3, types::DataSourceCreateRequest::S3DataSource(ref s) if s.config.bucket == "docs")
-    );
+    assert!(matches!(s3.source, types::DataSourceConfig::S3(ref c) if c.bucket == "docs"));
     let file: types::DataSourceCreateRequest =
         assert_round_trip(json!({"type":"file_upload","config":{"file_ids":["file-abc123"]}}));
     assert!(matches!(
-        file,
-        types::DataSourceCreateRequest::FileUploadDataSource(_)
+        file.source,
+        types::DataSourceConfig::FileUpload(_)
     ));
 }
 
@@ -338,7 +335,8 @@ fn retrieval_and_ingestion_jobs() {
     let request: types::RetrievalRequest = assert_round_trip(
         json!({"query":"How do I set up single sign-on?","top_k":5,"search_type":"hybrid","min_score":0.2}),
     );
-    assert_eq!(request.top_k.map(|k| k.get()), Some(5));
+    assert_eq!(request.top_k, Some(5));
+    assert_eq!(request.search_type, Some(types::SearchType::Hybrid));
     let filtered: types::RetrievalRequest = assert_round_trip(
         json!({"query":"x","filters":{"document_name":"user-guide.pdf","source_type":"file_upload",
         "metadata":{"department":"engineering","version":{"$gte":2}}}}),
@@ -346,7 +344,8 @@ fn retrieval_and_ingestion_jobs() {
     assert_eq!(
         filtered
             .filters
-            .and_then(|f| f.metadata.get("version").cloned()),
+            .and_then(|f| f.metadata)
+            .and_then(|m| m.get("version").cloned()),
         Some(json!({"$gte": 2}))
     );
 
@@ -383,7 +382,11 @@ fn unknown_fields_and_enum_values_decode() {
         "choices":[{"index":0,"message":{"role":"assistant","content":"hi","new_thing":true},"finish_reason":"a_new_reason"}]}),
     );
     assert_eq!(
-        body.choices[0].finish_reason.as_deref(),
-        Some("a_new_reason")
+        body.choices[0].finish_reason,
+        Some(types::FinishReason::Other("a_new_reason".into()))
     );
+    assert!(body.choices[0]
+        .finish_reason
+        .as_ref()
+        .is_some_and(|r| r == "a_new_reason"));
 }

@@ -1,9 +1,10 @@
-//! `cargo xtask codegen [--check]`: run progenitor as a library on the spec.
+//! `cargo xtask codegen [--check]`: progenitor and typify as libraries on the
+//! spec, plus the emitters in `emit/`.
 
-use crate::spec;
+use crate::{emit, spec};
 use anyhow::{bail, Context, Result};
-use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor_impl::{GenerationSettings, Generator, TypeImpl};
+use quote::quote;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -11,75 +12,131 @@ use std::process::{Command, Stdio};
 const SPEC: &str = "openapi/tensoras.yaml";
 const OUT_DIR: &str = "tensoras-gen/src";
 
-/// The crate root of `tensoras-gen`; the generated code lives in `generated.rs`.
-const LIB_RS: &str = r#"//! The low-level Tensoras API client, **generated** from `openapi/tensoras.yaml`
-//! by [progenitor](https://github.com/oxidecomputer/progenitor).
+/// The crate root of `tensoras-gen`.
+const LIB_RS: &str = r#"//! The low-level Tensoras API layer, **generated** from `openapi/tensoras.yaml`
+//! by `cargo xtask codegen` (progenitor and typify for the structs; the
+//! xtask for open enums, tagged unions, constructors and routing).
 //!
 //! Do not edit anything in this crate by hand: change the spec (or the
-//! generator in `xtask/`) and run
+//! generator in `xtask/`) and run `cargo xtask codegen`. CI runs
+//! `cargo xtask codegen --check`, which fails when the checked-in code is
+//! stale. Most users want the `tensoras` crate, which sends these operations
+//! with retries, typed errors and streaming, and re-exports these types.
 //!
-//! ```text
-//! cargo xtask codegen
-//! ```
-//!
-//! CI runs `cargo xtask codegen --check`, which fails when the checked-in code
-//! is stale. Most users want the ergonomic `tensoras` crate instead, which adds
-//! retries, typed errors, streaming and uploads on top of these types.
-//!
-//! Operations progenitor cannot express (the multipart file upload and the
-//! server-sent-event variants of chat, completions and responses) are listed
-//! in `xtask/README.md`; the `tensoras` crate implements them.
+//! - [`types`]: every schema of the spec. Structs are built with
+//!   `new(required…)` and chained setters; enums are open (`Other`).
+//! - [`operations`]: one struct per operation, implementing
+//!   [`operations::Operation`] (method, path template, parameters, body and
+//!   response type), so a client can call an operation as soon as it is in
+//!   the spec.
 //!
 //! ```
-//! use tensoras_gen::ClientEmbeddingsExt;
+//! use tensoras_gen::operations::{CreateEmbedding, Operation};
+//! use tensoras_gen::types::EmbeddingRequest;
 //!
-//! let client = tensoras_gen::Client::new("http://127.0.0.1:8080/v1");
-//! let request = tensoras_gen::types::EmbeddingRequest {
-//!     model: "bge-large-en-v1.5".into(),
-//!     input: tensoras_gen::types::EmbeddingInput::String("hello".into()),
-//!     encoding_format: None,
-//!     user: None,
-//! };
-//! let _call = client.create_embedding().body(request);
+//! let op = CreateEmbedding::new(EmbeddingRequest::new("bge-large-en-v1.5", "hello"));
+//! assert_eq!(CreateEmbedding::PATH, "/embeddings");
+//! assert_eq!(serde_json::to_value(op.body().unwrap()).unwrap()["input"], "hello");
 //! ```
 
-// progenitor matches the `4XX`/`5XX` ranges before the specific codes the spec
-// also lists (401, 404, 429, ...); both arms decode the same `ErrorResponse`,
-// so the unreachable specific arms change nothing.
-#![allow(unreachable_patterns)]
-// typify emits default helpers for every integer type, used or not.
-#![allow(dead_code)]
 #![allow(missing_docs, clippy::all, clippy::pedantic, rustdoc::all)]
 
-mod generated;
-pub use generated::*;
+pub mod operations;
+pub mod types;
 "#;
 
 pub fn run(root: &Path, check: bool) -> Result<()> {
-    let mut spec_value = spec::load(&root.join(SPEC))?;
-    let report = spec::transform_for_codegen(&mut spec_value);
+    let original = spec::load(&root.join(SPEC))?;
+    let mut spec_value = original.clone();
+    let model = spec::transform_for_codegen(&mut spec_value)?;
+    let schemas = spec_value
+        .pointer("/components/schemas")
+        .and_then(serde_json::Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let openapi: openapiv3::OpenAPI = serde_json::from_value(spec_value)
         .context("the transformed spec is not a valid OpenAPI 3.0 document")?;
 
+    // progenitor reads the spec and fills typify's type space; only the
+    // types are kept (the `operations` module is this crate's routing).
     let mut settings = GenerationSettings::default();
-    settings
-        .with_interface(InterfaceStyle::Builder)
-        .with_tag(TagStyle::Separate)
-        .with_derive("PartialEq");
+    settings.with_derive("PartialEq");
+    for e in &model.enums {
+        let mut impls = vec![TypeImpl::Display, TypeImpl::FromStr];
+        if e.values.iter().all(|(_, v)| *v == e.values[0].1) {
+            impls.push(TypeImpl::Default);
+        }
+        settings.with_replacement(
+            &e.name,
+            format!("crate::types::{}", e.name),
+            impls.into_iter(),
+        );
+    }
+    for u in &model.unions {
+        settings.with_replacement(
+            &u.name,
+            format!("crate::types::{}", u.name),
+            std::iter::empty(),
+        );
+    }
+    for p in &model.packed {
+        settings.with_replacement(
+            &p.name,
+            format!("crate::types::{}", p.name),
+            [TypeImpl::Default].into_iter(),
+        );
+    }
     let mut generator = Generator::new(&settings);
-    let tokens = generator
+    generator
         .generate_tokens(&openapi)
         .map_err(|e| anyhow::anyhow!("progenitor failed: {e}"))?;
-    let file: syn::File =
-        syn::parse2(split_doc_attributes(tokens)).context("progenitor produced unparsable code")?;
-    let generated = format!(
-        "// @generated by `cargo xtask codegen` from {SPEC}. Do not edit.\n\n{}",
-        prettyplease::unparse(&file)
-    );
+    let space = generator.get_type_space();
 
+    let typify_items = emit::finish_types(space.to_stream(), &model)?;
+    let enums = model.enums.iter().map(emit::enums::emit);
+    let unions = model.unions.iter().map(emit::unions::emit);
+    let packed = model.packed.iter().map(emit::packed::emit);
+    let builders = emit::builders::emit(space, &schemas, &model)?;
+    let conversions = emit::conversions::emit(space, &model)?;
+    let types = quote! {
+        // Constructors and setters name types by their path from the crate root.
+        use crate::types;
+        #typify_items
+        #(#enums)*
+        #(#unions)*
+        #(#packed)*
+        #builders
+        #conversions
+    };
+    let operations = emit::operations::emit(&original)?;
+
+    let header = |what: &str| {
+        format!(
+            "// @generated by `cargo xtask codegen` from {SPEC}. Do not edit.\n\n//! {what}\n\n"
+        )
+    };
+    let render = |tokens: proc_macro2::TokenStream| -> Result<String> {
+        let file: syn::File = syn::parse2(emit::split_doc_attributes(tokens))
+            .context("the generator produced unparsable code")?;
+        Ok(prettyplease::unparse(&file))
+    };
     let outputs = [
         ("lib.rs", rustfmt(root, LIB_RS)?),
-        ("generated.rs", rustfmt(root, &generated)?),
+        (
+            "types.rs",
+            rustfmt(
+                root,
+                &(header("Every schema of the spec, as Rust types.") + &render(types)?),
+            )?,
+        ),
+        (
+            "operations.rs",
+            rustfmt(
+                root,
+                &(header("Every operation of the spec: routing, parameters, body and response.")
+                    + &render(operations)?),
+            )?,
+        ),
     ];
 
     if check {
@@ -89,6 +146,13 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
             let current = std::fs::read_to_string(&path).unwrap_or_default();
             if &current != fresh {
                 stale.push(format!("{OUT_DIR}/{name}"));
+            }
+        }
+        let expected: Vec<&str> = outputs.iter().map(|(n, _)| *n).collect();
+        for entry in std::fs::read_dir(root.join(OUT_DIR))? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if !expected.contains(&name.as_str()) {
+                stale.push(format!("{OUT_DIR}/{name} (not generated any more)"));
             }
         }
         if !stale.is_empty() {
@@ -101,17 +165,29 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         return Ok(());
     }
 
+    for entry in std::fs::read_dir(root.join(OUT_DIR))? {
+        let path = entry?.path();
+        let keep = outputs
+            .iter()
+            .any(|(name, _)| path.file_name().is_some_and(|f| f == *name));
+        if !keep {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
     for (name, fresh) in &outputs {
         let path = root.join(OUT_DIR).join(name);
         std::fs::write(&path, fresh).with_context(|| format!("writing {}", path.display()))?;
     }
     println!(
-        "codegen: wrote {OUT_DIR}/{{lib.rs,generated.rs}} ({} operations without multipart: {:?}; SSE alternatives dropped on {:?}; {} enums opened; {} defaults moved to docs)",
+        "codegen: wrote {OUT_DIR}/{{lib,types,operations}}.rs ({} operations; multipart left to the caller: {:?}; event streams: {:?}; {} open enums, {} tagged unions, {} packed vectors; {} defaults and {} constraints moved to docs)",
         openapi.operations().count(),
-        report.multipart_operations,
-        report.event_stream_operations,
-        report.opened_enums,
-        report.moved_defaults
+        model.multipart_operations,
+        model.event_stream_operations,
+        model.enums.len(),
+        model.unions.len(),
+        model.packed.len(),
+        model.moved_defaults,
+        model.relaxed_constraints,
     );
     Ok(())
 }
@@ -142,92 +218,4 @@ fn rustfmt(root: &Path, source: &str) -> Result<String> {
         );
     }
     String::from_utf8(output.stdout).context("rustfmt output is not UTF-8")
-}
-
-/// Splits every multi-line `#[doc = "..."]` into one attribute per line.
-///
-/// prettyplease prints a multi-line doc attribute as a `/** */` block whose
-/// lines carry the item's indentation, which rustdoc then reads as an indented
-/// code block (and tries to compile as a doctest). One `///` line per doc line
-/// renders as the spec author wrote it.
-fn split_doc_attributes(tokens: TokenStream) -> TokenStream {
-    let mut out = Vec::new();
-    let mut iter = tokens.into_iter().peekable();
-    while let Some(tree) = iter.next() {
-        match tree {
-            TokenTree::Punct(ref hash) if hash.as_char() == '#' => {
-                let bang = match iter.peek() {
-                    Some(TokenTree::Punct(p)) if p.as_char() == '!' => iter.next(),
-                    _ => None,
-                };
-                match iter.peek() {
-                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => {
-                        let group = g.clone();
-                        iter.next();
-                        if let Some(lines) = multi_line_doc(&group) {
-                            for line in lines {
-                                out.push(tree.clone());
-                                out.extend(bang.clone());
-                                let attr: TokenStream = quote_doc(&line);
-                                out.push(TokenTree::Group(Group::new(Delimiter::Bracket, attr)));
-                            }
-                        } else {
-                            out.push(tree);
-                            out.extend(bang);
-                            out.push(TokenTree::Group(recurse(&group)));
-                        }
-                    }
-                    _ => {
-                        out.push(tree);
-                        out.extend(bang);
-                    }
-                }
-            }
-            TokenTree::Group(group) => out.push(TokenTree::Group(recurse(&group))),
-            other => out.push(other),
-        }
-    }
-    out.into_iter().collect()
-}
-
-fn recurse(group: &Group) -> Group {
-    let mut new = Group::new(group.delimiter(), split_doc_attributes(group.stream()));
-    new.set_span(group.span());
-    new
-}
-
-/// The lines of a `doc = "..."` attribute body when it spans several lines.
-fn multi_line_doc(group: &Group) -> Option<Vec<String>> {
-    let attr: syn::Meta = syn::parse2(group.stream()).ok()?;
-    let syn::Meta::NameValue(nv) = attr else {
-        return None;
-    };
-    if !nv.path.is_ident("doc") {
-        return None;
-    }
-    let syn::Expr::Lit(syn::ExprLit {
-        lit: syn::Lit::Str(text),
-        ..
-    }) = nv.value
-    else {
-        return None;
-    };
-    let value = text.value();
-    value
-        .contains('\n')
-        .then(|| value.lines().map(str::to_owned).collect())
-}
-
-fn quote_doc(line: &str) -> TokenStream {
-    let literal = proc_macro2::Literal::string(line);
-    let mut stream = TokenStream::new();
-    stream.extend([
-        TokenTree::Ident(proc_macro2::Ident::new(
-            "doc",
-            proc_macro2::Span::call_site(),
-        )),
-        TokenTree::Punct(proc_macro2::Punct::new('=', proc_macro2::Spacing::Alone)),
-        TokenTree::Literal(literal),
-    ]);
-    stream
 }

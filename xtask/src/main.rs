@@ -7,6 +7,7 @@
 //! - `examples`: every program in `tensoras/examples/` against that server.
 
 mod codegen;
+mod emit;
 mod examples;
 mod spec;
 

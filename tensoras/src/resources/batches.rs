@@ -1,72 +1,73 @@
 //! `client.batches()`.
 
-use crate::client::Tensoras;
 use crate::error::Result;
-use crate::pagination::{paginate, ListParams};
+use crate::operations::{CancelBatch, CreateBatch, ListBatches, RetrieveBatch};
+use crate::response::Mode;
 use crate::types::{Batch, BatchCreateRequest, BatchList};
 use futures::Stream;
+use std::future::Future;
 
-/// The Batches API.
-///
-/// ```no_run
-/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
-/// use tensoras::{ListParams, types::BatchCreateRequest};
-/// let request: BatchCreateRequest = serde_json::from_value(serde_json::json!({
-///     "input_file_id": "file-abc123", "endpoint": "/v1/chat/completions", "completion_window": "24h"
-/// }))?;
-/// let batch = client.batches().create(&request).await?;
-/// let batch = client.batches().retrieve(&batch.id).await?;
-/// println!("{}: {}", batch.id, batch.status);
-/// let page = client.batches().list(ListParams::new().limit(10)).await?;
-/// println!("{} batches on the first page", page.data.len());
-/// client.batches().cancel(&batch.id).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Batches(pub(crate) Tensoras);
-
-impl Batches {
-    /// Starts a batch over an uploaded JSONL file.
+namespace! {
+    /// The Batches API.
     ///
     /// ```no_run
     /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
-    /// let batch = client.batches().create(&tensoras::types::BatchCreateRequest {
-    ///     input_file_id: "file-abc123".into(),
-    ///     endpoint: "/v1/chat/completions".into(),
-    ///     completion_window: tensoras::types::BatchCreateRequestCompletionWindow::X24h,
-    ///     metadata: Default::default(),
-    /// }).await?;
-    /// println!("{} {}", batch.id, batch.status);
+    /// use futures::TryStreamExt;
+    /// use tensoras::prelude::*;
+    /// let batch = client.batches()
+    ///     .create(BatchCreateRequest::new("file-abc123", BatchEndpoint::ChatCompletions)) // window: 24h
+    ///     .await?;
+    /// let batch = client.batches().retrieve(&batch.id).await?;
+    /// println!("{}: {}", batch.id, batch.status);
+    /// let page = client.batches().list(ListBatches::new().limit(10)).await?;
+    /// let every: Vec<Batch> = client.batches().list_all(ListBatches::new()).try_collect().await?;
+    /// println!("{} on the first page, {} in all", page.data.len(), every.len());
+    /// client.batches().cancel(&batch.id).await?;
+    /// let raw = client.batches().with_raw_response().retrieve(&batch.id).await?;
+    /// println!("{:?}", raw.request_id());
     /// # Ok(()) }
     /// ```
-    pub async fn create(&self, request: &BatchCreateRequest) -> Result<Batch> {
-        self.0.post_json("batches", request).await
+    Batches
+}
+
+impl<M: Mode> Batches<M> {
+    /// Starts a batch over an uploaded JSONL file.
+    pub fn create(
+        &self,
+        request: impl Into<BatchCreateRequest>,
+    ) -> impl Future<Output = Result<M::Output<Batch>>> + Send + 'static {
+        self.client.execute::<_, M>(CreateBatch::new(request))
     }
 
     /// One batch.
-    pub async fn retrieve(&self, batch_id: &str) -> Result<Batch> {
-        self.0
-            .get_json(&format!("batches/{}", crate::path::segment(batch_id)?), &[])
-            .await
+    pub fn retrieve(
+        &self,
+        batch_id: &str,
+    ) -> impl Future<Output = Result<M::Output<Batch>>> + Send + 'static {
+        self.client.execute::<_, M>(RetrieveBatch::new(batch_id))
     }
 
     /// One page of batches.
-    pub async fn list(&self, params: ListParams) -> Result<BatchList> {
-        self.0.get_json("batches", &params.query()).await
+    pub fn list(
+        &self,
+        request: impl Into<ListBatches>,
+    ) -> impl Future<Output = Result<M::Output<BatchList>>> + Send + 'static {
+        self.client.execute::<_, M>(request.into())
     }
 
-    /// Every batch, page after page.
-    pub fn list_all(&self, params: ListParams) -> impl Stream<Item = Result<Batch>> + Send {
-        let client = self.0.clone();
-        paginate(params, move |p| {
-            let client = client.clone();
-            Box::pin(async move { client.get_json::<BatchList>("batches", &p.query()).await })
-        })
+    /// Every batch, page after page, fetched as the stream is read.
+    pub fn list_all(
+        &self,
+        request: impl Into<ListBatches>,
+    ) -> impl Stream<Item = Result<Batch>> + Send + 'static {
+        crate::pagination::list_all(self.client.clone(), request.into())
     }
 
     /// Asks a batch to stop.
-    pub async fn cancel(&self, batch_id: &str) -> Result<Batch> {
-        let path = format!("batches/{}/cancel", crate::path::segment(batch_id)?);
-        self.0.post_empty(&path).await
+    pub fn cancel(
+        &self,
+        batch_id: &str,
+    ) -> impl Future<Output = Result<M::Output<Batch>>> + Send + 'static {
+        self.client.execute::<_, M>(CancelBatch::new(batch_id))
     }
 }

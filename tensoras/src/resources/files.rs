@@ -1,38 +1,45 @@
 //! `client.files()`: streamed uploads and downloads.
 
-use crate::client::{Body, Tensoras};
 use crate::error::{Error, Result};
-use crate::pagination::{paginate, ListParams};
-use crate::types::{DeletedObject, FileList, FileObject};
+use crate::operations::{CreateFile, DeleteFile, DownloadFileContent, ListFiles, RetrieveFile};
+use crate::response::{ApiResponse, Mode};
+use crate::types::{DeletedObject, FileList, FileObject, FilePurpose};
 use bytes::Bytes;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
+use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};
-use reqwest::Method;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
-/// The Files API.
-///
-/// ```no_run
-/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
-/// use futures::TryStreamExt;
-/// use tensoras::{FileSource, ListParams};
-/// let file = client.files().create(FileSource::path("requests.jsonl"), "batch").await?;
-/// let same = client.files().retrieve(&file.id).await?;
-/// println!("{} bytes", same.bytes);
-/// let all: Vec<_> = client.files().list_all(ListParams::new()).try_collect().await?;
-/// println!("{} files ({} on the first page)", all.len(), client.files().list(ListParams::new()).await?.data.len());
-/// let mut content = client.files().content(&file.id).await?;
-/// while let Some(bytes) = content.try_next().await? {
-///     println!("{} bytes arrived", bytes.len());
-/// }
-/// client.files().download_to(&file.id, "copy.jsonl").await?;
-/// client.files().delete(&file.id).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Files(pub(crate) Tensoras);
+namespace! {
+    /// The Files API.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use tensoras::prelude::*;
+    /// let file = client.files().create(FileSource::path("requests.jsonl"), FilePurpose::Batch).await?;
+    /// let same = client.files().retrieve(&file.id).await?;
+    /// println!("{} bytes", same.bytes);
+    /// let page = client.files().list(ListFiles::new().purpose(FilePurpose::Batch)).await?;
+    /// let all: Vec<FileObject> = client.files().list_all(ListFiles::new()).try_collect().await?;
+    /// println!("{} files ({} on the first page)", all.len(), page.data.len());
+    /// let mut content = client.files().content(&file.id).await?;
+    /// println!("{:?} bytes coming", content.content_length());
+    /// while let Some(bytes) = content.try_next().await? {
+    ///     println!("{} bytes arrived", bytes.len());
+    /// }
+    /// client.files().download_to(&file.id, "copy.jsonl").await?;
+    /// let raw = client.files().with_raw_response().delete(&file.id).await?;
+    /// println!("{:?}", raw.request_id());
+    /// # Ok(()) }
+    /// ```
+    Files
+}
 
 /// What to upload. Files and readers are streamed, never read into memory.
 pub enum FileSource {
@@ -153,143 +160,214 @@ fn upload_part(body: reqwest::Body, length: Option<u64>, filename: String) -> Re
         .map_err(|e| Error::InvalidInput(format!("content type {mime}: {e}")))
 }
 
-impl Files {
-    /// Uploads a file with a purpose (`batch` or `knowledge-base`).
+impl<M: Mode> Files<M> {
+    /// Uploads a file with a purpose (`batch` or `knowledge-base`). A file on
+    /// disk or in memory is sent again on a retry; a reader is sent once.
     ///
     /// ```no_run
     /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
-    /// use tensoras::FileSource;
-    /// let file = client.files().create(FileSource::path("handbook.pdf"), "knowledge-base").await?;
+    /// use tensoras::prelude::*;
+    /// let file = client.files().create(FileSource::path("handbook.pdf"), FilePurpose::KnowledgeBase).await?;
     /// println!("{} ({} bytes)", file.id, file.bytes);
     /// # Ok(()) }
     /// ```
-    pub async fn create(
+    pub fn create(
         &self,
         source: FileSource,
-        purpose: impl Into<String>,
-    ) -> Result<FileObject> {
-        let purpose = purpose.into();
-        let (make, client): (Box<dyn Fn() -> Result<Form> + Send + Sync>, Tensoras) = match source {
-            FileSource::Path(path) => {
-                if !path.is_file() {
-                    return Err(Error::InvalidInput(format!(
-                        "{} is not a readable file",
-                        path.display()
-                    )));
-                }
-                let purpose = purpose.clone();
-                (
-                    Box::new(move || {
-                        Ok(Form::new()
-                            .text("purpose", purpose.clone())
-                            .part("file", file_part(&path)?))
-                    }),
-                    self.0.clone(),
-                )
-            }
-            FileSource::Bytes { filename, data } => {
-                let purpose = purpose.clone();
-                (
-                    Box::new(move || {
-                        let part = upload_part(
-                            reqwest::Body::from(data.clone()),
-                            Some(data.len() as u64),
-                            filename.clone(),
-                        )?;
-                        Ok(Form::new()
-                            .text("purpose", purpose.clone())
-                            .part("file", part))
-                    }),
-                    self.0.clone(),
-                )
-            }
+        purpose: impl Into<FilePurpose>,
+    ) -> impl Future<Output = Result<M::Output<FileObject>>> + Send + 'static {
+        let purpose = purpose.into().to_string();
+        let mut client = self.client.clone();
+        let make: Result<Box<dyn Fn() -> Result<Form> + Send + Sync>> = match source {
+            FileSource::Path(path) if !path.is_file() => Err(Error::InvalidInput(format!(
+                "{} is not a readable file",
+                path.display()
+            ))),
+            FileSource::Path(path) => Ok(Box::new(move || {
+                Ok(Form::new()
+                    .text("purpose", purpose.clone())
+                    .part("file", file_part(&path)?))
+            })),
+            FileSource::Bytes { filename, data } => Ok(Box::new(move || {
+                let part = upload_part(
+                    reqwest::Body::from(data.clone()),
+                    Some(data.len() as u64),
+                    filename.clone(),
+                )?;
+                Ok(Form::new()
+                    .text("purpose", purpose.clone())
+                    .part("file", part))
+            })),
             FileSource::Reader {
                 filename,
                 reader,
                 length,
             } => {
+                // A reader cannot be rewound: one attempt only.
+                client = client.with_options(crate::RequestOptions::new().max_retries(0));
                 let slot = Arc::new(Mutex::new(Some(reader)));
-                let purpose = purpose.clone();
-                (
-                    Box::new(move || {
-                        let reader = slot
-                            .lock()
-                            .map_err(|_| Error::InvalidInput("upload reader lock poisoned".into()))?
-                            .take()
-                            .ok_or_else(|| {
-                                Error::InvalidInput("a reader upload cannot be sent twice".into())
-                            })?;
-                        let body = reqwest::Body::wrap_stream(
-                            tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_READ),
-                        );
-                        Ok(Form::new()
-                            .text("purpose", purpose.clone())
-                            .part("file", upload_part(body, length, filename.clone())?))
-                    }),
-                    self.0
-                        .with_options(crate::RequestOptions::new().max_retries(0)),
-                )
+                Ok(Box::new(move || {
+                    let reader = slot
+                        .lock()
+                        .map_err(|_| Error::InvalidInput("upload reader lock poisoned".into()))?
+                        .take()
+                        .ok_or_else(|| {
+                            Error::InvalidInput("a reader upload cannot be sent twice".into())
+                        })?;
+                    let body = reqwest::Body::wrap_stream(
+                        tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_READ),
+                    );
+                    Ok(Form::new()
+                        .text("purpose", purpose.clone())
+                        .part("file", upload_part(body, length, filename.clone())?))
+                }))
             }
         };
-        let response = client
-            .send(Method::POST, "files", &[], Body::Multipart(make))
-            .await?;
-        Ok(client.read_json(response).await?.data)
+        let request = make.and_then(|make| client.multipart_request(&CreateFile::new(), make));
+        async move { Ok(M::output(client.json(request?).await?)) }
     }
 
     /// One page of files.
-    pub async fn list(&self, params: ListParams) -> Result<FileList> {
-        self.0.get_json("files", &params.query()).await
+    pub fn list(
+        &self,
+        request: impl Into<ListFiles>,
+    ) -> impl Future<Output = Result<M::Output<FileList>>> + Send + 'static {
+        self.client.execute::<_, M>(request.into())
     }
 
-    /// Every file, page after page.
-    pub fn list_all(&self, params: ListParams) -> impl Stream<Item = Result<FileObject>> + Send {
-        let client = self.0.clone();
-        paginate(params, move |p| {
-            let client = client.clone();
-            Box::pin(async move { client.get_json::<FileList>("files", &p.query()).await })
-        })
+    /// Every file, page after page, fetched as the stream is read.
+    pub fn list_all(
+        &self,
+        request: impl Into<ListFiles>,
+    ) -> impl Stream<Item = Result<FileObject>> + Send + 'static {
+        crate::pagination::list_all(self.client.clone(), request.into())
     }
 
     /// One file's metadata.
-    pub async fn retrieve(&self, file_id: &str) -> Result<FileObject> {
-        self.0
-            .get_json(&format!("files/{}", crate::path::segment(file_id)?), &[])
-            .await
+    pub fn retrieve(
+        &self,
+        file_id: &str,
+    ) -> impl Future<Output = Result<M::Output<FileObject>>> + Send + 'static {
+        self.client.execute::<_, M>(RetrieveFile::new(file_id))
     }
 
     /// Deletes a file.
-    pub async fn delete(&self, file_id: &str) -> Result<DeletedObject> {
-        self.0
-            .delete_json(&format!("files/{}", crate::path::segment(file_id)?))
-            .await
+    pub fn delete(
+        &self,
+        file_id: &str,
+    ) -> impl Future<Output = Result<M::Output<DeletedObject>>> + Send + 'static {
+        self.client.execute::<_, M>(DeleteFile::new(file_id))
     }
 
-    /// The file's bytes as a stream, read as they arrive.
-    pub async fn content(&self, file_id: &str) -> Result<impl Stream<Item = Result<Bytes>> + Send> {
-        let path = format!("files/{}/content", crate::path::segment(file_id)?);
-        let response = self.0.send(Method::GET, &path, &[], Body::None).await?;
-        Ok(response.bytes_stream().map_err(Error::connection))
+    /// The file's bytes as a stream, read as they arrive, with the
+    /// response's status and headers.
+    pub fn content(
+        &self,
+        file_id: &str,
+    ) -> impl Future<Output = Result<FileContent>> + Send + 'static {
+        let request = self.client.request(&DownloadFileContent::new(file_id));
+        let client = self.client.clone();
+        async move {
+            let sent = client.send(request?).await?;
+            Ok(FileContent::new(sent.response, sent.attempts))
+        }
     }
 
     /// Downloads the file's bytes into `destination`, returning the byte count.
-    pub async fn download_to(&self, file_id: &str, destination: impl AsRef<Path>) -> Result<u64> {
-        let destination = destination.as_ref();
-        let mut stream = Box::pin(self.content(file_id).await?);
-        let mut out = tokio::fs::File::create(destination).await.map_err(|e| {
-            Error::InvalidInput(format!("cannot create {}: {e}", destination.display()))
-        })?;
-        let mut written = 0u64;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            out.write_all(&chunk).await.map_err(|e| {
+    pub fn download_to(
+        &self,
+        file_id: &str,
+        destination: impl AsRef<Path>,
+    ) -> impl Future<Output = Result<u64>> + Send + 'static {
+        let destination = destination.as_ref().to_path_buf();
+        let content = self.content(file_id);
+        async move {
+            let mut stream = content.await?;
+            let mut out = tokio::fs::File::create(&destination).await.map_err(|e| {
+                Error::InvalidInput(format!("cannot create {}: {e}", destination.display()))
+            })?;
+            let mut written = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk?;
+                out.write_all(&chunk).await.map_err(|e| {
+                    Error::InvalidInput(format!("writing {}: {e}", destination.display()))
+                })?;
+                written += chunk.len() as u64;
+            }
+            out.flush().await.map_err(|e| {
                 Error::InvalidInput(format!("writing {}: {e}", destination.display()))
             })?;
-            written += chunk.len() as u64;
+            Ok(written)
         }
-        out.flush()
-            .await
-            .map_err(|e| Error::InvalidInput(format!("writing {}: {e}", destination.display())))?;
-        Ok(written)
+    }
+}
+
+/// A file's bytes as they arrive ([`Files::content`]), with the response's
+/// status and headers. Dropping it closes the connection.
+pub struct FileContent {
+    status: u16,
+    headers: HeaderMap,
+    attempts: u32,
+    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+}
+
+impl std::fmt::Debug for FileContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileContent")
+            .field("status", &self.status)
+            .field("content_length", &self.content_length())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileContent {
+    fn new(mut response: reqwest::Response, attempts: u32) -> Self {
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        FileContent {
+            status,
+            headers,
+            attempts,
+            body: Box::pin(response.bytes_stream()),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Every response header.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The `x-request-id` header.
+    pub fn request_id(&self) -> Option<&str> {
+        crate::rate_limit::request_id(&self.headers)
+    }
+
+    /// The declared length (`Content-Length`), when the server sent one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.headers
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+    }
+
+    /// The response's metadata, without the body.
+    pub fn response(&self) -> ApiResponse<()> {
+        ApiResponse::new((), self.status, self.headers.clone(), self.attempts)
+    }
+}
+
+impl Stream for FileContent {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.body
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(|read| read.map_err(Error::connection)))
     }
 }

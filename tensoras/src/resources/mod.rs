@@ -1,4 +1,47 @@
-//! One module per API resource.
+//! One module per API resource. Each namespace (`client.files()`, ...) is
+//! generic over a [`Mode`](crate::Mode): its methods return the decoded
+//! body, or with `with_raw_response()` the whole [`ApiResponse`](crate::ApiResponse).
+
+/// Declares a resource namespace: a client handle, generic over the mode.
+macro_rules! namespace {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name<M: crate::response::Mode = crate::response::Parsed> {
+            pub(crate) client: crate::Tensoras,
+            mode: ::std::marker::PhantomData<M>,
+        }
+
+        impl<M: crate::response::Mode> $name<M> {
+            pub(crate) fn new(client: crate::Tensoras) -> Self {
+                $name {
+                    client,
+                    mode: ::std::marker::PhantomData,
+                }
+            }
+
+            #[doc = concat!(
+                "The same `", stringify!($name), "` methods, each returning the whole ",
+                "[`ApiResponse`](crate::ApiResponse) (status, headers, request id, rate ",
+                "limit, attempts) of its own call."
+            )]
+            pub fn with_raw_response(&self) -> $name<crate::response::Raw> {
+                $name::new(self.client.clone())
+            }
+        }
+
+        impl<M: crate::response::Mode> ::std::clone::Clone for $name<M> {
+            fn clone(&self) -> Self {
+                $name::new(self.client.clone())
+            }
+        }
+
+        impl<M: crate::response::Mode> ::std::fmt::Debug for $name<M> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.client).finish()
+            }
+        }
+    };
+}
 
 pub mod batches;
 pub mod chat;

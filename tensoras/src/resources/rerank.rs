@@ -1,65 +1,43 @@
 //! `client.rerank()`.
 
-use crate::client::Tensoras;
 use crate::error::Result;
-use crate::types::{RerankInputDocument, RerankRequest, RerankResponse};
+use crate::operations::CreateRerank;
+use crate::response::Mode;
+use crate::types::{RerankRequest, RerankResponse};
+use std::future::Future;
 
-/// `POST /rerank`.
-///
-/// ```no_run
-/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
-/// let ranked = client
-///     .rerank()
-///     .create("bge-reranker-v2-m3", "deep learning", ["sunny", "neural networks"], Some(1))
-///     .await?;
-/// println!("best: {}", ranked.results[0].index);
-/// let raw: tensoras::types::RerankRequest = serde_json::from_value(serde_json::json!({
-///     "model": "bge-reranker-v2-m3", "query": "q", "documents": [{"text": "a"}],
-///     "return_documents": false
-/// }))?;
-/// client.rerank().create_raw(&raw).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Rerank(pub(crate) Tensoras);
-
-impl Rerank {
-    /// Scores `documents` against `query`; results come best first.
+namespace! {
+    /// `POST /rerank`: documents scored against a query, best first.
     ///
     /// ```no_run
     /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
-    /// let response = client.rerank().create("bge-reranker-v2-m3", "What is deep learning?", [
-    ///     "Deep learning is a subset of machine learning.",
-    ///     "The weather today is sunny.",
-    /// ], None).await?;
+    /// use tensoras::prelude::*;
+    /// let response = client.rerank().create(
+    ///     RerankRequest::new("bge-reranker-v2-m3", "What is deep learning?", [
+    ///         "Deep learning is a subset of machine learning.",
+    ///         "The weather today is sunny.",
+    ///     ])
+    ///     .top_n(1)
+    ///     .return_documents(false),
+    /// ).await?;
     /// for result in &response.results {
     ///     println!("Index: {}, Score: {:.4}", result.index, result.relevance_score);
     /// }
+    /// let raw = client.rerank().with_raw_response()
+    ///     .create(RerankRequest::new("bge-reranker-v2-m3", "q", [RerankDocument::new("a")]))
+    ///     .await?;
+    /// println!("{}", raw.status);
     /// # Ok(()) }
     /// ```
-    pub async fn create<S: Into<String>>(
-        &self,
-        model: impl Into<String>,
-        query: impl Into<String>,
-        documents: impl IntoIterator<Item = S>,
-        top_n: Option<u64>,
-    ) -> Result<RerankResponse> {
-        let request = RerankRequest {
-            model: model.into(),
-            query: query.into(),
-            // Plain strings, as in the reference's example request.
-            documents: documents
-                .into_iter()
-                .map(|d| RerankInputDocument::String(d.into()))
-                .collect(),
-            top_n: top_n.and_then(std::num::NonZeroU64::new),
-            return_documents: None,
-        };
-        self.create_raw(&request).await
-    }
+    Rerank
+}
 
-    /// Sends a fully specified request (`return_documents`, `{text}` documents, ...).
-    pub async fn create_raw(&self, request: &RerankRequest) -> Result<RerankResponse> {
-        self.0.post_json("rerank", request).await
+impl<M: Mode> Rerank<M> {
+    /// Scores the documents against the query; results come best first.
+    pub fn create(
+        &self,
+        request: impl Into<RerankRequest>,
+    ) -> impl Future<Output = Result<M::Output<RerankResponse>>> + Send + 'static {
+        self.client.execute::<_, M>(CreateRerank::new(request))
     }
 }

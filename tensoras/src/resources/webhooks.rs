@@ -1,68 +1,93 @@
-//! `client.webhooks()`.
+//! `client.webhooks()`: the endpoints that receive signed event deliveries.
+//! Verifying a delivery is `tensoras::webhooks::verify`.
 
-use crate::client::Tensoras;
 use crate::error::Result;
-use crate::pagination::ListParams;
+use crate::operations::{
+    CreateWebhook, DeleteWebhook, ListWebhooks, RetrieveWebhook, UpdateWebhook,
+};
+use crate::response::Mode;
 use crate::types::{
     DeletedObject, Webhook, WebhookCreateRequest, WebhookList, WebhookUpdateRequest,
 };
+use futures::Stream;
+use std::future::Future;
 
-/// The Webhooks API.
-///
-/// ```no_run
-/// # async fn run(client: tensoras::Tensoras) -> Result<(), Box<dyn std::error::Error>> {
-/// use tensoras::ListParams;
-/// let hook = client.webhooks().create(&serde_json::from_value(serde_json::json!({
-///     "url": "https://example.com/hooks", "events": ["batch.completed"]
-/// }))?).await?;
-/// client.webhooks().retrieve(&hook.id).await?;
-/// client.webhooks().update(&hook.id, &serde_json::from_value(serde_json::json!({"status": "disabled"}))?).await?;
-/// println!("{} webhooks", client.webhooks().list(ListParams::new()).await?.data.len());
-/// client.webhooks().delete(&hook.id).await?;
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Webhooks(pub(crate) Tensoras);
+namespace! {
+    /// The Webhooks API.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use tensoras::prelude::*;
+    /// let hooks = client.webhooks();
+    /// let hook = hooks
+    ///     .create(
+    ///         WebhookCreateRequest::new("https://example.com/hooks", [WebhookEventType::BatchCompleted])
+    ///             .secret("whsec_abc123"),
+    ///     )
+    ///     .await?;
+    /// hooks.retrieve(&hook.id).await?;
+    /// hooks.update(&hook.id, WebhookUpdateRequest::new().status(WebhookStatus::Disabled)).await?;
+    /// println!("{} on the first page", hooks.list(ListWebhooks::new()).await?.data.len());
+    /// let every: Vec<Webhook> = hooks.list_all(ListWebhooks::new()).try_collect().await?;
+    /// println!("{} in all", every.len());
+    /// hooks.delete(&hook.id).await?;
+    /// let raw = hooks.with_raw_response().list(ListWebhooks::new()).await?;
+    /// println!("{}", raw.status);
+    /// # Ok(()) }
+    /// ```
+    Webhooks
+}
 
-impl Webhooks {
+impl<M: Mode> Webhooks<M> {
     /// Registers an endpoint.
-    pub async fn create(&self, request: &WebhookCreateRequest) -> Result<Webhook> {
-        self.0.post_json("webhooks", request).await
+    pub fn create(
+        &self,
+        request: impl Into<WebhookCreateRequest>,
+    ) -> impl Future<Output = Result<M::Output<Webhook>>> + Send + 'static {
+        self.client.execute::<_, M>(CreateWebhook::new(request))
     }
 
     /// One page of webhooks.
-    pub async fn list(&self, params: ListParams) -> Result<WebhookList> {
-        self.0.get_json("webhooks", &params.query()).await
+    pub fn list(
+        &self,
+        request: impl Into<ListWebhooks>,
+    ) -> impl Future<Output = Result<M::Output<WebhookList>>> + Send + 'static {
+        self.client.execute::<_, M>(request.into())
+    }
+
+    /// Every webhook, page after page, fetched as the stream is read.
+    pub fn list_all(
+        &self,
+        request: impl Into<ListWebhooks>,
+    ) -> impl Stream<Item = Result<Webhook>> + Send + 'static {
+        crate::pagination::list_all(self.client.clone(), request.into())
     }
 
     /// One webhook.
-    pub async fn retrieve(&self, webhook_id: &str) -> Result<Webhook> {
-        self.0
-            .get_json(
-                &format!("webhooks/{}", crate::path::segment(webhook_id)?),
-                &[],
-            )
-            .await
-    }
-
-    /// Changes URL, events or status.
-    pub async fn update(
+    pub fn retrieve(
         &self,
         webhook_id: &str,
-        request: &WebhookUpdateRequest,
-    ) -> Result<Webhook> {
-        self.0
-            .patch_json(
-                &format!("webhooks/{}", crate::path::segment(webhook_id)?),
-                request,
-            )
-            .await
+    ) -> impl Future<Output = Result<M::Output<Webhook>>> + Send + 'static {
+        self.client
+            .execute::<_, M>(RetrieveWebhook::new(webhook_id))
+    }
+
+    /// Changes URL, events, status or description.
+    pub fn update(
+        &self,
+        webhook_id: &str,
+        request: impl Into<WebhookUpdateRequest>,
+    ) -> impl Future<Output = Result<M::Output<Webhook>>> + Send + 'static {
+        self.client
+            .execute::<_, M>(UpdateWebhook::new(webhook_id, request))
     }
 
     /// Deletes a webhook.
-    pub async fn delete(&self, webhook_id: &str) -> Result<DeletedObject> {
-        self.0
-            .delete_json(&format!("webhooks/{}", crate::path::segment(webhook_id)?))
-            .await
+    pub fn delete(
+        &self,
+        webhook_id: &str,
+    ) -> impl Future<Output = Result<M::Output<DeletedObject>>> + Send + 'static {
+        self.client.execute::<_, M>(DeleteWebhook::new(webhook_id))
     }
 }

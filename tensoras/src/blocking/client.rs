@@ -1,0 +1,175 @@
+//! The blocking client: the async client driven on the shared runtime.
+
+use crate::blocking::iter::Iter;
+use crate::blocking::resources;
+use crate::blocking::runtime::Runtime;
+use crate::config::{BuildClient, Config};
+use crate::error::Result;
+use crate::operations::{Operation, Streaming};
+use crate::response::ApiResponse;
+use crate::RequestOptions;
+use serde::de::DeserializeOwned;
+
+/// The blocking client. Cheap to clone; every blocking client of the process
+/// shares one runtime thread, and clones share the connection pool.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tensoras::prelude::*;
+///
+/// let client = tensoras::blocking::Tensoras::builder()
+///     .timeout(Duration::from_secs(60))
+///     .max_retries(5)
+///     .build()?;
+/// let patient = client.with_options(RequestOptions::new().timeout(Duration::from_secs(600)));
+/// for model in patient.models().list()?.data {
+///     println!("{}", model.id);
+/// }
+/// # Ok::<(), tensoras::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Tensoras {
+    inner: crate::Tensoras,
+    runtime: &'static Runtime,
+}
+
+impl crate::config::sealed::Sealed for Tensoras {}
+
+impl BuildClient for Tensoras {
+    fn from_parts(config: Config, http: reqwest::Client) -> Result<Self> {
+        Tensoras::from_async(crate::Tensoras::from_parts(config, http))
+    }
+}
+
+impl Tensoras {
+    /// A client configured from the environment (see [`crate::Tensoras::new`]).
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// A builder for every option (see [`crate::ClientBuilder`]).
+    pub fn builder() -> crate::blocking::ClientBuilder {
+        crate::ClientBuilder::default()
+    }
+
+    /// Wraps a configured async client; it shares the async client's
+    /// connection pool.
+    pub fn from_async(client: crate::Tensoras) -> Result<Self> {
+        Ok(Tensoras {
+            inner: client,
+            runtime: Runtime::shared()?,
+        })
+    }
+
+    /// The async client this one drives.
+    pub fn as_async(&self) -> &crate::Tensoras {
+        &self.inner
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+
+    /// See [`crate::Tensoras::with_options`]; the copy shares this client's
+    /// connections and runtime.
+    pub fn with_options(&self, options: RequestOptions) -> Self {
+        Tensoras {
+            inner: self.inner.with_options(options),
+            runtime: self.runtime,
+        }
+    }
+
+    /// See [`crate::Tensoras::call`].
+    ///
+    /// ```no_run
+    /// # fn run(client: tensoras::blocking::Tensoras) -> tensoras::Result<()> {
+    /// use tensoras::operations::RetrieveModel;
+    /// println!("{:?}", client.call(RetrieveModel::new("llama-3.3-70b"))?.context_length);
+    /// # Ok(()) }
+    /// ```
+    pub fn call<O>(&self, operation: O) -> Result<O::Response>
+    where
+        O: Operation,
+        O::Response: DeserializeOwned + Send + 'static,
+    {
+        self.runtime.block_on(self.inner.call(operation))
+    }
+
+    /// See [`crate::Tensoras::call_raw`].
+    pub fn call_raw<O>(&self, operation: O) -> Result<ApiResponse<O::Response>>
+    where
+        O: Operation,
+        O::Response: DeserializeOwned + Send + 'static,
+    {
+        self.runtime.block_on(self.inner.call_raw(operation))
+    }
+
+    /// See [`crate::Tensoras::call_stream`]: the events, one at a time.
+    pub fn call_stream<O>(&self, operation: O) -> Result<Iter<O::Event>>
+    where
+        O: Streaming,
+        O::Event: DeserializeOwned + Send + 'static,
+    {
+        let stream = self.runtime.block_on(self.inner.call_stream(operation))?;
+        Ok(self.iter_events(stream))
+    }
+
+    pub(crate) fn iter_events<T>(&self, stream: crate::sse::EventStream<T>) -> Iter<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let response = Some((stream.status(), stream.headers().clone()));
+        Iter::new(self.runtime.forward(stream), response)
+    }
+
+    /// Chat completions.
+    pub fn chat(&self) -> resources::chat::Chat {
+        resources::chat::Chat::new(self.inner.chat(), self.runtime)
+    }
+
+    /// Legacy text completions.
+    pub fn completions(&self) -> resources::completions::Completions {
+        resources::completions::Completions::new(self.inner.completions(), self.runtime)
+    }
+
+    /// Embeddings.
+    pub fn embeddings(&self) -> resources::embeddings::Embeddings {
+        resources::embeddings::Embeddings::new(self.inner.embeddings(), self.runtime)
+    }
+
+    /// Rerank.
+    pub fn rerank(&self) -> resources::rerank::Rerank {
+        resources::rerank::Rerank::new(self.inner.rerank(), self.runtime)
+    }
+
+    /// Models.
+    pub fn models(&self) -> resources::models::Models {
+        resources::models::Models::new(self.inner.models(), self.runtime)
+    }
+
+    /// Files.
+    pub fn files(&self) -> resources::files::Files {
+        resources::files::Files::new(self.inner.files(), self.runtime)
+    }
+
+    /// Batches.
+    pub fn batches(&self) -> resources::batches::Batches {
+        resources::batches::Batches::new(self.inner.batches(), self.runtime)
+    }
+
+    /// Knowledge bases, with their data sources, documents and ingestion jobs.
+    pub fn knowledge_bases(&self) -> resources::knowledge_bases::KnowledgeBases {
+        resources::knowledge_bases::KnowledgeBases::new(self.inner.knowledge_bases(), self.runtime)
+    }
+
+    /// The Responses API.
+    pub fn responses(&self) -> resources::responses::Responses {
+        resources::responses::Responses::new(self.inner.responses(), self.runtime)
+    }
+
+    /// Webhooks.
+    pub fn webhooks(&self) -> resources::webhooks::Webhooks {
+        resources::webhooks::Webhooks::new(self.inner.webhooks(), self.runtime)
+    }
+}

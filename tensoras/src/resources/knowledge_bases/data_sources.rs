@@ -1,0 +1,126 @@
+//! `…/knowledge-bases/{kb_id}/data-sources`.
+
+use crate::error::Result;
+use crate::operations::{CreateDataSource, DeleteDataSource, ListDataSources, RetrieveDataSource};
+use crate::resources::files::FileSource;
+use crate::response::{Mode, Raw};
+use crate::types::{
+    DataSource, DataSourceCreateRequest, DataSourceList, DeletedObject, FileObject, FilePurpose,
+    FileUploadConfig,
+};
+use futures::Stream;
+use std::future::Future;
+
+namespace! {
+    /// The data sources of a knowledge base; adding one starts an ingestion
+    /// job. One config type per source type (`WebCrawlConfig`, `S3Config`,
+    /// ...), each converting into the request.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// use futures::TryStreamExt;
+    /// use tensoras::prelude::*;
+    /// let sources = client.knowledge_bases().data_sources();
+    /// let from_file = sources.create_from_file("kb_a1b2c3d4", FileSource::path("handbook.pdf")).await?;
+    /// let crawl = sources
+    ///     .create(
+    ///         "kb_a1b2c3d4",
+    ///         DataSourceCreateRequest::new(
+    ///             WebCrawlConfig::new(["https://docs.example.com"]).max_pages(50),
+    ///         )
+    ///         .name("Docs site"),
+    ///     )
+    ///     .await?;
+    /// let crawl = sources.retrieve("kb_a1b2c3d4", &crawl.id).await?;
+    /// if let DataSourceConfig::WebCrawl(config) = &crawl.source {
+    ///     println!("{:?}: {:?}", config.urls, crawl.status);
+    /// }
+    /// println!("{} sources", sources.list(ListDataSources::new("kb_a1b2c3d4")).await?.data.len());
+    /// let every: Vec<DataSource> = sources.list_all(ListDataSources::new("kb_a1b2c3d4")).try_collect().await?;
+    /// println!("{} in all", every.len());
+    /// sources.delete("kb_a1b2c3d4", &from_file.id).await?;
+    /// # Ok(()) }
+    /// ```
+    DataSources
+}
+
+impl<M: Mode> DataSources<M> {
+    /// Adds a data source; this starts an ingestion job.
+    pub fn create(
+        &self,
+        kb_id: &str,
+        request: impl Into<DataSourceCreateRequest>,
+    ) -> impl Future<Output = Result<M::Output<DataSource>>> + Send + 'static {
+        self.client
+            .execute::<_, M>(CreateDataSource::new(kb_id, request))
+    }
+
+    /// Uploads a file (purpose `knowledge-base`) and adds it as a
+    /// `file_upload` data source: Python's
+    /// `data_sources.create(knowledge_base_id=…, type="file_upload", file=open(…))`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// use tensoras::FileSource;
+    /// let source = client
+    ///     .knowledge_bases()
+    ///     .data_sources()
+    ///     .create_from_file("kb_a1b2c3d4", FileSource::path("handbook.pdf"))
+    ///     .await?;
+    /// println!("{:?}", source.status); // processing, then completed
+    /// # Ok(()) }
+    /// ```
+    pub fn create_from_file(
+        &self,
+        kb_id: &str,
+        file: FileSource,
+    ) -> impl Future<Output = Result<M::Output<DataSource>>> + Send + 'static {
+        // Checked before uploading, so a bad id does not leave an orphan file.
+        let checked = crate::path::segment("kb_id", kb_id).map(|_| kb_id.to_owned());
+        let files = crate::resources::files::Files::<Raw>::new(self.client.clone());
+        let sources = self.clone();
+        async move {
+            let kb_id = checked?;
+            let uploaded: FileObject = files.create(file, FilePurpose::KnowledgeBase).await?.data;
+            let request = DataSourceCreateRequest::new(FileUploadConfig::new([uploaded.id]))
+                .name(uploaded.filename);
+            sources.create(&kb_id, request).await
+        }
+    }
+
+    /// One page of data sources.
+    pub fn list(
+        &self,
+        request: impl Into<ListDataSources>,
+    ) -> impl Future<Output = Result<M::Output<DataSourceList>>> + Send + 'static {
+        self.client.execute::<_, M>(request.into())
+    }
+
+    /// Every data source, page after page, fetched as the stream is read.
+    pub fn list_all(
+        &self,
+        request: impl Into<ListDataSources>,
+    ) -> impl Stream<Item = Result<DataSource>> + Send + 'static {
+        crate::pagination::list_all(self.client.clone(), request.into())
+    }
+
+    /// One data source.
+    pub fn retrieve(
+        &self,
+        kb_id: &str,
+        ds_id: &str,
+    ) -> impl Future<Output = Result<M::Output<DataSource>>> + Send + 'static {
+        self.client
+            .execute::<_, M>(RetrieveDataSource::new(kb_id, ds_id))
+    }
+
+    /// Removes a data source and its documents.
+    pub fn delete(
+        &self,
+        kb_id: &str,
+        ds_id: &str,
+    ) -> impl Future<Output = Result<M::Output<DeletedObject>>> + Send + 'static {
+        self.client
+            .execute::<_, M>(DeleteDataSource::new(kb_id, ds_id))
+    }
+}

@@ -1,0 +1,136 @@
+//! The routes of the local server, one module per resource, and the error
+//! answers they share.
+
+mod batches;
+mod chat;
+mod completions;
+mod embeddings;
+mod files;
+mod knowledge_bases;
+mod models;
+mod rerank;
+mod responses;
+mod webhooks;
+
+pub use embeddings::embed;
+
+use crate::store::Shared;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+pub(crate) fn router(store: Shared) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat::chat))
+        .route("/v1/completions", post(completions::completions))
+        .route("/v1/embeddings", post(embeddings::embeddings))
+        .route("/v1/rerank", post(rerank::rerank))
+        .route("/v1/models", get(models::models))
+        .route("/v1/models/{id}", get(models::model))
+        .route("/v1/files", post(files::upload).get(files::list_files))
+        .route(
+            "/v1/files/{id}",
+            get(files::get_file).delete(files::delete_file),
+        )
+        .route("/v1/files/{id}/content", get(files::file_content))
+        .route(
+            "/v1/batches",
+            post(batches::create_batch).get(batches::list_batches),
+        )
+        .route("/v1/batches/{id}", get(batches::get_batch))
+        .route("/v1/batches/{id}/cancel", post(batches::cancel_batch))
+        .route(
+            "/v1/knowledge-bases",
+            post(knowledge_bases::create_kb).get(knowledge_bases::list_kbs),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}",
+            get(knowledge_bases::get_kb)
+                .patch(knowledge_bases::update_kb)
+                .delete(knowledge_bases::delete_kb),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}/data-sources",
+            post(knowledge_bases::create_ds).get(knowledge_bases::list_ds),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}/data-sources/{ds}",
+            get(knowledge_bases::get_ds).delete(knowledge_bases::delete_ds),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}/documents",
+            get(knowledge_bases::list_docs),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}/documents/{doc}",
+            get(knowledge_bases::get_doc).delete(knowledge_bases::delete_doc),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}/retrieve",
+            post(knowledge_bases::retrieve),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}/ingestion-jobs",
+            get(knowledge_bases::list_jobs),
+        )
+        .route(
+            "/v1/knowledge-bases/{id}/ingestion-jobs/{job}",
+            get(knowledge_bases::get_job),
+        )
+        .route("/v1/responses", post(responses::create_response))
+        .route("/v1/responses/{id}", get(responses::get_response))
+        .route(
+            "/v1/webhooks",
+            post(webhooks::create_webhook).get(webhooks::list_webhooks),
+        )
+        .route(
+            "/v1/webhooks/{id}",
+            get(webhooks::get_webhook)
+                .patch(webhooks::update_webhook)
+                .delete(webhooks::delete_webhook),
+        )
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            store.clone(),
+            crate::gate::gate,
+        ))
+        .layer(DefaultBodyLimit::max(2 << 30))
+        .with_state(store)
+}
+
+pub(crate) fn error_body(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": kind, "code": code, "param": null}})),
+    )
+        .into_response()
+}
+
+pub(crate) async fn not_found(uri: Uri) -> Response {
+    error_body(
+        StatusCode::NOT_FOUND,
+        &format!("no route for {}", uri.path()),
+        "not_found_error",
+        "not_found",
+    )
+}
+
+pub(crate) fn bad_request(message: &str, param: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": {"message": message, "type": "invalid_request_error", "code": "invalid_value", "param": param}})),
+    )
+        .into_response()
+}
+
+pub(crate) fn missing(kind: &str, id: &str) -> Response {
+    error_body(
+        StatusCode::NOT_FOUND,
+        &format!("No {kind} with id '{id}'."),
+        "not_found_error",
+        "not_found",
+    )
+}

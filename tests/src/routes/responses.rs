@@ -1,0 +1,195 @@
+//! `/responses`: a deterministic "tool loop". With a `file_search` tool the
+//! loop first searches the named knowledge bases (a `file_search_call` item
+//! with the matching documents as results), then answers. With
+//! `stream: true` the same response arrives as the OpenAI Responses event
+//! family (`event:` line and `type` alike), ending after `response.completed`.
+//!
+//! `x-mock-stream` breaks a stream: `cut` (the body ends before the final
+//! event), `error` (an `error` event instead of the answer), `unknown` (an
+//! event of a type the spec does not know, before the answer).
+
+use crate::routes::{bad_request, missing};
+use crate::store::{find, insert, new_id, now, Shared};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures::StreamExt as _;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn input_text(body: &Value) -> Option<String> {
+    match &body["input"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .rev()
+                .find(|m| m["role"] == "user")
+                .and_then(|m| m["content"].as_str())
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// The `file_search_call` item for the request's `file_search` tool, if it has one.
+fn file_search(store: &Shared, body: &Value, question: &str) -> Option<Value> {
+    let tool = body["tools"]
+        .as_array()?
+        .iter()
+        .find(|t| t["type"] == "file_search")?;
+    let kbs = tool["knowledge_base_ids"].as_array()?.clone();
+    let docs = store
+        .lock()
+        .map(|s| s.collections.get("docs").cloned().unwrap_or_default())
+        .unwrap_or_default();
+    let results: Vec<Value> = docs
+        .iter()
+        .filter(|d| kbs.contains(&d["knowledge_base_id"]))
+        .enumerate()
+        .map(|(i, d)| {
+            json!({"chunk_id": format!("chunk_{i:04}"), "score": 0.9 / (i + 1) as f64,
+                "text": format!("{} mentions {question}", d["filename"].as_str().unwrap_or_default()),
+                "document_id": d["id"], "document_name": d["filename"], "source": d["filename"],
+                "source_type": "file_upload"})
+        })
+        .collect();
+    Some(
+        json!({"type": "file_search_call", "id": new_id(store, "fs_"), "status": "completed",
+        "queries": [question], "results": results}),
+    )
+}
+
+pub(crate) async fn create_response(
+    State(store): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let Some(question) = input_text(&body) else {
+        return bad_request("'input' is required", "input");
+    };
+    let mut output = Vec::new();
+    if let Some(search) = file_search(&store, &body, &question) {
+        output.push(search);
+    }
+    let text = format!("Answer to: {question}");
+    let message = json!({"type": "message", "id": new_id(&store, "msg_"), "role": "assistant",
+        "status": "completed", "content": [{"type": "output_text", "text": text, "annotations": []}]});
+    output.push(message);
+    let id = new_id(&store, "resp_");
+    let usage = json!({"input_tokens": 10, "output_tokens": 4, "total_tokens": 14});
+    let response = json!({"id": id, "object": "response", "created_at": now(), "model": body["model"],
+        "status": "completed", "output": output, "output_text": text, "usage": usage});
+    insert(&store, "responses", response.clone());
+    if body["stream"] == true {
+        return stream(&headers, response);
+    }
+    Json(response).into_response()
+}
+
+/// The events of `whole`, one per network write.
+fn stream(headers: &HeaderMap, whole: Value) -> Response {
+    let mut sequence = 0u64;
+    let mut frames: Vec<String> = Vec::new();
+    let mut event = |mut data: Value| {
+        data["sequence_number"] = json!(sequence);
+        sequence += 1;
+        let name = data["type"].as_str().unwrap_or_default().to_owned();
+        frames.push(format!("event: {name}\ndata: {data}\n\n"));
+    };
+    let skeleton = |status: &str| {
+        let mut r = whole.clone();
+        r["status"] = json!(status);
+        r["output"] = json!([]);
+        r.as_object_mut().map(|o| {
+            o.remove("output_text");
+            o.remove("usage")
+        });
+        r
+    };
+    event(json!({"type": "response.created", "response": skeleton("in_progress")}));
+    event(json!({"type": "response.in_progress", "response": skeleton("in_progress")}));
+    let fault = headers
+        .get("x-mock-stream")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if fault.as_deref() == Some("unknown") {
+        event(json!({"type": "response.reasoning.delta", "output_index": 0, "delta": "thinking"}));
+    }
+    if fault.as_deref() == Some("error") {
+        event(
+            json!({"type": "error", "code": "overloaded", "message": "model overloaded", "param": null}),
+        );
+        return respond(frames);
+    }
+    let items = whole["output"].as_array().cloned().unwrap_or_default();
+    for (index, item) in items.iter().enumerate() {
+        if item["type"] != "message" {
+            event(
+                json!({"type": "response.output_item.added", "output_index": index, "item": item}),
+            );
+            if item["type"] == "file_search_call" {
+                for stage in ["in_progress", "searching", "completed"] {
+                    event(json!({"type": format!("response.file_search_call.{stage}"),
+                        "item_id": item["id"], "output_index": index}));
+                }
+            }
+            event(
+                json!({"type": "response.output_item.done", "output_index": index, "item": item}),
+            );
+            continue;
+        }
+        let mut empty = item.clone();
+        empty["content"] = json!([]);
+        empty["status"] = json!("in_progress");
+        event(json!({"type": "response.output_item.added", "output_index": index, "item": empty}));
+        let text = item["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        event(
+            json!({"type": "response.content_part.added", "item_id": item["id"], "output_index": index,
+            "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}}),
+        );
+        for word in text.split_inclusive(' ') {
+            event(
+                json!({"type": "response.output_text.delta", "item_id": item["id"], "output_index": index,
+                "content_index": 0, "delta": word}),
+            );
+        }
+        event(
+            json!({"type": "response.output_text.done", "item_id": item["id"], "output_index": index,
+            "content_index": 0, "text": text}),
+        );
+        event(
+            json!({"type": "response.content_part.done", "item_id": item["id"], "output_index": index,
+            "content_index": 0, "part": item["content"][0]}),
+        );
+        event(json!({"type": "response.output_item.done", "output_index": index, "item": item}));
+    }
+    event(json!({"type": "response.completed", "response": whole}));
+    if fault.as_deref() == Some("cut") {
+        frames.pop();
+    }
+    respond(frames)
+}
+
+fn respond(frames: Vec<String>) -> Response {
+    let stream = futures::stream::iter(frames).then(|frame| async move {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(frame))
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+pub(crate) async fn get_response(State(store): State<Shared>, Path(id): Path<String>) -> Response {
+    find(&store, "responses", &id)
+        .map_or_else(|| missing("response", &id), |r| Json(r).into_response())
+}

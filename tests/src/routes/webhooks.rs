@@ -1,0 +1,47 @@
+//! `/webhooks`.
+
+use crate::routes::{bad_request, missing};
+use crate::store::{delete_from, find, insert, new_id, now, page, update_in, ListQuery, Shared};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+pub(crate) async fn create_webhook(
+    State(store): State<Shared>,
+    Json(body): Json<Value>,
+) -> Response {
+    if body["url"].as_str().is_none() || body["events"].as_array().is_none_or(Vec::is_empty) {
+        return bad_request("'url' and 'events' are required", "url");
+    }
+    let hook = json!({"id": new_id(&store, "wh_"), "object": "webhook", "url": body["url"], "events": body["events"],
+        "status": "active", "description": body.get("description").cloned().unwrap_or(Value::Null), "created_at": now()});
+    Json(insert(&store, "webhooks", hook)).into_response()
+}
+
+pub(crate) async fn list_webhooks(
+    State(store): State<Shared>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    page(&store, "webhooks", &q, |_| true)
+}
+
+pub(crate) async fn get_webhook(State(store): State<Shared>, Path(id): Path<String>) -> Response {
+    find(&store, "webhooks", &id)
+        .map_or_else(|| missing("webhook", &id), |w| Json(w).into_response())
+}
+
+pub(crate) async fn update_webhook(
+    State(store): State<Shared>,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    update_in(&store, "webhooks", &id, &body, "webhook")
+}
+
+pub(crate) async fn delete_webhook(
+    State(store): State<Shared>,
+    Path(id): Path<String>,
+) -> Response {
+    delete_from(&store, "webhooks", &id, "webhook")
+}

@@ -1,0 +1,146 @@
+//! The server's state: what it received, what it holds, and the helpers
+//! every collection route uses (insert, find, page, update, delete).
+
+use crate::routes::{bad_request, missing};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The method.
+    pub method: String,
+    /// The path and query.
+    pub uri: String,
+    /// The headers, as received.
+    pub headers: HeaderMap,
+    /// The JSON body, when it had one.
+    pub body: Option<Value>,
+}
+
+#[derive(Default)]
+pub(crate) struct Store {
+    pub(crate) requests: Vec<Recorded>,
+    pub(crate) fault_counts: HashMap<String, u32>,
+    pub(crate) next_id: u64,
+    pub(crate) collections: BTreeMap<String, Vec<Value>>,
+    /// Per file: its size and its first MiB (see `file_content`).
+    pub(crate) file_content: HashMap<String, (u64, bytes::Bytes)>,
+    /// Responses this server sent that the spec does not allow.
+    pub(crate) violations: Vec<String>,
+    /// Validation against the spec is off (benchmarks switch it off).
+    pub(crate) unchecked: bool,
+}
+
+pub(crate) type Shared = Arc<Mutex<Store>>;
+
+pub(crate) fn now() -> i64 {
+    1709123456
+}
+
+pub(crate) fn new_id(store: &Shared, prefix: &str) -> String {
+    let mut s = store.lock().expect("store");
+    s.next_id += 1;
+    format!("{prefix}{:06}", s.next_id)
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct ListQuery {
+    pub(crate) limit: Option<usize>,
+    pub(crate) after: Option<String>,
+    pub(crate) status: Option<String>,
+}
+
+pub(crate) fn insert(store: &Shared, collection: &str, item: Value) -> Value {
+    store
+        .lock()
+        .expect("store")
+        .collections
+        .entry(collection.into())
+        .or_default()
+        .push(item.clone());
+    item
+}
+
+pub(crate) fn find(store: &Shared, collection: &str, id: &str) -> Option<Value> {
+    let s = store.lock().expect("store");
+    s.collections
+        .get(collection)?
+        .iter()
+        .find(|v| v["id"] == id)
+        .cloned()
+}
+
+pub(crate) fn page(
+    store: &Shared,
+    collection: &str,
+    q: &ListQuery,
+    filter: impl Fn(&Value) -> bool,
+) -> Response {
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return bad_request("'limit' must be between 1 and 100", "limit");
+    }
+    let s = store.lock().expect("store");
+    let all: Vec<Value> = s
+        .collections
+        .get(collection)
+        .map(|v| {
+            v.iter()
+                .filter(|i| filter(i))
+                .filter(|i| {
+                    q.status
+                        .as_ref()
+                        .is_none_or(|st| i["status"] == st.as_str())
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let start = match &q.after {
+        Some(after) => all
+            .iter()
+            .position(|v| v["id"] == after.as_str())
+            .map_or(all.len(), |p| p + 1),
+        None => 0,
+    };
+    let data: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();
+    let has_more = start + data.len() < all.len();
+    Json(json!({"object": "list", "data": data, "has_more": has_more})).into_response()
+}
+
+pub(crate) fn delete_from(store: &Shared, collection: &str, id: &str, object: &str) -> Response {
+    let mut s = store.lock().expect("store");
+    let items = s.collections.entry(collection.into()).or_default();
+    let before = items.len();
+    items.retain(|v| v["id"] != id);
+    if items.len() == before {
+        return missing(object, id);
+    }
+    Json(json!({"id": id, "object": object, "deleted": true})).into_response()
+}
+
+pub(crate) fn update_in(
+    store: &Shared,
+    collection: &str,
+    id: &str,
+    patch: &Value,
+    object: &str,
+) -> Response {
+    let mut s = store.lock().expect("store");
+    let items = s.collections.entry(collection.into()).or_default();
+    let Some(item) = items.iter_mut().find(|v| v["id"] == id) else {
+        return missing(object, id);
+    };
+    if let Some(fields) = patch.as_object() {
+        for (k, v) in fields {
+            item[k] = v.clone();
+        }
+    }
+    item["updated_at"] = json!(now() + 1);
+    Json(item.clone()).into_response()
+}
