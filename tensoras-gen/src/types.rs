@@ -968,8 +968,8 @@ pub struct Model {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pricing: ::std::option::Option<ModelPricing>,
 }
-///What a model can do; capabilities the SDK does not name are in `extra`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+///What a model can do (booleans today); capabilities the SDK does not name are kept in `extra`, whatever their value.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ModelCapabilities {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -982,8 +982,6 @@ pub struct ModelCapabilities {
     pub json_mode: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub streaming: ::std::option::Option<bool>,
-    #[serde(flatten)]
-    pub extra: ::std::collections::HashMap<::std::string::String, bool>,
 }
 ///`ModelList`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -7648,7 +7646,6 @@ impl types::ModelCapabilities {
             function_calling: ::std::default::Default::default(),
             json_mode: ::std::default::Default::default(),
             streaming: ::std::default::Default::default(),
-            extra: ::std::default::Default::default(),
         }
     }
     /// Sets `chat_completion`.
@@ -7684,16 +7681,6 @@ impl types::ModelCapabilities {
     #[allow(clippy::useless_conversion)]
     pub fn streaming(mut self, value: bool) -> Self {
         self.streaming = Some(value.into());
-        self
-    }
-    /// Sets `extra`.
-    #[must_use]
-    #[allow(clippy::useless_conversion)]
-    pub fn extra(
-        mut self,
-        value: impl ::std::convert::Into<::std::collections::HashMap<::std::string::String, bool>>,
-    ) -> Self {
-        self.extra = value.into();
         self
     }
 }

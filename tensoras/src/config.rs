@@ -209,11 +209,11 @@ impl<C: BuildClient> ClientBuilder<C> {
         let base_url = normalize_base_url(&base_url)?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
+            None => tls(reqwest::Client::builder()
                 .user_agent(user_agent())
-                .connect_timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?,
+                .connect_timeout(Duration::from_secs(10)))?
+            .build()
+            .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?,
         };
         let mut default_headers = self.default_headers;
         default_headers
@@ -273,6 +273,39 @@ impl std::fmt::Debug for RedactedHeaders<'_> {
         }
         map.finish()
     }
+}
+
+/// TLS for the client this crate builds: rustls with the `ring` provider
+/// and the platform's verifier (feature `rustls`), configured here rather
+/// than through a process-wide default provider, so an application's own
+/// choice of provider is left alone.
+#[cfg(feature = "rustls")]
+fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    use std::sync::Arc;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| Error::Config(format!("loading the platform's certificates: {e}")))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("configuring TLS: {e}")))?
+        .dangerous() // only to install the platform verifier, which does verify
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    // A preconfigured config gets no ALPN from reqwest: HTTP/2 is offered
+    // only when it is built in.
+    config.alpn_protocols = if cfg!(feature = "http2") {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    Ok(builder.tls_backend_preconfigured(config))
+}
+
+/// TLS is left to reqwest's own backend (`native-tls`) or absent (plain
+/// HTTP only) without the `rustls` feature.
+#[cfg(not(feature = "rustls"))]
+fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    Ok(builder)
 }
 
 /// `tensoras-rust/<version>`.

@@ -240,21 +240,24 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
-    fn chunk(choices: serde_json::Value) -> ChatCompletionChunk {
-        serde_json::from_value(serde_json::json!({
-            "id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-            "choices": choices
-        }))
-        .expect("chunk")
+    fn chunk(choices: &str) -> ChatCompletionChunk {
+        let text = format!(
+            r#"{{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":{choices}}}"#
+        );
+        serde_json::from_str(&text).expect("chunk")
     }
 
     #[test]
     fn tool_calls_are_joined_per_index_and_kept_sparse() {
         let mut acc = ChatAccumulator::default();
-        for (index, part) in [(3_000_000, "{\"a\""), (0, "{}"), (3_000_000, ":1}")] {
-            acc.push(&chunk(serde_json::json!([{"index": 0, "delta": {"tool_calls": [
-                {"index": index, "function": {"name": if part == ":1}" { "" } else { "f" }, "arguments": part}}
-            ]}}])))
+        for fragment in [
+            r#"{"index":3000000,"function":{"name":"f","arguments":"{\"a\""}}"#,
+            r#"{"index":0,"function":{"name":"f","arguments":"{}"}}"#,
+            r#"{"index":3000000,"function":{"arguments":":1}"}}"#,
+        ] {
+            acc.push(&chunk(&format!(
+                r#"[{{"index":0,"delta":{{"tool_calls":[{fragment}]}}}}]"#
+            )))
             .expect("push");
         }
         let completion = acc.finish();
@@ -262,20 +265,20 @@ mod tests {
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].function.arguments, "{}");
         assert_eq!(calls[1].function.arguments, "{\"a\":1}");
+        assert_eq!(calls[1].function.name, "f");
     }
 
     #[test]
     fn negative_and_too_many_indexes_are_errors() {
         let mut acc = ChatAccumulator::default();
-        let negative =
-            chunk(serde_json::json!([{"index": 0, "delta": {"tool_calls": [{"index": -1}]}}]));
+        let negative = chunk(r#"[{"index":0,"delta":{"tool_calls":[{"index":-1}]}}]"#);
         assert!(matches!(acc.push(&negative), Err(Error::Stream { .. })));
         let mut acc = ChatAccumulator::with_max_entries(2);
         for index in 0..2 {
-            acc.push(&chunk(serde_json::json!([{"index": index, "delta": {}}])))
+            acc.push(&chunk(&format!(r#"[{{"index":{index},"delta":{{}}}}]"#)))
                 .expect("within the limit");
         }
-        let third = chunk(serde_json::json!([{"index": 7, "delta": {}}]));
+        let third = chunk(r#"[{"index":7,"delta":{}}]"#);
         assert!(
             matches!(acc.push(&third), Err(Error::Stream { message, .. }) if message.contains("more than 2"))
         );

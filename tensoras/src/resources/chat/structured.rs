@@ -11,7 +11,8 @@ use serde_json::Value;
 /// struct Movie { name: String, year: Option<i32> }
 /// let schema = JsonSchemaObject::strict_for::<Movie>();
 /// assert_eq!(schema["additionalProperties"], false);
-/// assert_eq!(schema["required"], serde_json::json!(["name", "year"]));
+/// assert_eq!(schema["required"][0], "name");
+/// assert_eq!(schema["required"][1], "year"); // optional fields are required (and nullable)
 /// ```
 pub trait JsonSchemaObjectExt {
     /// `T`'s schema with every object closed (`additionalProperties: false`)

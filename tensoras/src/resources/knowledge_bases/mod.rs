@@ -125,7 +125,7 @@ impl<M: Mode> KnowledgeBases<M> {
                 }
                 map.entry("object").or_insert_with(|| "list".into());
             }
-            let data: RetrievalResponse = serde_json::from_value(value)
+            let data = <RetrievalResponse as serde::Deserialize>::deserialize(value)
                 .map_err(|e| Error::decode(e.to_string(), b"(a retrieval response)"))?;
             Ok(M::output(ApiResponse::new(
                 data,
