@@ -3,19 +3,19 @@
 //! is read and decoded.
 
 use crate::config::{ClientBuilder, Config};
-use crate::error::{ApiError, Error, Result};
+use crate::error::{Error, Result};
 use crate::operations::{BodyKind, Method, Operation, Streaming};
-use crate::options::RequestOptions;
+use crate::options::{Idempotency, RequestOptions};
 use crate::response::{ApiResponse, Mode};
 use crate::retry;
 use crate::sse::EventStream;
+use crate::transport::{self, Progress, Settings};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The async Tensoras client. Cheap to clone: clones share one connection pool.
 ///
@@ -54,18 +54,25 @@ impl std::fmt::Debug for Tensoras {
                 &crate::config::redact_url(&self.inner.config.base_url),
             )
             .field("api_key", &self.inner.config.api_key)
-            .field("timeout", &self.inner.config.timeout)
+            .field("read_timeout", &self.inner.config.read_timeout)
+            .field("write_timeout", &self.inner.config.write_timeout)
+            .field("total_timeout", &self.inner.config.total_timeout)
             .field("max_retries", &self.inner.config.max_retries)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
+/// Builds a multipart form for one attempt; its file parts report their
+/// progress to the attempt's [`Progress`].
+pub(crate) type MakeForm =
+    Box<dyn Fn(&Arc<Progress>) -> Result<reqwest::multipart::Form> + Send + Sync>;
+
 /// The body of one request, rebuilt for every attempt.
 pub(crate) enum Body {
     None,
     Json(Bytes),
-    Multipart(Box<dyn Fn() -> Result<reqwest::multipart::Form> + Send + Sync>),
+    Multipart(MakeForm),
 }
 
 /// One call, ready to send: everything is checked and serialized, so what
@@ -80,10 +87,12 @@ pub(crate) struct Request {
     pub(crate) accept: Option<&'static str>,
 }
 
-/// A 2xx response whose body is unread, and how many attempts it took.
+/// A 2xx response whose body is unread, how many attempts it took, and the
+/// bounds its body is read within.
 pub(crate) struct Sent {
     pub(crate) response: reqwest::Response,
     pub(crate) attempts: u32,
+    pub(crate) settings: Settings,
 }
 
 impl Tensoras {
@@ -202,7 +211,7 @@ impl Tensoras {
         let client = self.clone();
         async move {
             let sent = client.send(request?).await?;
-            Ok(EventStream::new(sent.response))
+            Ok(EventStream::new(sent.response, sent.settings))
         }
     }
 
@@ -252,7 +261,7 @@ impl Tensoras {
     pub(crate) fn multipart_request<O: Operation>(
         &self,
         operation: &O,
-        make: Box<dyn Fn() -> Result<reqwest::multipart::Form> + Send + Sync>,
+        make: MakeForm,
     ) -> Result<Request> {
         Ok(Request {
             operation: O::ID,
@@ -264,25 +273,42 @@ impl Tensoras {
         })
     }
 
-    /// Sends a request and decodes its JSON answer.
+    /// Sends a request and decodes its JSON answer, all within the total
+    /// timeout when there is one.
     pub(crate) async fn json<T: DeserializeOwned>(
         &self,
         request: Request,
     ) -> Result<ApiResponse<T>> {
-        let sent = self.send(request).await?;
-        self.read_json(sent).await
+        let settings = self.settings(&request);
+        settings
+            .clone()
+            .within_total(async move {
+                let sent = self.send_with(request, settings).await?;
+                read_json(sent).await
+            })
+            .await
     }
 
-    /// Reads a JSON body within the timeout: a server that sends headers and
-    /// then stalls must not hang the caller.
-    pub(crate) async fn read_json<T: DeserializeOwned>(
-        &self,
-        sent: Sent,
-    ) -> Result<ApiResponse<T>> {
-        let timeout = self.timeout();
-        tokio::time::timeout(timeout, decode_json(sent))
-            .await
-            .unwrap_or(Err(Error::Timeout { after: timeout }))
+    /// The bounds of one call: the client's configuration, overridden by
+    /// its options; the total timeout starts now.
+    pub(crate) fn settings(&self, request: &Request) -> Settings {
+        let config = &self.inner.config;
+        let options = &self.options;
+        let total = options.total_timeout.or(config.total_timeout);
+        let idempotency_key = match (&options.idempotency, request.method) {
+            (Some(Idempotency::Off), _) | (None, Method::Get) => None,
+            (Some(Idempotency::Key(key)), _) => Some(key.clone()),
+            (None, _) => Some(retry::idempotency_key()),
+        };
+        Settings {
+            read: options.read_timeout.unwrap_or(config.read_timeout),
+            write: options.write_timeout.unwrap_or(config.write_timeout),
+            connect: config.connect_timeout,
+            deadline: total.map(|t| (t, tokio::time::Instant::now() + t)),
+            max_retries: options.max_retries.unwrap_or(config.max_retries),
+            limits: config.limits,
+            idempotency_key,
+        }
     }
 
     pub(crate) fn json_body<B: Serialize + ?Sized>(&self, body: &B) -> Result<Bytes> {
@@ -309,17 +335,14 @@ impl Tensoras {
             .map_err(unserializable)
     }
 
-    fn timeout(&self) -> Duration {
-        self.options.timeout.unwrap_or(self.inner.config.timeout)
-    }
-
-    fn max_retries(&self) -> u32 {
-        self.options
-            .max_retries
-            .unwrap_or(self.inner.config.max_retries)
-    }
-
-    fn build(&self, request: &Request) -> Result<reqwest::RequestBuilder> {
+    /// One attempt's request; `progress` sees its body go out.
+    fn build(
+        &self,
+        request: &Request,
+        settings: &Settings,
+        retry: u32,
+        progress: &Arc<Progress>,
+    ) -> Result<reqwest::RequestBuilder> {
         let config = &self.inner.config;
         let url = format!("{}/{}", config.base_url, request.path);
         let method = match request.method {
@@ -345,6 +368,10 @@ impl Tensoras {
             reqwest::header::AUTHORIZATION,
             config.api_key.header_value(),
         );
+        builder = builder.header(retry::RETRY_COUNT_HEADER, HeaderValue::from(retry));
+        if let Some(key) = &settings.idempotency_key {
+            builder = builder.header(retry::IDEMPOTENCY_HEADER, key.as_str());
+        }
         if let Some(accept) = request.accept {
             builder = builder.header(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
         }
@@ -361,57 +388,72 @@ impl Tensoras {
         match &request.body {
             Body::None => {}
             Body::Json(bytes) => {
-                builder = builder
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
-                    )
-                    .body(bytes.clone());
+                builder = builder.header(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                builder = if bytes.len() > transport::STREAM_JSON_ABOVE {
+                    builder
+                        .header(reqwest::header::CONTENT_LENGTH, bytes.len())
+                        .body(transport::tracked_bytes(bytes.clone(), progress))
+                } else {
+                    builder.body(bytes.clone())
+                };
             }
-            Body::Multipart(make) => builder = builder.multipart(make()?),
+            Body::Multipart(make) => builder = builder.multipart(make(progress)?),
         }
         Ok(builder)
     }
 
-    /// Sends with retries and returns a 2xx response whose body is unread.
-    ///
-    /// The per-attempt timeout covers connecting and receiving the headers;
-    /// callers bound the body read themselves (see [`Tensoras::read_json`]).
+    /// Whether `request`'s body goes out as a stream whose progress is
+    /// tracked (so the write timeout applies), rather than at once.
+    fn uploads(request: &Request) -> bool {
+        match &request.body {
+            Body::None => false,
+            Body::Json(bytes) => bytes.len() > transport::STREAM_JSON_ABOVE,
+            Body::Multipart(_) => true,
+        }
+    }
+
+    /// Sends with retries and returns a 2xx response whose body is unread,
+    /// within the total timeout when there is one (the caller reads the
+    /// body within its own bounds: [`read_json`], streams, downloads).
     pub(crate) async fn send(&self, request: Request) -> Result<Sent> {
-        let max_retries = self.max_retries();
-        let timeout = self.timeout();
+        let settings = self.settings(&request);
+        settings
+            .clone()
+            .within_total(self.send_with(request, settings))
+            .await
+    }
+
+    async fn send_with(&self, request: Request, settings: Settings) -> Result<Sent> {
         let mut retry = 0;
         loop {
-            let builder = self.build(&request)?;
-            let err = match tokio::time::timeout(timeout, builder.send()).await {
-                Err(_) => Error::Timeout { after: timeout },
-                Ok(Err(e)) if e.is_timeout() => Error::Timeout { after: timeout },
-                Ok(Err(e)) => Error::connection(e),
-                Ok(Ok(response)) => {
-                    if response.status().is_success() {
-                        return Ok(Sent {
-                            response,
-                            attempts: retry + 1,
-                        });
-                    }
-                    // Boxed: the error path's state would otherwise make
-                    // every request's future (moved into each task) larger.
-                    Box::pin(error_from_response(response, timeout)).await
+            let progress = Progress::new(Self::uploads(&request), &settings);
+            let builder = self.build(&request, &settings, retry, &progress)?;
+            let err = match transport::attempt(builder.send(), &progress, &settings).await {
+                Err(err) => err,
+                Ok(response) if response.status().is_success() => {
+                    return Ok(Sent {
+                        response,
+                        attempts: retry + 1,
+                        settings,
+                    });
                 }
+                // Boxed: the error path's state would otherwise make every
+                // request's future (moved into each task) larger.
+                Ok(response) => Box::pin(transport::error_from_response(response, &settings)).await,
             };
-            let hint = err.as_api().and_then(|e| e.retry_after);
-            // A server that asks for a longer wait than we honour gets its error back.
-            let too_long = hint.is_some_and(|h| h > retry::MAX_RETRY_AFTER);
-            if retry >= max_retries || !err.is_retryable() || too_long {
+            if retry >= settings.max_retries || !err.is_retryable() {
                 return Err(err);
             }
-            let delay = retry::delay(retry, hint);
+            let delay = retry::delay(retry, err.as_api().and_then(|e| e.retry_after));
             tracing::warn!(
                 target: "tensoras::retry",
                 operation = request.operation,
                 status = err.status(),
                 attempt = retry + 1,
-                max_retries,
+                max_retries = settings.max_retries,
                 delay_ms = delay.as_millis() as u64,
                 error = %err,
                 "retrying request"
@@ -422,62 +464,16 @@ impl Tensoras {
     }
 }
 
-/// Reads a failed response into an [`Error`], bounded by `timeout`.
-async fn error_from_response(mut response: reqwest::Response, timeout: Duration) -> Error {
-    let status = response.status().as_u16();
-    let headers = std::mem::take(response.headers_mut());
-    let body = match tokio::time::timeout(timeout, read_body(&mut response)).await {
-        Ok(Ok(bytes)) => bytes,
-        // The status is what matters; a body we could not read is reported empty.
-        _ => Bytes::new(),
-    };
-    Error::from_api(ApiError::from_response(status, &headers, &body))
-}
-
-/// Reads a whole body: the first read as it is when it is all there is (no
-/// copy), else the reads joined. Does what `Response::bytes` does with a
-/// far smaller future, which every request's future carries (a request's
-/// future above about 1 KiB is a slow allocation for each spawned task).
-async fn read_body(response: &mut reqwest::Response) -> reqwest::Result<Bytes> {
-    let Some(first) = response.chunk().await? else {
-        return Ok(Bytes::new());
-    };
-    let Some(second) = response.chunk().await? else {
-        return Ok(first);
-    };
-    // The declared length sizes the buffer, but only up to a bound: a
-    // server's header must not make us allocate whatever it names.
-    const MAX_PREALLOCATION: u64 = 16 << 20;
-    let declared = response
-        .content_length()
-        .unwrap_or(0)
-        .min(MAX_PREALLOCATION) as usize;
-    let mut body = Vec::with_capacity(declared.max(first.len() + second.len()));
-    body.extend_from_slice(&first);
-    body.extend_from_slice(&second);
-    while let Some(more) = response.chunk().await? {
-        body.extend_from_slice(&more);
-    }
-    Ok(body.into())
-}
-
-/// Reads and decodes a JSON success body.
-pub(crate) async fn decode_json<T: DeserializeOwned>(sent: Sent) -> Result<ApiResponse<T>> {
+/// Reads and decodes a JSON success body within its bounds.
+pub(crate) async fn read_json<T: DeserializeOwned>(sent: Sent) -> Result<ApiResponse<T>> {
     let Sent {
         mut response,
         attempts,
+        settings,
     } = sent;
     let status = response.status().as_u16();
     let headers: HeaderMap = std::mem::take(response.headers_mut()); // moved, not copied
-    let body = read_body(&mut response).await.map_err(|e| {
-        if e.is_timeout() {
-            Error::Timeout {
-                after: Duration::ZERO,
-            }
-        } else {
-            Error::connection(e)
-        }
-    })?;
+    let body = transport::read_body(&mut response, &settings).await?;
     let data = serde_json::from_slice(&body).map_err(|e| Error::decode(e.to_string(), &body))?;
     Ok(ApiResponse::new(data, status, headers, attempts))
 }
@@ -485,6 +481,18 @@ pub(crate) async fn decode_json<T: DeserializeOwned>(sent: Sent) -> Result<ApiRe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            read: std::time::Duration::from_secs(5),
+            write: std::time::Duration::from_secs(5),
+            connect: std::time::Duration::from_secs(5),
+            deadline: None,
+            max_retries: 0,
+            limits: crate::Limits::default(),
+            idempotency_key: None,
+        }
+    }
 
     fn response_of(reads: &[&'static str]) -> reqwest::Response {
         let reads = reads
@@ -503,7 +511,9 @@ mod tests {
             &["{", "\"a\"", ":", "1", "}"][..],
         ] {
             let mut response = response_of(reads);
-            let body = read_body(&mut response).await.expect("body");
+            let body = transport::read_body(&mut response, &settings())
+                .await
+                .expect("body");
             assert_eq!(body, reads.concat().as_bytes(), "{reads:?}");
         }
         // Decoded with the headers kept.
@@ -511,9 +521,10 @@ mod tests {
         response
             .headers_mut()
             .insert("x-request-id", HeaderValue::from_static("req_1"));
-        let decoded = decode_json::<serde_json::Value>(Sent {
+        let decoded = read_json::<serde_json::Value>(Sent {
             response,
             attempts: 2,
+            settings: settings(),
         })
         .await
         .expect("json");

@@ -1,6 +1,7 @@
 //! Client configuration: the builder, key lookup and base-URL handling.
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::time::Duration;
 
@@ -10,8 +11,11 @@ pub const DEFAULT_BASE_URL: &str = "https://api.tensoras.ai/v1";
 pub const API_KEY_ENV: &str = "TENSORAS_API_KEY";
 /// The environment variable a base URL is read from.
 pub const BASE_URL_ENV: &str = "TENSORAS_BASE_URL";
-/// The default request timeout.
+/// The default read and write timeouts: the longest wait for the server to
+/// send or take the next bytes.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default number of retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 
@@ -64,7 +68,11 @@ impl std::fmt::Debug for ApiKey {
 pub struct ClientBuilder<C = crate::Tensoras> {
     api_key: Option<String>,
     base_url: Option<String>,
-    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    total_timeout: Option<Duration>,
+    limits: Limits,
     max_retries: Option<u32>,
     default_headers: HeaderMap,
     http_client: Option<reqwest::Client>,
@@ -76,7 +84,11 @@ impl<C> Default for ClientBuilder<C> {
         ClientBuilder {
             api_key: None,
             base_url: None,
-            timeout: None,
+            connect_timeout: None,
+            read_timeout: None,
+            write_timeout: None,
+            total_timeout: None,
+            limits: Limits::default(),
             max_retries: None,
             default_headers: HeaderMap::new(),
             http_client: None,
@@ -108,7 +120,11 @@ impl<C> std::fmt::Debug for ClientBuilder<C> {
         f.debug_struct("ClientBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url.as_deref().map(redact_url))
-            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("total_timeout", &self.total_timeout)
+            .field("limits", &self.limits)
             .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
     }
@@ -120,7 +136,11 @@ impl<C> std::fmt::Debug for ClientBuilder<C> {
 pub struct Config {
     pub(crate) api_key: ApiKey,
     pub(crate) base_url: String,
-    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) read_timeout: Duration,
+    pub(crate) write_timeout: Duration,
+    pub(crate) total_timeout: Option<Duration>,
+    pub(crate) limits: Limits,
     pub(crate) max_retries: u32,
     pub(crate) default_headers: HeaderMap,
 }
@@ -146,14 +166,77 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
-    /// The timeout of one attempt (default 120 s). For streams it bounds the
-    /// wait for the response headers, not the whole stream.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// The read and write timeouts together (default 120 s each): Python's
+    /// `timeout=`. See [`read_timeout`](Self::read_timeout) and
+    /// [`write_timeout`](Self::write_timeout).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.read_timeout(timeout).write_timeout(timeout)
+    }
+
+    /// The longest wait to establish a connection, TCP and TLS (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
         self
     }
 
-    /// Retries after the first attempt (default 3; 0 disables retries).
+    /// The longest wait for the server to send the next bytes (default
+    /// 120 s): the response head once the request is sent, then each piece
+    /// of a body, stream or download. It bounds silence, not length: a
+    /// stream that keeps delivering lives as long as it delivers, and one
+    /// that stalls ends with [`Error::Timeout`] of kind
+    /// [`Read`](crate::TimeoutKind::Read). Keep-alive comments in an event
+    /// stream are bytes, and count as progress (servers send them while a
+    /// model thinks); bound the whole call with
+    /// [`total_timeout`](Self::total_timeout).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest wait for the server to take the next part of an upload
+    /// (default 120 s). An upload that keeps moving, however slowly, is not
+    /// cut; the read timeout starts once it is sent.
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// A bound on a whole call (default: none): every attempt and the waits
+    /// between them, and for a stream or download everything until its end.
+    /// When it runs out the call ends with [`Error::Timeout`] of kind
+    /// [`Total`](crate::TimeoutKind::Total), which is not retried.
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.total_timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds on what a server can make the client hold (see [`Limits`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Retries after the first attempt (default 3; 0 disables retries), with
+    /// exponential backoff and jitter (0.5 s doubling to at most 8 s), or the
+    /// server's `Retry-After`/`retry-after-ms` when it is above zero and at
+    /// most 60 s. Every attempt of a call carries the same
+    /// `Idempotency-Key` (on everything but `GET`; see
+    /// [`RequestOptions::idempotency_key`](crate::RequestOptions::idempotency_key))
+    /// and an `x-tensoras-retry-count` header, so a server can tell a retry
+    /// and drop a duplicate.
+    ///
+    /// | Failure | Retried |
+    /// |---|---|
+    /// | `x-should-retry: true` / `false` on the response | yes / no, whatever the status |
+    /// | 408, 409, 429, and every status from 500 | yes |
+    /// | any other status (400, 401, 403, 404, 422, ...) | no |
+    /// | connection refused or reset, TLS failure | yes |
+    /// | connect, read or write timeout | yes |
+    /// | total timeout | no |
+    /// | redirect loop, malformed or oversized response head | no |
+    /// | a body that does not decode, or exceeds a [`Limits`] bound | no |
+    /// | an error in the middle of a stream | no (the stream has started) |
+    /// | a file upload from a reader | no (a reader cannot be rewound) |
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = Some(retries);
         self
@@ -207,6 +290,7 @@ impl<C: BuildClient> ClientBuilder<C> {
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
         };
         let base_url = normalize_base_url(&base_url)?;
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http = match self.http_client {
             Some(client) => client,
             None => tls(reqwest::Client::builder()
@@ -223,7 +307,11 @@ impl<C: BuildClient> ClientBuilder<C> {
             Config {
                 api_key,
                 base_url,
-                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                connect_timeout,
+                read_timeout: self.read_timeout.unwrap_or(DEFAULT_TIMEOUT),
+                write_timeout: self.write_timeout.unwrap_or(DEFAULT_TIMEOUT),
+                total_timeout: self.total_timeout,
+                limits: self.limits,
                 max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                 default_headers,
             },

@@ -65,11 +65,24 @@ pub enum Error {
         #[source]
         source: Option<reqwest::Error>,
     },
-    /// No response within the configured timeout.
-    #[error("request timed out after {after:?}")]
+    /// A timeout ran out (see [`ClientBuilder`](crate::ClientBuilder) for
+    /// what each one bounds).
+    #[error("{kind} timed out after {after:?}")]
     Timeout {
         /// The timeout that ran out.
         after: Duration,
+        /// Which one.
+        kind: TimeoutKind,
+    },
+    /// The server sent more than a bound allows (see [`Limits`](crate::Limits)):
+    /// a body, an event-stream line or event, an index count. The
+    /// connection is dropped rather than read further.
+    #[error("the response exceeds the limit of {limit} for {what}")]
+    LimitExceeded {
+        /// What was too large.
+        what: String,
+        /// The limit (bytes, or entries).
+        limit: u64,
     },
     /// A success response whose body is not what the API promises.
     #[error("could not decode the response: {message} (body starts: {body_excerpt:?})")]
@@ -103,6 +116,32 @@ pub enum Error {
         /// The text that failed to parse (at most 512 bytes).
         content_excerpt: String,
     },
+}
+
+/// Which timeout ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Connecting (TCP and TLS).
+    Connect,
+    /// Waiting for bytes from the server: the response head, or the next
+    /// piece of a body or stream.
+    Read,
+    /// Waiting for the server to take more of an upload.
+    Write,
+    /// The whole call, retries and (for streams) reading included.
+    Total,
+}
+
+impl std::fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "connecting",
+            TimeoutKind::Read => "waiting for the server",
+            TimeoutKind::Write => "sending the request",
+            TimeoutKind::Total => "the call",
+        })
+    }
 }
 
 /// A non-success HTTP response from the API, with everything it told us.
@@ -142,6 +181,9 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// The raw body (at most 4 KiB), for errors in shapes the SDK does not know.
     pub body: String,
+    /// The server's `x-should-retry` header, which overrides the status when
+    /// deciding whether to retry.
+    pub should_retry: Option<bool>,
 }
 
 impl std::fmt::Debug for ApiError {
@@ -205,6 +247,7 @@ impl ApiError {
             rate_limit: RateLimit::from_headers(headers),
             retry_after: crate::retry::retry_after(headers),
             body: excerpt(body, BODY_KEEP),
+            should_retry: crate::retry::should_retry_header(headers),
         }
     }
 }
@@ -223,6 +266,7 @@ impl ApiError {
             rate_limit: RateLimit::default(),
             retry_after: None,
             body: String::new(),
+            should_retry: None,
         }
     }
 }
@@ -272,19 +316,46 @@ impl Error {
         self.as_api().and_then(|e| e.request_id.as_deref())
     }
 
-    /// Whether the SDK's retry policy retries this error: 408, 409, 429,
-    /// 500, 502, 503, 504, connection failures and timeouts.
+    /// Whether the SDK's retry policy retries this error (the table is in
+    /// [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries)):
+    /// the server's `x-should-retry` header when it sent one, else 408, 409,
+    /// 429 and every status from 500; connection failures and connect, read
+    /// and write timeouts; not redirect loops, malformed or oversized
+    /// response heads, bodies that do not decode, or the total timeout.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Connection { .. } | Error::Timeout { .. } => true,
-            _ => self.status().is_some_and(crate::retry::is_retryable_status),
+            Error::Connection { source, .. } => source.as_ref().is_none_or(transient),
+            Error::Timeout { kind, .. } => *kind != TimeoutKind::Total,
+            _ => match self.as_api() {
+                Some(api) if !matches!(self, Error::Stream { .. }) => api
+                    .should_retry
+                    .unwrap_or_else(|| crate::retry::is_retryable_status(api.status_code)),
+                _ => false,
+            },
         }
     }
 
-    pub(crate) fn connection(source: reqwest::Error) -> Self {
+    /// A transport error, with any password in its URL replaced.
+    pub(crate) fn connection(mut source: reqwest::Error) -> Self {
+        if let Some(url) = source.url_mut() {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("redacted"));
+            }
+        }
         Error::Connection {
             message: describe_reqwest(&source),
             source: Some(source),
+        }
+    }
+
+    pub(crate) fn timeout(after: Duration, kind: TimeoutKind) -> Self {
+        Error::Timeout { after, kind }
+    }
+
+    pub(crate) fn limit(what: impl Into<String>, limit: u64) -> Self {
+        Error::LimitExceeded {
+            what: what.into(),
+            limit,
         }
     }
 
@@ -301,6 +372,26 @@ impl Error {
             api_error: None,
         }
     }
+}
+
+/// Whether a transport failure may pass on a second try: not a redirect
+/// loop, a body that does not decode, or a response head the server got
+/// wrong (malformed, or larger than the client accepts).
+fn transient(error: &reqwest::Error) -> bool {
+    if error.is_redirect() || error.is_decode() || error.is_builder() {
+        return false;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            // Malformed or too large (hyper reports both as parse errors).
+            if hyper.is_parse() || hyper.is_parse_status() {
+                return false;
+            }
+        }
+        source = cause.source();
+    }
+    true
 }
 
 /// reqwest's Display hides the cause chain ("error sending request"); the

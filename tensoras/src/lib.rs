@@ -40,6 +40,7 @@ mod client;
 mod config;
 mod error;
 mod error_body;
+mod limits;
 mod options;
 mod pagination;
 mod path;
@@ -49,6 +50,7 @@ pub mod resources;
 mod response;
 mod retry;
 pub mod sse;
+mod transport;
 
 /// Every schema of the API as Rust types, generated from the OpenAPI spec:
 /// built with `new(required…)` and chained setters; enums are open.
@@ -61,10 +63,11 @@ pub use tensoras_gen::operations;
 pub use accumulate::DEFAULT_MAX_ENTRIES;
 pub use client::Tensoras;
 pub use config::{
-    BuildClient, ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
+    BuildClient, ClientBuilder, API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT,
 };
-pub use error::{ApiError, Error, Result};
+pub use error::{ApiError, Error, Result, TimeoutKind};
+pub use limits::Limits;
 pub use options::RequestOptions;
 pub use rate_limit::RateLimit;
 pub use resources::chat::{ChatAccumulator, ChatStream};

@@ -9,7 +9,9 @@ use std::time::Duration;
 /// use std::time::Duration;
 /// let options = tensoras::RequestOptions::new()
 ///     .timeout(Duration::from_secs(5))
+///     .total_timeout(Duration::from_secs(30))
 ///     .max_retries(1)
+///     .idempotency_key("order-42")
 ///     .header(
 ///         reqwest::header::HeaderName::from_static("x-trace"),
 ///         reqwest::header::HeaderValue::from_static("abc"),
@@ -21,18 +23,33 @@ use std::time::Duration;
 #[derive(Clone, Default)]
 #[must_use]
 pub struct RequestOptions {
-    pub(crate) timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
+    pub(crate) total_timeout: Option<Duration>,
     pub(crate) max_retries: Option<u32>,
+    pub(crate) idempotency: Option<Idempotency>,
     pub(crate) extra_headers: HeaderMap,
     pub(crate) extra_query: Vec<(String, String)>,
     pub(crate) extra_body: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The idempotency key of the calls of a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Idempotency {
+    /// This key on every call.
+    Key(String),
+    /// No `Idempotency-Key` header.
+    Off,
+}
+
 impl std::fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestOptions")
-            .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("total_timeout", &self.total_timeout)
             .field("max_retries", &self.max_retries)
+            .field("idempotency", &self.idempotency)
             .field(
                 "extra_headers",
                 &crate::config::RedactedHeaders(&self.extra_headers),
@@ -49,15 +66,51 @@ impl RequestOptions {
         Self::default()
     }
 
-    /// The timeout of one attempt.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// The read and write timeouts together (see
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.read_timeout(timeout).write_timeout(timeout)
+    }
+
+    /// The longest wait for the next bytes from the server (see
+    /// [`ClientBuilder::read_timeout`](crate::ClientBuilder::read_timeout)).
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest wait for the server to take more of an upload (see
+    /// [`ClientBuilder::write_timeout`](crate::ClientBuilder::write_timeout)).
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// A bound on each whole call (see
+    /// [`ClientBuilder::total_timeout`](crate::ClientBuilder::total_timeout)).
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.total_timeout = Some(timeout);
         self
     }
 
     /// Retries after the first attempt.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = Some(retries);
+        self
+    }
+
+    /// The `Idempotency-Key` sent on every attempt of these calls, instead
+    /// of a fresh random one per call. A server that keeps keys answers a
+    /// repeated create with the first result.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency = Some(Idempotency::Key(key.into()));
+        self
+    }
+
+    /// Sends no `Idempotency-Key` (one is sent by default on everything but
+    /// `GET`, the same on every attempt of a call).
+    pub fn no_idempotency_key(mut self) -> Self {
+        self.idempotency = Some(Idempotency::Off);
         self
     }
 
@@ -86,8 +139,11 @@ impl RequestOptions {
 
     pub(crate) fn merged(&self, newer: RequestOptions) -> RequestOptions {
         let mut out = self.clone();
-        out.timeout = newer.timeout.or(self.timeout);
+        out.read_timeout = newer.read_timeout.or(self.read_timeout);
+        out.write_timeout = newer.write_timeout.or(self.write_timeout);
+        out.total_timeout = newer.total_timeout.or(self.total_timeout);
         out.max_retries = newer.max_retries.or(self.max_retries);
+        out.idempotency = newer.idempotency.or_else(|| self.idempotency.clone());
         out.extra_headers.extend(newer.extra_headers);
         out.extra_query.extend(newer.extra_query);
         out.extra_body.extend(newer.extra_body);

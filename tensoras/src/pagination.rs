@@ -21,33 +21,36 @@ where
     O::Response: DeserializeOwned + Send + 'static,
     O::Item: Send + 'static,
 {
-    futures::stream::unfold(Some(first), move |next| {
-        let client = client.clone();
-        async move {
-            let operation = next?;
-            let previous = operation
-                .query()
-                .into_iter()
-                .find(|(k, _)| *k == "after")
-                .map(|(_, v)| v);
-            match client.call(operation.clone()).await {
-                Err(err) => Some((futures::stream::iter(vec![Err(err)]), None)),
-                Ok(response) => {
-                    let (items, has_more) = O::page(response);
-                    let cursor = items.last().map(|item| O::cursor(item).to_owned());
-                    let next = match cursor {
-                        Some(cursor) if has_more && Some(&cursor) != previous.as_ref() => {
-                            let mut operation = operation;
-                            operation.set_after(cursor);
-                            Some(operation)
-                        }
-                        _ => None,
-                    };
-                    let items: Vec<Result<O::Item>> = items.into_iter().map(Ok).collect();
-                    Some((futures::stream::iter(items), next))
+    // Boxed once, so callers can `.next()` it without pinning it themselves.
+    Box::pin(
+        futures::stream::unfold(Some(first), move |next| {
+            let client = client.clone();
+            async move {
+                let operation = next?;
+                let previous = operation
+                    .query()
+                    .into_iter()
+                    .find(|(k, _)| *k == "after")
+                    .map(|(_, v)| v);
+                match client.call(operation.clone()).await {
+                    Err(err) => Some((futures::stream::iter(vec![Err(err)]), None)),
+                    Ok(response) => {
+                        let (items, has_more) = O::page(response);
+                        let cursor = items.last().map(|item| O::cursor(item).to_owned());
+                        let next = match cursor {
+                            Some(cursor) if has_more && Some(&cursor) != previous.as_ref() => {
+                                let mut operation = operation;
+                                operation.set_after(cursor);
+                                Some(operation)
+                            }
+                            _ => None,
+                        };
+                        let items: Vec<Result<O::Item>> = items.into_iter().map(Ok).collect();
+                        Some((futures::stream::iter(items), next))
+                    }
                 }
             }
-        }
-    })
-    .flatten()
+        })
+        .flatten(),
+    )
 }

@@ -1,4 +1,5 @@
-//! When to retry and how long to wait.
+//! When to retry and how long to wait (the table is on
+//! [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries)).
 
 use reqwest::header::HeaderMap;
 use std::time::{Duration, SystemTime};
@@ -7,16 +8,31 @@ use std::time::{Duration, SystemTime};
 const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 /// The most we ever back off on our own.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
-/// The most we honour from a server's `Retry-After`; a longer wait is not a
-/// retry the caller would want to sit through, so the error is returned.
+/// The most we honour from a server's `Retry-After`; a longer wait is not
+/// honoured (normal backoff applies), so a server cannot park a client.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// 408, 409, 429 and 500/502/503/504.
+/// The header sent on every attempt with how many attempts came before it.
+pub(crate) const RETRY_COUNT_HEADER: &str = "x-tensoras-retry-count";
+/// The header carrying a key that is the same on every attempt of a call.
+pub(crate) const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// 408, 409, 429 and every status from 500 on.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504)
+    matches!(status, 408 | 409 | 429) || status >= 500
 }
 
-/// `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date.
+/// `x-should-retry: true|false`, the server's own word on retrying.
+pub(crate) fn should_retry_header(headers: &HeaderMap) -> Option<bool> {
+    match headers.get("x-should-retry")?.to_str().ok()?.trim() {
+        v if v.eq_ignore_ascii_case("true") => Some(true),
+        v if v.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date (a
+/// past date is zero); as the server sent it, honoured or not.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     retry_after_at(headers, SystemTime::now())
 }
@@ -41,12 +57,15 @@ fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// The wait before retry number `retry` (0-based): the server's `Retry-After`
-/// when it gave a sane one, else exponential backoff with full jitter between
-/// half and all of `0.5 s * 2^retry`, capped at 8 s.
+/// The wait before retry number `retry` (0-based): the server's
+/// `Retry-After` when it is more than zero and at most
+/// [`MAX_RETRY_AFTER`], else exponential backoff with jitter between half
+/// and all of `0.5 s * 2^retry`, capped at 8 s. (Zero, a past date or a
+/// wait past the cap gets the backoff: retrying at once would hammer a
+/// server that is already failing.)
 pub(crate) fn delay(retry: u32, server_hint: Option<Duration>) -> Duration {
     if let Some(hint) = server_hint {
-        if hint <= MAX_RETRY_AFTER {
+        if hint > Duration::ZERO && hint <= MAX_RETRY_AFTER {
             return hint;
         }
     }
@@ -55,6 +74,15 @@ pub(crate) fn delay(retry: u32, server_hint: Option<Duration>) -> Duration {
         .min(MAX_BACKOFF);
     // Jitter keeps many clients that failed together from retrying together.
     base.mul_f64(1.0 - 0.5 * fastrand::f64())
+}
+
+/// A new idempotency key: 128 random bits, in hex.
+pub(crate) fn idempotency_key() -> String {
+    format!(
+        "tensoras-{:016x}{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..)
+    )
 }
 
 #[cfg(test)]
@@ -123,6 +151,40 @@ mod tests {
             delay(0, Some(Duration::from_secs(3))),
             Duration::from_secs(3)
         );
-        assert!(delay(0, Some(Duration::from_secs(3600))) <= INITIAL_BACKOFF);
+        // Not honoured: zero (or a past date), and longer than the cap.
+        for hint in [Duration::ZERO, Duration::from_secs(3600)] {
+            let d = delay(0, Some(hint));
+            assert!(
+                d >= INITIAL_BACKOFF / 2 && d <= INITIAL_BACKOFF,
+                "{hint:?}: {d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_and_the_servers_word() {
+        for status in [
+            408, 409, 429, 500, 501, 502, 503, 504, 520, 522, 524, 529, 599,
+        ] {
+            assert!(is_retryable_status(status), "{status}");
+        }
+        for status in [400, 401, 403, 404, 410, 413, 422] {
+            assert!(!is_retryable_status(status), "{status}");
+        }
+        assert_eq!(
+            should_retry_header(&headers(&[("x-should-retry", "true")])),
+            Some(true)
+        );
+        assert_eq!(
+            should_retry_header(&headers(&[("x-should-retry", "FALSE")])),
+            Some(false)
+        );
+        assert_eq!(
+            should_retry_header(&headers(&[("x-should-retry", "maybe")])),
+            None
+        );
+        let key = idempotency_key();
+        assert_eq!(key.len(), "tensoras-".len() + 32);
+        assert_ne!(key, idempotency_key());
     }
 }

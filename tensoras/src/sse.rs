@@ -64,10 +64,15 @@ impl EventRef<'_> {
 /// events = decoder.feed(b":1}\r\n\r\n");
 /// assert_eq!(events[0].data, "{\"a\":1}");
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Decoder {
     /// A line begun in an earlier read.
     line: Vec<u8>,
+    /// The longest line, and the most `data` one event may gather.
+    max_line: usize,
+    max_event: usize,
+    /// Set when input broke a bound; the decoder then takes no more input.
+    overflow: Option<(&'static str, usize)>,
     after_cr: bool,
     event: Option<String>,
     data: Option<String>,
@@ -84,7 +89,65 @@ struct Pulled<'a> {
     data: std::borrow::Cow<'a, str>,
 }
 
+impl Default for Decoder {
+    fn default() -> Self {
+        let limits = crate::limits::Limits::default();
+        Decoder::with_limits(limits.max_event_line_bytes, limits.max_event_bytes)
+    }
+}
+
 impl Decoder {
+    /// A decoder that holds at most `max_line` bytes of an unfinished line
+    /// and `max_event` bytes of an event's `data`; input past either is
+    /// refused (see [`Decoder::overflow`]), so what it holds stays bounded
+    /// whatever it is fed. [`Default`] uses [`Limits`](crate::Limits)'s.
+    ///
+    /// ```
+    /// let mut decoder = tensoras::sse::Decoder::with_limits(16, 64);
+    /// assert!(decoder.feed(b"data: a line far longer than sixteen bytes").is_empty());
+    /// assert_eq!(decoder.overflow(), Some(("event-stream line (bytes)", 16)));
+    /// assert!(decoder.buffered() <= 16);
+    /// ```
+    pub fn with_limits(max_line: usize, max_event: usize) -> Self {
+        Decoder {
+            line: Vec::new(),
+            max_line,
+            max_event,
+            overflow: None,
+            after_cr: false,
+            event: None,
+            data: None,
+            id: None,
+            borrowed: None,
+        }
+    }
+
+    /// The bound input broke, and its value, once it has: the decoder then
+    /// takes no more input (and yields no more events).
+    pub fn overflow(&self) -> Option<(&'static str, usize)> {
+        self.overflow
+    }
+
+    /// How many bytes the decoder holds between inputs: an unfinished line,
+    /// and the fields of an unfinished event.
+    pub fn buffered(&self) -> usize {
+        self.line.len()
+            + self.data.as_ref().map_or(0, String::len)
+            + self.event.as_ref().map_or(0, String::len)
+            + self.id.as_ref().map_or(0, String::len)
+    }
+
+    /// Refuses the rest of the input: what it held is let go.
+    #[cold]
+    fn overflowed(&mut self, what: &'static str, limit: usize, input: &[u8], pos: &mut usize) {
+        self.overflow = Some((what, limit));
+        self.line = Vec::new();
+        self.data = None;
+        self.event = None;
+        self.borrowed = None;
+        *pos = input.len();
+    }
+
     /// Consumes `bytes` and returns the events completed by them.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Event> {
         let mut out = Vec::new();
@@ -124,6 +187,10 @@ impl Decoder {
     /// The general path of [`Decoder::pull`]: any line endings, fields,
     /// comments, and lines or events split across inputs.
     fn pull_any<'a>(&mut self, input: &'a [u8], pos: &mut usize) -> Option<Pulled<'a>> {
+        if self.overflow.is_some() {
+            *pos = input.len();
+            return None;
+        }
         while *pos < input.len() {
             if self.after_cr {
                 self.after_cr = false;
@@ -133,11 +200,19 @@ impl Decoder {
                 }
             }
             let Some(offset) = memchr::memchr2(b'\n', b'\r', &input[*pos..]) else {
+                if self.line.len() + (input.len() - *pos) > self.max_line {
+                    self.overflowed("event-stream line (bytes)", self.max_line, input, pos);
+                    return None;
+                }
                 self.line.extend_from_slice(&input[*pos..]);
                 *pos = input.len();
                 break;
             };
             let (start, end) = (*pos, *pos + offset);
+            if self.line.len() + offset > self.max_line {
+                self.overflowed("event-stream line (bytes)", self.max_line, input, pos);
+                return None;
+            }
             self.after_cr = input[end] == b'\r';
             *pos = end + 1;
             if self.line.is_empty() {
@@ -153,6 +228,11 @@ impl Decoder {
                 self.field(&line, None);
                 self.line = line;
                 self.line.clear(); // keeps its capacity
+            }
+            if self.overflow.is_some() {
+                let (what, limit) = self.overflow.unwrap_or_default();
+                self.overflowed(what, limit, input, pos);
+                return None;
             }
         }
         // The input ends before the event does: keep the value.
@@ -176,7 +256,7 @@ impl Decoder {
             return None;
         }
         let end = memchr::memchr2(b'\n', b'\r', rest)?;
-        if rest[end] != b'\n' || rest.get(end + 1) != Some(&b'\n') {
+        if rest[end] != b'\n' || rest.get(end + 1) != Some(&b'\n') || end > self.max_line {
             return None;
         }
         let data = simdutf8::basic::from_utf8(&rest[6..end]).ok()?;
@@ -188,7 +268,13 @@ impl Decoder {
     /// the input is let go or another `data` line is appended to it.
     fn keep_borrowed(&mut self, input: &[u8]) {
         if let Some(range) = self.borrowed.take() {
-            self.data = Some(utf8(&input[range]).into_owned());
+            let value = utf8(&input[range]);
+            // Replacing broken UTF-8 can make a value up to three times its bytes.
+            if value.len() > self.max_event {
+                self.overflow = Some(("event-stream event data (bytes)", self.max_event));
+                return;
+            }
+            self.data = Some(value.into_owned());
         }
     }
 
@@ -239,8 +325,19 @@ impl Decoder {
                         // A second data line: the first, if borrowed, is copied now.
                         if let Some((input, _)) = origin {
                             self.keep_borrowed(input);
+                            if self.overflow.is_some() {
+                                return;
+                            }
                         }
                         let value = utf8(value);
+                        let held = self.data.as_ref().map_or(0, String::len);
+                        if held + 1 + value.len() > self.max_event {
+                            // Let go now; `pull_any` refuses the rest of the input.
+                            self.overflow =
+                                Some(("event-stream event data (bytes)", self.max_event));
+                            self.data = None;
+                            return;
+                        }
                         match &mut self.data {
                             Some(data) => {
                                 data.push('\n');
@@ -272,7 +369,7 @@ fn utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 
 /// A stream of typed events from a server-sent-events response, ending at
 /// `data: [DONE]`. Dropping it closes the connection.
@@ -337,20 +434,33 @@ impl<T> EventStream<T> {
 }
 
 impl<T: DeserializeOwned> EventStream<T> {
-    pub(crate) fn new(mut response: reqwest::Response) -> Self {
+    /// The events of `response`, each wait for bytes within the read
+    /// timeout, the whole within the total timeout, lines and events within
+    /// the limits.
+    pub(crate) fn new(
+        mut response: reqwest::Response,
+        settings: crate::transport::Settings,
+    ) -> Self {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
-        let mut stream = Self::from_byte_stream(response.bytes_stream());
+        let limits = settings.limits;
+        let mut stream = Self::from_stream(crate::transport::Guarded::new(response, settings));
         stream.status = status;
         stream.headers = headers;
+        stream.decoder = Decoder::with_limits(limits.max_event_line_bytes, limits.max_event_bytes);
         stream
     }
 
     /// A stream over any source of bytes (used by tests and benchmarks);
-    /// its status is 200 and it has no headers.
+    /// its status is 200, it has no headers, and the default
+    /// [`Limits`](crate::Limits) apply.
     pub fn from_byte_stream(
         body: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
     ) -> Self {
+        Self::from_stream(body.map(|read| read.map_err(Error::connection)))
+    }
+
+    fn from_stream(body: impl Stream<Item = Result<Bytes>> + Send + 'static) -> Self {
         EventStream {
             status: 200,
             headers: reqwest::header::HeaderMap::new(),
@@ -491,6 +601,10 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
                 let data = &pulled.data;
                 return Poll::Ready(handle(error_event, this.search_all, data, &mut this.body));
             }
+            if let Some((what, limit)) = this.decoder.overflow() {
+                // Nothing more is read: the connection is dropped.
+                return this.fail(Error::limit(what, limit as u64));
+            }
             let Some(body) = this.body.as_mut() else {
                 return Poll::Ready(None);
             };
@@ -500,7 +614,7 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
                     this.read = bytes;
                     this.pos = 0;
                 }
-                Poll::Ready(Some(Err(e))) => return this.fail(Error::connection(e)),
+                Poll::Ready(Some(Err(e))) => return this.fail(e),
                 Poll::Ready(None) => {
                     // An event without its terminating blank line is incomplete
                     // and discarded (as the SSE spec says); either way the

@@ -178,6 +178,43 @@ proptest! {
         let _ = serde_json::from_slice::<ChatCompletionChunk>(&chunk);
     }
 
+    /// Whatever it is fed, in whatever reads, the decoder holds at most an
+    /// unfinished line, event name and id (each under the line limit) and
+    /// one event's data (under the event limit); past a limit it refuses the
+    /// rest and holds nothing more.
+    #[test]
+    fn the_decoder_holds_a_bounded_amount_whatever_it_is_fed(
+        bytes in sse_bytes(),
+        long in proptest::collection::vec(any::<u8>(), 0..512),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+        max_line in 1usize..96,
+        max_event in 1usize..192,
+    ) {
+        let mut input = bytes;
+        input.extend_from_slice(&long); // a long line with no end, sometimes
+        let mut decoder = Decoder::with_limits(max_line, max_event);
+        let bound = 3 * max_line + max_event;
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut at = 0;
+        for cut in cuts.into_iter().chain([input.len()]) {
+            let cut = cut.max(at);
+            // An event's data is one line's value (at most three times its
+            // bytes once broken UTF-8 is replaced) or gathered lines (under
+            // the event limit).
+            decoder.feed_with(&input[at..cut], |event| {
+                assert!(event.data.len() <= (3 * max_line).max(max_event));
+            });
+            prop_assert!(decoder.buffered() <= bound, "{} > {bound}", decoder.buffered());
+            at = cut;
+        }
+        if decoder.overflow().is_some() {
+            let held = decoder.buffered();
+            prop_assert!(decoder.feed(&[b'x'; 1024]).is_empty(), "no events after refusing");
+            prop_assert!(decoder.buffered() <= held, "nothing more is held");
+        }
+    }
+
     #[test]
     fn base64_embeddings_decode_or_fail_cleanly(text in "\\PC{0,64}") {
         // Straight, and as a response body would carry it.

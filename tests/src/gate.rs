@@ -280,5 +280,8 @@ pub(crate) fn fault(store: &Shared, header: &dyn Fn(&str) -> Option<String>) -> 
     if let Some(v) = header("x-mock-retry-after-ms").and_then(|v| HeaderValue::from_str(&v).ok()) {
         response.headers_mut().insert("retry-after-ms", v);
     }
+    if let Some(v) = header("x-mock-should-retry").and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert("x-should-retry", v);
+    }
     Some(response)
 }

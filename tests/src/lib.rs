@@ -8,6 +8,7 @@
 //! - `x-mock-status: 503` (with `x-mock-body`, `x-mock-content-type`): fail with that status;
 //! - `x-mock-fail-times: N` (with `x-mock-key`): fail only the first N requests of that key;
 //! - `x-mock-retry-after: 2` or an HTTP date; `x-mock-retry-after-ms: 10`;
+//! - `x-mock-should-retry: true|false`: the failure carries `x-should-retry`;
 //! - `x-mock-delay-ms: 500`: answer late;
 //! - `x-mock-stream: cut|error-event|error-data|malformed`: break a stream;
 //! - `x-mock-redirect: URL`: answer 307 to that URL;
@@ -22,6 +23,8 @@
 
 pub mod conformance;
 mod listener;
+pub mod logs;
+pub mod raw;
 pub mod tour;
 
 mod gate;

@@ -708,3 +708,131 @@ fn blocking_client_errors_retries_and_timeouts() {
         Err(Error::Connection { .. })
     ));
 }
+
+#[tokio::test]
+async fn responses_stream_as_typed_events_and_accumulate() {
+    let server = Server::start().await.unwrap();
+    let client = server.client();
+    // A knowledge base with a document, for the file_search tool to find.
+    let kb = client
+        .knowledge_bases()
+        .create(KnowledgeBaseCreateRequest::new("docs"))
+        .await
+        .unwrap();
+    client
+        .knowledge_bases()
+        .data_sources()
+        .create_from_file(
+            &kb.id,
+            FileSource::bytes("handbook.md", "Reset it in Settings."),
+        )
+        .await
+        .unwrap();
+    let request = ResponseCreateRequest::new("llama-3.3-70b", "How do I reset my password?")
+        .tools([ResponseTool::from(FileSearchTool::new([kb.id.as_str()]))]);
+
+    let whole = client.responses().create(request.clone()).await.unwrap();
+    let mut stream = client.responses().create_stream(request).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut acc = ResponseAccumulator::default();
+    let mut deltas = String::new();
+    let mut kinds = Vec::new();
+    while let Some(event) = stream.next().await {
+        let event = event.unwrap();
+        kinds.push(event.kind().to_owned());
+        if let ResponseStreamEvent::OutputTextDelta(delta) = &event {
+            deltas.push_str(&delta.delta);
+        }
+        acc.push(&event).unwrap();
+    }
+    assert_eq!(kinds.first().map(String::as_str), Some("response.created"));
+    assert_eq!(kinds.last().map(String::as_str), Some("response.completed"));
+    assert!(kinds
+        .iter()
+        .any(|k| k == "response.file_search_call.searching"));
+    let rebuilt = acc.finish();
+    assert_eq!(rebuilt.status, ResponseStatus::Completed);
+    assert_eq!(rebuilt.text(), whole.text().replace(&whole.id, &rebuilt.id));
+    assert_eq!(deltas, rebuilt.text());
+    assert!(rebuilt.usage.is_some());
+    // Typed output items: the search with its results, then the message.
+    match &rebuilt.output[0] {
+        OutputItem::FileSearchCall(search) => {
+            let results = search.results.as_deref().unwrap_or_default();
+            assert_eq!(results[0].document_name.as_deref(), Some("handbook.md"));
+        }
+        other => panic!("expected a file search, got {other:?}"),
+    }
+    assert!(matches!(&rebuilt.output[1], OutputItem::Message(m) if m.role == Role::Assistant));
+    // The same output assembled from the deltas alone (no final output).
+    let mut from_deltas = ResponseAccumulator::default();
+    let stream = client
+        .responses()
+        .create_stream(ResponseCreateRequest::new("llama-3.3-70b", "Hi"))
+        .await
+        .unwrap();
+    let events: Vec<_> = stream.collect().await;
+    for event in &events {
+        let event = event.as_ref().unwrap();
+        if !matches!(event, ResponseStreamEvent::Completed(_)) {
+            from_deltas.push(event).unwrap();
+        }
+    }
+    assert_eq!(from_deltas.finish().text(), "Answer to: Hi");
+
+    // Faults: an error event, an event the SDK does not know, a cut stream.
+    let events = |mode: &'static str| {
+        let client = client.with_options(fault(&[("x-mock-stream", mode)]));
+        async move {
+            let stream = client
+                .responses()
+                .create_stream(ResponseCreateRequest::new("llama-3.3-70b", "Hi"))
+                .await
+                .unwrap();
+            stream.collect::<Vec<_>>().await
+        }
+    };
+    let failed = events("error").await;
+    match failed.last() {
+        Some(Err(Error::Stream {
+            api_error: Some(api),
+            ..
+        })) => assert_eq!(api.code.as_deref(), Some("overloaded")),
+        other => panic!("expected the server's error, got {other:?}"),
+    }
+    let unknown = events("unknown").await;
+    let other = unknown
+        .iter()
+        .find_map(|e| match e {
+            Ok(ResponseStreamEvent::Other(value)) => Some(value.clone()),
+            _ => None,
+        })
+        .expect("the unknown event is kept");
+    assert_eq!(other["type"], "response.reasoning.delta");
+    assert!(matches!(
+        unknown.last(),
+        Some(Ok(ResponseStreamEvent::Completed(_)))
+    ));
+    let cut = events("cut").await;
+    assert!(
+        matches!(cut.last(), Some(Err(Error::Stream { message, .. })) if message.contains("before the response completed")),
+        "{cut:?}"
+    );
+}
+
+#[test]
+fn blocking_responses_stream() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(Server::start()).unwrap();
+    let client = tensoras::blocking::Tensoras::from_async(server.client()).unwrap();
+    let mut acc = ResponseAccumulator::default();
+    let events = client
+        .responses()
+        .create_stream(ResponseCreateRequest::new("llama-3.3-70b", "Hi"))
+        .unwrap();
+    assert_eq!(events.status(), Some(200));
+    for event in events {
+        acc.push(&event.unwrap()).unwrap();
+    }
+    assert_eq!(acc.finish().text(), "Answer to: Hi");
+}

@@ -59,7 +59,7 @@ impl<M: Mode> Batches<M> {
     pub fn list_all(
         &self,
         request: impl Into<ListBatches>,
-    ) -> impl Stream<Item = Result<Batch>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Batch>> + Send + Unpin + 'static {
         crate::pagination::list_all(self.client.clone(), request.into())
     }
 

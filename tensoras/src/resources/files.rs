@@ -1,8 +1,10 @@
 //! `client.files()`: streamed uploads and downloads.
 
+use crate::client::MakeForm;
 use crate::error::{Error, Result};
 use crate::operations::{CreateFile, DeleteFile, DownloadFileContent, ListFiles, RetrieveFile};
 use crate::response::{ApiResponse, Mode};
+use crate::transport::{Guarded, Progress, Tracked};
 use crate::types::{DeletedObject, FileList, FileObject, FilePurpose};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -117,7 +119,7 @@ impl FileSource {
 /// to keep memory flat.
 const UPLOAD_READ: usize = 256 * 1024;
 
-fn file_part(path: &Path) -> Result<Part> {
+fn file_part(path: &Path, progress: &Arc<Progress>) -> Result<Part> {
     let file = std::fs::File::open(path)
         .map_err(|e| Error::InvalidInput(format!("cannot open {}: {e}", path.display())))?;
     let length = file
@@ -130,7 +132,16 @@ fn file_part(path: &Path) -> Result<Part> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
-    upload_part(reqwest::Body::wrap_stream(stream), Some(length), name)
+    upload_part(tracked(stream, progress), Some(length), name)
+}
+
+/// An upload's bytes as a body whose progress the attempt sees (the write
+/// timeout bounds each wait for the server to take the next piece).
+fn tracked<S>(stream: S, progress: &Arc<Progress>) -> reqwest::Body
+where
+    S: Stream<Item = std::io::Result<Bytes>> + Send + Unpin + 'static,
+{
+    reqwest::Body::wrap_stream(Tracked::new(stream, progress))
 }
 
 /// The `file` part: its name and a content type from the extension. Some
@@ -178,19 +189,23 @@ impl<M: Mode> Files<M> {
     ) -> impl Future<Output = Result<M::Output<FileObject>>> + Send + 'static {
         let purpose = purpose.into().to_string();
         let mut client = self.client.clone();
-        let make: Result<Box<dyn Fn() -> Result<Form> + Send + Sync>> = match source {
+        let make: Result<MakeForm> = match source {
             FileSource::Path(path) if !path.is_file() => Err(Error::InvalidInput(format!(
                 "{} is not a readable file",
                 path.display()
             ))),
-            FileSource::Path(path) => Ok(Box::new(move || {
+            FileSource::Path(path) => Ok(Box::new(move |progress| {
                 Ok(Form::new()
                     .text("purpose", purpose.clone())
-                    .part("file", file_part(&path)?))
+                    .part("file", file_part(&path, progress)?))
             })),
-            FileSource::Bytes { filename, data } => Ok(Box::new(move || {
+            FileSource::Bytes { filename, data } => Ok(Box::new(move |progress| {
+                let pieces: Vec<std::io::Result<Bytes>> = (0..data.len())
+                    .step_by(UPLOAD_READ)
+                    .map(|at| Ok(data.slice(at..(at + UPLOAD_READ).min(data.len()))))
+                    .collect();
                 let part = upload_part(
-                    reqwest::Body::from(data.clone()),
+                    tracked(futures::stream::iter(pieces), progress),
                     Some(data.len() as u64),
                     filename.clone(),
                 )?;
@@ -206,7 +221,7 @@ impl<M: Mode> Files<M> {
                 // A reader cannot be rewound: one attempt only.
                 client = client.with_options(crate::RequestOptions::new().max_retries(0));
                 let slot = Arc::new(Mutex::new(Some(reader)));
-                Ok(Box::new(move || {
+                Ok(Box::new(move |progress| {
                     let reader = slot
                         .lock()
                         .map_err(|_| Error::InvalidInput("upload reader lock poisoned".into()))?
@@ -214,8 +229,9 @@ impl<M: Mode> Files<M> {
                         .ok_or_else(|| {
                             Error::InvalidInput("a reader upload cannot be sent twice".into())
                         })?;
-                    let body = reqwest::Body::wrap_stream(
+                    let body = tracked(
                         tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_READ),
+                        progress,
                     );
                     Ok(Form::new()
                         .text("purpose", purpose.clone())
@@ -239,7 +255,7 @@ impl<M: Mode> Files<M> {
     pub fn list_all(
         &self,
         request: impl Into<ListFiles>,
-    ) -> impl Stream<Item = Result<FileObject>> + Send + 'static {
+    ) -> impl Stream<Item = Result<FileObject>> + Send + Unpin + 'static {
         crate::pagination::list_all(self.client.clone(), request.into())
     }
 
@@ -269,7 +285,11 @@ impl<M: Mode> Files<M> {
         let client = self.client.clone();
         async move {
             let sent = client.send(request?).await?;
-            Ok(FileContent::new(sent.response, sent.attempts))
+            Ok(FileContent::new(
+                sent.response,
+                sent.attempts,
+                sent.settings,
+            ))
         }
     }
 
@@ -303,12 +323,14 @@ impl<M: Mode> Files<M> {
 }
 
 /// A file's bytes as they arrive ([`Files::content`]), with the response's
-/// status and headers. Dropping it closes the connection.
+/// status and headers. Each wait for bytes is bounded by the read timeout
+/// (a stalled download ends with [`Error::Timeout`]), the whole by the total
+/// timeout when set. Dropping it closes the connection.
 pub struct FileContent {
     status: u16,
     headers: HeaderMap,
     attempts: u32,
-    body: Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>,
+    body: Guarded,
 }
 
 impl std::fmt::Debug for FileContent {
@@ -321,14 +343,18 @@ impl std::fmt::Debug for FileContent {
 }
 
 impl FileContent {
-    fn new(mut response: reqwest::Response, attempts: u32) -> Self {
+    fn new(
+        mut response: reqwest::Response,
+        attempts: u32,
+        settings: crate::transport::Settings,
+    ) -> Self {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         FileContent {
             status,
             headers,
             attempts,
-            body: Box::pin(response.bytes_stream()),
+            body: Guarded::new(response, settings),
         }
     }
 
@@ -365,9 +391,6 @@ impl Stream for FileContent {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.body
-            .as_mut()
-            .poll_next(cx)
-            .map(|item| item.map(|read| read.map_err(Error::connection)))
+        Pin::new(&mut self.body).poll_next(cx)
     }
 }

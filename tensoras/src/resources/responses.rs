@@ -155,6 +155,15 @@ impl Stream for ResponseStream {
             self.inner = None; // closes the connection
         }
         Poll::Ready(match item {
+            // A Responses stream ends with its last lifecycle event, not `[DONE]`.
+            Some(Err(Error::Stream { message, api_error }))
+                if message.contains("before [DONE]") =>
+            {
+                Some(Err(Error::Stream {
+                    message: message.replace("before [DONE]", "before the response completed"),
+                    api_error,
+                }))
+            }
             Some(Ok(ResponseStreamEvent::Error(e))) => {
                 let api = ApiError::from_stream(&e.message, e.code.clone(), e.param.clone());
                 Some(Err(Error::Stream {

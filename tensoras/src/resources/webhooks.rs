@@ -60,7 +60,7 @@ impl<M: Mode> Webhooks<M> {
     pub fn list_all(
         &self,
         request: impl Into<ListWebhooks>,
-    ) -> impl Stream<Item = Result<Webhook>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Webhook>> + Send + Unpin + 'static {
         crate::pagination::list_all(self.client.clone(), request.into())
     }
 

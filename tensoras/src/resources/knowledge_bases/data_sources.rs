@@ -100,7 +100,7 @@ impl<M: Mode> DataSources<M> {
     pub fn list_all(
         &self,
         request: impl Into<ListDataSources>,
-    ) -> impl Stream<Item = Result<DataSource>> + Send + 'static {
+    ) -> impl Stream<Item = Result<DataSource>> + Send + Unpin + 'static {
         crate::pagination::list_all(self.client.clone(), request.into())
     }
 

@@ -41,7 +41,7 @@ impl<M: Mode> Documents<M> {
     pub fn list_all(
         &self,
         request: impl Into<ListDocuments>,
-    ) -> impl Stream<Item = Result<Document>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Document>> + Send + Unpin + 'static {
         crate::pagination::list_all(self.client.clone(), request.into())
     }
 

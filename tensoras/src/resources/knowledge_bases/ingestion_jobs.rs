@@ -42,7 +42,7 @@ impl<M: Mode> IngestionJobs<M> {
     pub fn list_all(
         &self,
         request: impl Into<ListIngestionJobs>,
-    ) -> impl Stream<Item = Result<IngestionJob>> + Send + 'static {
+    ) -> impl Stream<Item = Result<IngestionJob>> + Send + Unpin + 'static {
         crate::pagination::list_all(self.client.clone(), request.into())
     }
 

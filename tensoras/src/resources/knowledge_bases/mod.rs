@@ -72,7 +72,7 @@ impl<M: Mode> KnowledgeBases<M> {
     pub fn list_all(
         &self,
         request: impl Into<ListKnowledgeBases>,
-    ) -> impl Stream<Item = Result<KnowledgeBase>> + Send + 'static {
+    ) -> impl Stream<Item = Result<KnowledgeBase>> + Send + Unpin + 'static {
         crate::pagination::list_all(self.client.clone(), request.into())
     }
 

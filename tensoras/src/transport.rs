@@ -1,0 +1,435 @@
+//! Sending a request and reading its answer within bounds: attempts with
+//! retries, the timeout of each phase (connect, upload, wait, body), and
+//! bodies read up to their limits.
+//!
+//! An attempt has two phases. While the body is going out, the write
+//! timeout bounds each wait for the server to take more of it (progress is
+//! seen as the HTTP stack pulls the next piece of the body); once it is all
+//! out, the read timeout bounds the wait for the response head. Bodies and
+//! streams are then read with the read timeout bounding each wait for bytes,
+//! and the total timeout, when set, bounding everything.
+
+use crate::error::{ApiError, Error, Result, TimeoutKind};
+use crate::limits::Limits;
+use bytes::Bytes;
+use futures::Stream;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::{Instant, Sleep};
+
+/// Everything that bounds one call, resolved from the client's
+/// configuration and options when the call starts.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) read: Duration,
+    pub(crate) write: Duration,
+    pub(crate) connect: Duration,
+    /// The total timeout and the instant it runs out.
+    pub(crate) deadline: Option<(Duration, Instant)>,
+    pub(crate) max_retries: u32,
+    pub(crate) limits: Limits,
+    /// The same on every attempt of the call; `None` for `GET` and when off.
+    pub(crate) idempotency_key: Option<String>,
+}
+
+impl Settings {
+    /// `future`, cut at the total timeout if there is one.
+    pub(crate) async fn within_total<T>(
+        &self,
+        future: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match self.deadline {
+            None => future.await,
+            Some((total, at)) => tokio::time::timeout_at(at, future)
+                .await
+                .unwrap_or_else(|_| Err(Error::timeout(total, TimeoutKind::Total))),
+        }
+    }
+}
+
+/// How far one attempt's upload has got.
+///
+/// What the client sees is the operating system taking each piece into the
+/// socket; the last piece is taken while up to several megabytes still wait
+/// in socket buffers for a slow server to read them. So the end of an upload
+/// is followed by a drain, estimated from the upload's own steady rate, that
+/// still counts as writing; the read timeout starts after it.
+pub(crate) struct Progress {
+    start: Instant,
+    /// Nanoseconds from `start` to the last piece the HTTP stack took.
+    last_write: AtomicU64,
+    /// Nanoseconds from `start` to the end of the upload, drain included;
+    /// `u64::MAX` while it is going on.
+    done: AtomicU64,
+    /// `(nanoseconds from start, bytes taken so far)` per piece.
+    pieces: std::sync::Mutex<Vec<(u64, u64)>>,
+    /// The write timeout, which bounds the estimated drain too.
+    write: Duration,
+}
+
+impl Progress {
+    /// An attempt whose body is `uploading` (a stream), or sent at once.
+    pub(crate) fn new(uploading: bool, settings: &Settings) -> Arc<Progress> {
+        Arc::new(Progress {
+            start: Instant::now(),
+            last_write: AtomicU64::new(0),
+            done: AtomicU64::new(if uploading { u64::MAX } else { 0 }),
+            pieces: std::sync::Mutex::new(Vec::new()),
+            write: settings.write,
+        })
+    }
+
+    fn since_start(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX - 2)
+    }
+
+    fn wrote(&self, bytes: usize) {
+        let now = self.since_start();
+        self.last_write.store(now, Ordering::Relaxed);
+        if let Ok(mut pieces) = self.pieces.lock() {
+            let total = pieces.last().map_or(0, |p| p.1) + bytes as u64;
+            pieces.push((now, total));
+        }
+    }
+
+    fn finished(&self) {
+        let now = self.since_start();
+        let drain = self
+            .pieces
+            .lock()
+            .map(|p| drain(&p, self.write))
+            .unwrap_or_default();
+        let end = now.saturating_add(u64::try_from(drain.as_nanos()).unwrap_or(u64::MAX));
+        self.done.store(end.min(u64::MAX - 1), Ordering::Relaxed);
+    }
+
+    /// When the current phase's wait runs out, and which timeout that is.
+    fn expiry(&self, settings: &Settings) -> (Instant, TimeoutKind, Duration) {
+        let at = |nanos: u64, limit: Duration| self.start + Duration::from_nanos(nanos) + limit;
+        match self.done.load(Ordering::Relaxed) {
+            u64::MAX => (
+                at(self.last_write.load(Ordering::Relaxed), settings.write),
+                TimeoutKind::Write,
+                settings.write,
+            ),
+            done => (at(done, settings.read), TimeoutKind::Read, settings.read),
+        }
+    }
+}
+
+/// How long a server plausibly still needs to read what the socket buffers
+/// hold once the last piece is taken: the bytes the upload's steady rate
+/// (over its second half) does not account for, at that rate. Nothing when
+/// the upload was too short to show a rate; at most the write timeout per
+/// piece of that backlog, as if each piece had been seen going.
+fn drain(pieces: &[(u64, u64)], write: Duration) -> Duration {
+    const MIN_SPAN: u64 = 100_000_000; // 100 ms
+    const PIECE: u64 = 256 << 10;
+    let (Some(&(first, _)), Some(&(last, total))) = (pieces.first(), pieces.last()) else {
+        return Duration::ZERO;
+    };
+    let span = last.saturating_sub(first);
+    if span < MIN_SPAN {
+        return Duration::ZERO;
+    }
+    let middle = first + span / 2;
+    let at_middle = pieces
+        .iter()
+        .take_while(|(t, _)| *t <= middle)
+        .last()
+        .map_or(0, |p| p.1);
+    let rate = (total - at_middle) as f64 / (span / 2) as f64; // bytes per ns
+    if rate <= 0.0 {
+        return Duration::ZERO;
+    }
+    let backlog = (total as f64 - rate * span as f64).max(0.0);
+    let estimate = Duration::from_nanos((backlog / rate) as u64);
+    let cap =
+        write.saturating_mul(u32::try_from((backlog as u64).div_ceil(PIECE)).unwrap_or(u32::MAX));
+    estimate.min(cap)
+}
+
+/// A body stream that reports each piece the HTTP stack takes, and its end.
+pub(crate) struct Tracked<S> {
+    inner: S,
+    progress: Arc<Progress>,
+}
+
+impl<S> Tracked<S> {
+    pub(crate) fn new(inner: S, progress: &Arc<Progress>) -> Self {
+        Tracked {
+            inner,
+            progress: Arc::clone(progress),
+        }
+    }
+}
+
+impl<S, T, E> Stream for Tracked<S>
+where
+    S: Stream<Item = std::result::Result<T, E>> + Unpin,
+    T: AsRef<[u8]>,
+{
+    type Item = std::result::Result<T, E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = Pin::new(&mut self.inner).poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(piece))) => self.progress.wrote(piece.as_ref().len()),
+            Poll::Ready(Some(Err(_))) => self.progress.wrote(0),
+            Poll::Ready(None) => self.progress.finished(),
+            Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+/// A JSON body above this is sent as a tracked stream (with its length), so
+/// the write timeout sees it go out; a smaller one is sent at once.
+pub(crate) const STREAM_JSON_ABOVE: usize = 256 << 10;
+const JSON_PIECE: usize = 64 << 10;
+
+/// `bytes` as a body whose progress `progress` sees.
+pub(crate) fn tracked_bytes(bytes: Bytes, progress: &Arc<Progress>) -> reqwest::Body {
+    let pieces: Vec<std::io::Result<Bytes>> = (0..bytes.len())
+        .step_by(JSON_PIECE)
+        .map(|at| Ok(bytes.slice(at..(at + JSON_PIECE).min(bytes.len()))))
+        .collect();
+    reqwest::Body::wrap_stream(Tracked::new(futures::stream::iter(pieces), progress))
+}
+
+/// A transport failure as the caller's error.
+pub(crate) fn transport_error(error: reqwest::Error, settings: &Settings) -> Error {
+    if error.is_timeout() && error.is_connect() {
+        Error::timeout(settings.connect, TimeoutKind::Connect)
+    } else {
+        Error::connection(error)
+    }
+}
+
+/// One attempt: `send` (which uploads, then waits for the head), raced
+/// against the timeout of whichever phase it is in.
+pub(crate) async fn attempt(
+    send: impl Future<Output = reqwest::Result<reqwest::Response>>,
+    progress: &Progress,
+    settings: &Settings,
+) -> Result<reqwest::Response> {
+    let mut send = std::pin::pin!(send);
+    loop {
+        let (at, ..) = progress.expiry(settings);
+        tokio::select! {
+            biased;
+            result = &mut send => return result.map_err(|e| transport_error(e, settings)),
+            () = tokio::time::sleep_until(at) => {
+                // The upload may have moved on (or ended) while we slept.
+                let (at, kind, after) = progress.expiry(settings);
+                if at <= Instant::now() {
+                    return Err(Error::timeout(after, kind));
+                }
+            }
+        }
+    }
+}
+
+/// The next piece of a response body within the read timeout.
+async fn next_piece(
+    response: &mut reqwest::Response,
+    settings: &Settings,
+) -> Result<Option<Bytes>> {
+    match tokio::time::timeout(settings.read, response.chunk()).await {
+        Err(_) => Err(Error::timeout(settings.read, TimeoutKind::Read)),
+        Ok(Err(e)) => Err(transport_error(e, settings)),
+        Ok(Ok(piece)) => Ok(piece),
+    }
+}
+
+/// Reads a whole success body, at most `limits.max_response_bytes`: the
+/// first read as it is when it is all there is (no copy), else the reads
+/// joined. (A small future on purpose: every request's future carries it.)
+pub(crate) async fn read_body(
+    response: &mut reqwest::Response,
+    settings: &Settings,
+) -> Result<Bytes> {
+    let max = settings.limits.max_response_bytes;
+    let too_large = || Error::limit("the response body (bytes)", max);
+    if response.content_length().is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let Some(first) = next_piece(response, settings).await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = next_piece(response, settings).await? else {
+        return if first.len() as u64 > max {
+            Err(too_large())
+        } else {
+            Ok(first)
+        };
+    };
+    // The declared length sizes the buffer, but only up to a bound: a
+    // server's header must not make us allocate whatever it names.
+    const MAX_PREALLOCATION: u64 = 16 << 20;
+    let declared = response
+        .content_length()
+        .unwrap_or(0)
+        .min(MAX_PREALLOCATION) as usize;
+    let mut body = Vec::with_capacity(declared.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    loop {
+        if body.len() as u64 > max {
+            return Err(too_large());
+        }
+        match next_piece(response, settings).await? {
+            Some(more) => body.extend_from_slice(&more),
+            None => return Ok(body.into()),
+        }
+    }
+}
+
+/// Reads a failed response into an [`Error`]: at most
+/// `limits.max_error_body_bytes` of its body, each wait bounded by the read
+/// timeout. The rest is never read: dropping the response drops the
+/// connection.
+pub(crate) async fn error_from_response(
+    mut response: reqwest::Response,
+    settings: &Settings,
+) -> Error {
+    let status = response.status().as_u16();
+    let headers = std::mem::take(response.headers_mut());
+    let max = usize::try_from(settings.limits.max_error_body_bytes).unwrap_or(usize::MAX);
+    let mut body = Vec::new();
+    // The status is what matters; a body we cannot read is reported as far as it came.
+    while body.len() < max {
+        match next_piece(&mut response, settings).await {
+            Ok(Some(piece)) => body.extend_from_slice(&piece[..piece.len().min(max - body.len())]),
+            _ => break,
+        }
+    }
+    Error::from_api(ApiError::from_response(status, &headers, &body))
+}
+
+/// A response body as a stream whose every wait for bytes is bounded by the
+/// read timeout, and the whole by the total timeout: for event streams and
+/// downloads, which have no length bound.
+pub(crate) struct Guarded {
+    body: Option<Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>>,
+    settings: Settings,
+    last: Instant,
+    idle: Option<Pin<Box<Sleep>>>,
+    total: Option<Pin<Box<Sleep>>>,
+}
+
+impl Guarded {
+    pub(crate) fn new(response: reqwest::Response, settings: Settings) -> Self {
+        let total = settings
+            .deadline
+            .map(|(_, at)| Box::pin(tokio::time::sleep_until(at)));
+        Guarded {
+            body: Some(Box::pin(response.bytes_stream())),
+            settings,
+            last: Instant::now(),
+            idle: None,
+            total,
+        }
+    }
+
+    fn end(&mut self, error: Error) -> Poll<Option<Result<Bytes>>> {
+        self.body = None; // drops the connection
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl Stream for Guarded {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(body) = this.body.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match body.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(bytes))) => {
+                // The clock is read per piece, the timer only touched when a
+                // wait begins (below): the hot path stays a few nanoseconds.
+                this.last = Instant::now();
+                if let Some((total, at)) = this.settings.deadline {
+                    if this.last >= at {
+                        return this.end(Error::timeout(total, TimeoutKind::Total));
+                    }
+                }
+                Poll::Ready(Some(Ok(bytes)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                let error = transport_error(e, &this.settings);
+                this.end(error)
+            }
+            Poll::Ready(None) => {
+                this.body = None;
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                let idle_at = this.last + this.settings.read;
+                let idle = match &mut this.idle {
+                    Some(timer) => {
+                        if timer.deadline() != idle_at {
+                            timer.as_mut().reset(idle_at);
+                        }
+                        timer
+                    }
+                    None => this
+                        .idle
+                        .insert(Box::pin(tokio::time::sleep_until(idle_at))),
+                };
+                if idle.as_mut().poll(cx).is_ready() {
+                    let read = this.settings.read;
+                    return this.end(Error::timeout(read, TimeoutKind::Read));
+                }
+                if let Some(total) = &mut this.total {
+                    if total.as_mut().poll(cx).is_ready() {
+                        let after = this.settings.deadline.map_or(Duration::ZERO, |(d, _)| d);
+                        return this.end(Error::timeout(after, TimeoutKind::Total));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn the_drain_is_the_backlog_at_the_steady_rate() {
+        // 4 MiB taken at once, then 12 MiB at 3 MiB/s: 4 MiB were waiting.
+        let mut pieces = vec![(0, 4u64 << 20)];
+        for i in 1..=48u64 {
+            pieces.push((i * 250 * MS / 3, (4 << 20) + i * (256 << 10)));
+        }
+        let d = drain(&pieces, Duration::from_secs(2));
+        assert!(
+            d > Duration::from_millis(1200) && d < Duration::from_millis(1500),
+            "{d:?}"
+        );
+        // Capped at the write timeout per piece of the backlog.
+        assert_eq!(
+            drain(&pieces, Duration::from_millis(1)),
+            Duration::from_millis(16)
+        );
+        // Too short to show a rate, or no pieces: no drain.
+        assert_eq!(
+            drain(&[(0, 1 << 20), (10 * MS, 2 << 20)], Duration::from_secs(2)),
+            Duration::ZERO
+        );
+        assert_eq!(drain(&[], Duration::from_secs(2)), Duration::ZERO);
+        // A steady upload leaves no backlog.
+        let steady: Vec<_> = (0..40u64).map(|i| (i * 10 * MS, (i + 1) * 1000)).collect();
+        assert!(drain(&steady, Duration::from_secs(2)) < Duration::from_millis(20));
+    }
+}
