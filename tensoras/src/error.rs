@@ -108,6 +108,9 @@ pub enum Error {
     /// that does not serialize, ...).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A webhook delivery was refused (see [`crate::webhooks`]).
+    #[error("webhook delivery refused: {0}")]
+    Webhook(crate::webhooks::WebhookError),
     /// Structured output did not match the Rust type it was parsed into.
     #[error("structured output does not match the type: {message} (content starts: {content_excerpt:?})")]
     Parse {

@@ -51,6 +51,7 @@ mod response;
 mod retry;
 pub mod sse;
 mod transport;
+pub mod webhooks;
 
 /// Every schema of the API as Rust types, generated from the OpenAPI spec:
 /// built with `new(required…)` and chained setters; enums are open.
@@ -127,3 +128,8 @@ impl Tensoras {
         resources::webhooks::Webhooks::new(self.clone())
     }
 }
+
+/// The README's code blocks, compile-checked with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -118,6 +118,8 @@ impl Operation {
 /// Every operation of the spec.
 pub struct Spec {
     operations: Vec<Operation>,
+    /// The body of a webhook delivery (the `createWebhook` callback).
+    webhook_event: Validator,
 }
 
 impl Spec {
@@ -150,7 +152,17 @@ impl Spec {
                 operations.push(compile_operation(&document, &pointer, path, method, op)?);
             }
         }
-        Ok(Spec { operations })
+        let webhook_event = compile(&document, "/components/schemas/WebhookEvent")
+            .map_err(|e| format!("WebhookEvent: {e}"))?;
+        Ok(Spec {
+            operations,
+            webhook_event,
+        })
+    }
+
+    /// Violations of a webhook delivery's body.
+    pub fn check_webhook_event(&self, body: &Value) -> Vec<Violation> {
+        violations(&self.webhook_event, body)
     }
 
     /// The operation serving `method` on `path` (which starts with `/v1`).

@@ -17,11 +17,16 @@
 //! - `x-mock-nonconformant: 1`: answer with a body the spec does not allow,
 //!   to show the response validation catches it.
 //!
+//! Webhooks are live: when an ingestion job or a batch completes, every
+//! subscribed webhook on a loopback URL gets a signed delivery, retried with
+//! exponential backoff ([`deliveries`]).
+//!
 //! Every request body is validated against the spec (a 422 with the
 //! details when it does not conform) and so is every response the handlers
 //! produce (see [`Server::violations`]); [`conformance`] does both.
 
 pub mod conformance;
+pub mod deliveries;
 mod listener;
 pub mod logs;
 pub mod raw;
@@ -99,6 +104,14 @@ impl Server {
         self.store
             .lock()
             .map(|s| s.requests.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every webhook delivery attempt so far (see [`deliveries`]).
+    pub fn deliveries(&self) -> Vec<deliveries::Delivery> {
+        self.store
+            .lock()
+            .map(|s| s.deliveries.clone())
             .unwrap_or_default()
     }
 

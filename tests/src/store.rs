@@ -34,6 +34,10 @@ pub(crate) struct Store {
     pub(crate) violations: Vec<String>,
     /// Validation against the spec is off (benchmarks switch it off).
     pub(crate) unchecked: bool,
+    /// Signing secrets, by webhook id.
+    pub(crate) secrets: HashMap<String, String>,
+    /// Every webhook delivery attempt.
+    pub(crate) deliveries: Vec<crate::deliveries::Delivery>,
 }
 
 pub(crate) type Shared = Arc<Mutex<Store>>;

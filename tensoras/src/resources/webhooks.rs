@@ -1,5 +1,5 @@
 //! `client.webhooks()`: the endpoints that receive signed event deliveries.
-//! Verifying a delivery is `tensoras::webhooks::verify`.
+//! Verifying a delivery is [`crate::webhooks::verify`].
 
 use crate::error::Result;
 use crate::operations::{

@@ -91,7 +91,8 @@ pub(crate) async fn create_ds(
     let job = json!({"id": new_id(&store, "job_"), "object": "ingestion_job", "knowledge_base_id": kb, "data_source_id": ds_id,
         "status": "completed", "documents_processed": sources.len(), "documents_failed": 0, "chunks_created": 3 * sources.len(),
         "started_at": now(), "completed_at": now() + 60, "created_at": now(), "error": null});
-    insert(&store, "jobs", job);
+    let job = insert(&store, "jobs", job);
+    crate::deliveries::emit(&store, "ingestion.completed", job);
     Json(insert(&store, "data_sources", ds)).into_response()
 }
 

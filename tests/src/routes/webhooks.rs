@@ -14,9 +14,23 @@ pub(crate) async fn create_webhook(
     if body["url"].as_str().is_none() || body["events"].as_array().is_none_or(Vec::is_empty) {
         return bad_request("'url' and 'events' are required", "url");
     }
-    let hook = json!({"id": new_id(&store, "wh_"), "object": "webhook", "url": body["url"], "events": body["events"],
+    let id = new_id(&store, "wh_");
+    let hook = json!({"id": id, "object": "webhook", "url": body["url"], "events": body["events"],
         "status": "active", "description": body.get("description").cloned().unwrap_or(Value::Null), "created_at": now()});
-    Json(insert(&store, "webhooks", hook)).into_response()
+    let mut created = insert(&store, "webhooks", hook);
+    // The caller's secret, or one generated now and shown only in this answer.
+    let secret = match body["secret"].as_str() {
+        Some(secret) => secret.to_owned(),
+        None => {
+            let secret = format!("whsec_generated_{id}");
+            created["secret"] = json!(secret);
+            secret
+        }
+    };
+    if let Ok(mut s) = store.lock() {
+        s.secrets.insert(id, secret);
+    }
+    Json(created).into_response()
 }
 
 pub(crate) async fn list_webhooks(

@@ -1,0 +1,451 @@
+//! Verifying webhook deliveries.
+//!
+//! Every delivery is signed with HMAC-SHA256 over its body, in the
+//! `X-Tensoras-Signature` header. The encoding is not documented, so every
+//! form a server may plausibly send is accepted (`openapi/DECISIONS.md`,
+//! "Webhook signatures"):
+//!
+//! - the digest alone, in hex or base64 (standard or URL-safe, padded or
+//!   not), optionally prefixed `sha256=`;
+//! - `t=<unix seconds>,v1=<digest>[,v1=<digest>…]`, where the digest is of
+//!   `<t>.<body>` and `t` must be within the tolerance (default 5 minutes)
+//!   of now, which defeats replays; several `v1` values (during a secret
+//!   rotation) pass if any matches.
+//!
+//! The secret is the one given when the webhook was created (or generated
+//! then): its bytes as they are, or, for a `whsec_` secret whose rest is
+//! base64, those decoded bytes. Comparisons are constant-time.
+//!
+//! ```
+//! use tensoras::types::WebhookPayload;
+//!
+//! let secret = "whsec_test_secret";
+//! let body = br#"{"id":"evt_1","object":"event","type":"ingestion.completed","created_at":1709124056,
+//!     "data":{"id":"job_1","object":"ingestion_job","knowledge_base_id":"kb_1","status":"completed"}}"#;
+//! // What the server sends, made here with the signing helper.
+//! let now = std::time::SystemTime::now()
+//!     .duration_since(std::time::UNIX_EPOCH)
+//!     .unwrap()
+//!     .as_secs();
+//! let mut headers = reqwest::header::HeaderMap::new();
+//! headers.insert(
+//!     tensoras::webhooks::SIGNATURE_HEADER,
+//!     tensoras::webhooks::sign(body, secret, now).parse().unwrap(),
+//! );
+//!
+//! let event = tensoras::webhooks::verify(body, &headers, secret)?;
+//! match &event.payload {
+//!     WebhookPayload::IngestionCompleted(job) => println!("job {} done", job.id),
+//!     WebhookPayload::BatchCompleted(batch) => println!("batch {} done", batch.id),
+//!     other => println!("{} (not handled here)", other.kind()),
+//! }
+//!
+//! // A body changed on the way is refused.
+//! let tampered = String::from_utf8_lossy(body).replace("job_1", "job_2");
+//! assert!(tensoras::webhooks::verify(tampered.as_bytes(), &headers, secret).is_err());
+//! # Ok::<(), tensoras::Error>(())
+//! ```
+
+use crate::error::{Error, Result};
+use crate::types::WebhookEvent;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use reqwest::header::HeaderMap;
+use sha2::Sha256;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The header carrying a delivery's signature.
+pub const SIGNATURE_HEADER: &str = "x-tensoras-signature";
+
+/// How far a timestamped signature's `t` may be from now (either way).
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// Why a delivery was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// The request has no `X-Tensoras-Signature` header.
+    #[error("the delivery has no {SIGNATURE_HEADER} header")]
+    MissingSignature,
+    /// The header is there but is no signature this SDK can read.
+    #[error("the {SIGNATURE_HEADER} header is malformed: {0}")]
+    MalformedSignature(String),
+    /// No signature matches the body and the secret: the body was changed,
+    /// or the secret is not this webhook's.
+    #[error("the signature does not match the body and secret")]
+    SignatureMismatch,
+    /// A timestamped signature outside the tolerance: a replay, or a clock
+    /// far off.
+    #[error("the signature's timestamp {timestamp} is more than {tolerance:?} from now")]
+    Stale {
+        /// The signed `t`, in Unix seconds.
+        timestamp: u64,
+        /// The tolerance it is outside of.
+        tolerance: Duration,
+    },
+    /// The signature is good but the body is not an event.
+    #[error("the delivery's body is not an event: {0}")]
+    InvalidPayload(String),
+}
+
+/// Verifies a delivery and decodes its event: [`Verifier`] with the default
+/// tolerance, now.
+pub fn verify(body: &[u8], headers: &HeaderMap, secret: &str) -> Result<WebhookEvent> {
+    Verifier::new(secret).verify(body, headers)
+}
+
+/// Checks one signature header value against `body`, with the default
+/// tolerance, now.
+///
+/// ```
+/// let body = br#"{"id":"evt_1"}"#;
+/// let signature = tensoras::webhooks::sign(body, "whsec_x", 1_700_000_000);
+/// let checked = tensoras::webhooks::Verifier::new("whsec_x")
+///     .at(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_030))
+///     .verify_signature(body, &signature);
+/// assert!(checked.is_ok());
+/// assert!(tensoras::webhooks::verify_signature(body, "sha256=00ff", "whsec_x").is_err());
+/// ```
+pub fn verify_signature(body: &[u8], signature: &str, secret: &str) -> Result<()> {
+    Verifier::new(secret).verify_signature(body, signature)
+}
+
+/// The header value a server sends for `body` at `timestamp` (Unix
+/// seconds): `t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
+/// For tests of a receiver.
+///
+/// ```
+/// let value = tensoras::webhooks::sign(b"{}", "whsec_x", 1_700_000_000);
+/// assert!(value.starts_with("t=1700000000,v1="));
+/// ```
+pub fn sign(body: &[u8], secret: &str, timestamp: u64) -> String {
+    let mut mac = mac(secret.as_bytes());
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    format!("t={timestamp},v1={}", hex(&digest))
+}
+
+/// Verification with a chosen tolerance or clock.
+///
+/// ```
+/// use std::time::Duration;
+/// let verifier = tensoras::webhooks::Verifier::new("whsec_x").tolerance(Duration::from_secs(60));
+/// assert!(!format!("{verifier:?}").contains("whsec_x"));
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    keys: Vec<Vec<u8>>,
+    tolerance: Duration,
+    now: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("secret", &"<redacted>")
+            .field("tolerance", &self.tolerance)
+            .field("now", &self.now)
+            .finish()
+    }
+}
+
+fn mac(key: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of every length, so this cannot fail; were it to, a
+    // zero key would only make every signature fail to match (no panic).
+    Hmac::<Sha256>::new_from_slice(key)
+        .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A digest in hex or base64 (either alphabet, padded or not).
+fn digest(text: &str) -> std::result::Result<Vec<u8>, String> {
+    let text = text.trim();
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok((0..64)
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+            .collect());
+    }
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let decoded = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(text).ok())
+        .ok_or_else(|| "a digest is neither hex nor base64".to_owned())?;
+    if decoded.len() != 32 {
+        return Err(format!("a digest is {} bytes, not 32", decoded.len()));
+    }
+    Ok(decoded)
+}
+
+/// What a signature header says: the digests, and the timestamp they cover.
+struct Signature {
+    timestamp: Option<u64>,
+    digests: Vec<Vec<u8>>,
+}
+
+fn parse(header: &str) -> std::result::Result<Signature, String> {
+    let header = header.trim();
+    if header.is_empty() {
+        return Err("it is empty".into());
+    }
+    // `t=…,v1=…` (the `t` may be missing: then the digests cover the body alone).
+    let is_keyed = header.split(',').any(|part| {
+        let part = part.trim_start();
+        part.starts_with("t=") || part.starts_with("v1=")
+    });
+    if is_keyed {
+        let mut timestamp = None;
+        let mut digests = Vec::new();
+        for part in header.split(',') {
+            let (key, value) = part
+                .trim()
+                .split_once('=')
+                .ok_or_else(|| format!("`{}` is not key=value", part.trim()))?;
+            match key.trim() {
+                "t" => {
+                    timestamp = Some(
+                        value
+                            .trim()
+                            .parse::<u64>()
+                            .map_err(|_| "`t` is not a Unix time in seconds".to_owned())?,
+                    )
+                }
+                "v1" => digests.push(digest(value)?),
+                _ => {} // other schemes (`v0`, ...) are not ours to check
+            }
+        }
+        if digests.is_empty() {
+            return Err("it has no `v1` digest".into());
+        }
+        return Ok(Signature { timestamp, digests });
+    }
+    let value = header.strip_prefix("sha256=").unwrap_or(header);
+    Ok(Signature {
+        timestamp: None,
+        digests: vec![digest(value)?],
+    })
+}
+
+impl Verifier {
+    /// A verifier for the webhook whose signing secret is `secret`.
+    pub fn new(secret: &str) -> Self {
+        let mut keys = vec![secret.as_bytes().to_vec()];
+        if let Some(rest) = secret.strip_prefix("whsec_") {
+            if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest) {
+                keys.push(decoded);
+            }
+        }
+        Verifier {
+            keys,
+            tolerance: DEFAULT_TOLERANCE,
+            now: None,
+        }
+    }
+
+    /// How far a timestamped signature's `t` may be from now (default 5 minutes).
+    #[must_use]
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Verifies as of `now` instead of the system clock (replaying stored
+    /// deliveries, tests).
+    #[must_use]
+    pub fn at(mut self, now: SystemTime) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// Verifies the delivery (`X-Tensoras-Signature` in `headers`) and
+    /// decodes its event. An event type this version does not know decodes
+    /// as [`WebhookPayload::Other`](crate::types::WebhookPayload::Other).
+    pub fn verify(&self, body: &[u8], headers: &HeaderMap) -> Result<WebhookEvent> {
+        let signature = headers
+            .get(SIGNATURE_HEADER)
+            .ok_or(Error::Webhook(WebhookError::MissingSignature))?
+            .to_str()
+            .map_err(|_| {
+                Error::Webhook(WebhookError::MalformedSignature("it is not text".into()))
+            })?;
+        self.verify_signature(body, signature)?;
+        serde_json::from_slice(body)
+            .map_err(|e| Error::Webhook(WebhookError::InvalidPayload(e.to_string())))
+    }
+
+    /// Checks one signature header value against `body`.
+    pub fn verify_signature(&self, body: &[u8], signature: &str) -> Result<()> {
+        let signature =
+            parse(signature).map_err(|e| Error::Webhook(WebhookError::MalformedSignature(e)))?;
+        if let Some(timestamp) = signature.timestamp {
+            let now = self
+                .now
+                .unwrap_or_else(SystemTime::now)
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            if now.abs_diff(timestamp) > self.tolerance.as_secs() {
+                return Err(Error::Webhook(WebhookError::Stale {
+                    timestamp,
+                    tolerance: self.tolerance,
+                }));
+            }
+        }
+        for key in &self.keys {
+            let mut mac = mac(key);
+            if let Some(timestamp) = signature.timestamp {
+                mac.update(timestamp.to_string().as_bytes());
+                mac.update(b".");
+            }
+            mac.update(body);
+            for candidate in &signature.digests {
+                // Constant-time: the comparison does not stop at the first difference.
+                if mac.clone().verify_slice(candidate).is_ok() {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Error::Webhook(WebhookError::SignatureMismatch))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_test_secret";
+    const BODY: &[u8] = br#"{"id":"evt_1","object":"event","type":"batch.completed","created_at":1,"data":{"id":"batch_1","object":"batch","endpoint":"/v1/chat/completions","input_file_id":"file-1","completion_window":"24h","status":"completed","created_at":1}}"#;
+
+    fn raw_digest(key: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut mac = mac(key);
+        mac.update(payload);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn at(secs: u64) -> Verifier {
+        Verifier::new(SECRET).at(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    #[test]
+    fn every_plausible_encoding_is_accepted() {
+        let d = raw_digest(SECRET.as_bytes(), BODY);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&d);
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&d);
+        for header in [
+            hex(&d),
+            hex(&d).to_uppercase(),
+            format!("sha256={}", hex(&d)),
+            b64.clone(),
+            format!("sha256={b64}"),
+            url,
+            format!("  {}  ", hex(&d)),
+        ] {
+            assert!(at(0).verify_signature(BODY, &header).is_ok(), "{header}");
+        }
+        // Timestamped, with a second (rotated) digest, in any order.
+        let signed = sign(BODY, SECRET, 1_000);
+        assert!(at(1_000).verify_signature(BODY, &signed).is_ok());
+        let v1 = signed.split("v1=").nth(1).unwrap();
+        let rotated = format!("v1={},t=1000, v1={v1}", hex(&[0u8; 32]));
+        assert!(at(1_100).verify_signature(BODY, &rotated).is_ok());
+        // `v1=` without a `t`: the digest covers the body alone.
+        let bare = format!("v1={}", hex(&d));
+        assert!(at(0).verify_signature(BODY, &bare).is_ok());
+        // A whsec_ secret whose rest is base64, used decoded.
+        let key = base64::engine::general_purpose::STANDARD.encode(b"raw key bytes");
+        let secret = format!("whsec_{key}");
+        let d = raw_digest(b"raw key bytes", BODY);
+        assert!(Verifier::new(&secret)
+            .verify_signature(BODY, &hex(&d))
+            .is_ok());
+    }
+
+    #[test]
+    fn refusals_say_why() {
+        let signed = sign(BODY, SECRET, 1_000);
+        let reason = |result: Result<()>| match result {
+            Err(Error::Webhook(e)) => e,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            reason(at(1_000).verify_signature(b"{}", &signed)),
+            WebhookError::SignatureMismatch
+        );
+        assert_eq!(
+            reason(
+                Verifier::new("whsec_other")
+                    .at(UNIX_EPOCH + Duration::from_secs(1_000))
+                    .verify_signature(BODY, &signed)
+            ),
+            WebhookError::SignatureMismatch
+        );
+        assert!(matches!(
+            reason(at(1_000 + 301).verify_signature(BODY, &signed)),
+            WebhookError::Stale {
+                timestamp: 1_000,
+                ..
+            }
+        ));
+        assert!(matches!(
+            reason(at(1_000 - 301).verify_signature(BODY, &signed)),
+            WebhookError::Stale { .. }
+        ));
+        assert!(at(1_300)
+            .tolerance(Duration::from_secs(400))
+            .verify_signature(BODY, &signed)
+            .is_ok());
+        for bad in [
+            "",
+            "sha256=",
+            "zz",
+            "t=abc,v1=00",
+            "t=5",
+            "t=5,v1=short",
+            "sha256=00ff",
+        ] {
+            assert!(
+                matches!(
+                    reason(at(5).verify_signature(BODY, bad)),
+                    WebhookError::MalformedSignature(_)
+                ),
+                "{bad:?}"
+            );
+        }
+        let mut headers = HeaderMap::new();
+        assert!(matches!(
+            at(0).verify(BODY, &headers),
+            Err(Error::Webhook(WebhookError::MissingSignature))
+        ));
+        headers.insert(
+            SIGNATURE_HEADER,
+            sign(b"[1]", SECRET, 1_000).parse().unwrap(),
+        );
+        assert!(matches!(
+            at(1_000).verify(b"[1]", &headers),
+            Err(Error::Webhook(WebhookError::InvalidPayload(_)))
+        ));
+    }
+
+    #[test]
+    fn events_decode_typed_or_as_other() {
+        let mut headers = HeaderMap::new();
+        headers.insert(SIGNATURE_HEADER, sign(BODY, SECRET, 7).parse().unwrap());
+        let event = at(7).verify(BODY, &headers).unwrap();
+        assert!(
+            matches!(&event.payload, crate::types::WebhookPayload::BatchCompleted(b) if b.id == "batch_1")
+        );
+        let future = br#"{"id":"evt_2","object":"event","type":"evaluation.finished","created_at":1,"data":{"score":1}}"#;
+        headers.insert(SIGNATURE_HEADER, sign(future, SECRET, 7).parse().unwrap());
+        let event = at(7).verify(future, &headers).unwrap();
+        assert_eq!(event.payload.kind(), "evaluation.finished");
+        assert!(matches!(
+            event.payload,
+            crate::types::WebhookPayload::Other(_)
+        ));
+    }
+}
