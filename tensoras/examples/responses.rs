@@ -17,7 +17,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A knowledge base for the `file_search` tool to search.
     let kb = client
         .knowledge_bases()
-        .create(KnowledgeBaseCreateRequest::new("Handbook (responses example)"))
+        .create(KnowledgeBaseCreateRequest::new(
+            "Handbook (responses example)",
+        ))
         .await?;
 
     let request = ResponseCreateRequest::new("llama-3.3-70b", "What is our refund policy?")
@@ -26,7 +28,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Whole: one call, the finished response.
     let response = client.responses().create(request.clone()).await?;
-    println!("{} ({:?}): {}", response.id, response.status, response.text());
+    println!(
+        "{} ({:?}): {}",
+        response.id,
+        response.status,
+        response.text()
+    );
 
     // Streamed: events as the loop runs. An event type this SDK version does
     // not know arrives as `ResponseStreamEvent::Other`, never as an error.
@@ -48,7 +55,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         whole.push(&event)?;
     }
     let streamed = whole.finish();
-    println!("\n{:?}, {} output items", streamed.status, streamed.output.len());
+    println!(
+        "\n{:?}, {} output items",
+        streamed.status,
+        streamed.output.len()
+    );
     for item in &streamed.output {
         if let OutputItem::FileSearchCall(search) = item {
             let hits = search.results.as_ref().map_or(0, Vec::len);
@@ -56,7 +67,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if let Some(usage) = &streamed.usage {
-        println!("tokens: {:?} in, {:?} out", usage.input_tokens, usage.output_tokens);
+        println!(
+            "tokens: {:?} in, {:?} out",
+            usage.input_tokens, usage.output_tokens
+        );
     }
 
     client.knowledge_bases().delete(&kb.id).await?;

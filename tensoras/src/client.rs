@@ -14,6 +14,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -80,8 +81,9 @@ pub(crate) enum Body {
 pub(crate) struct Request {
     pub(crate) operation: &'static str,
     pub(crate) method: Method,
-    /// Relative to the base URL, ids checked and encoded.
-    pub(crate) path: String,
+    /// Relative to the base URL, ids checked and encoded (borrowed from the
+    /// operation when it has no ids).
+    pub(crate) path: Cow<'static, str>,
     pub(crate) query: Vec<(&'static str, String)>,
     pub(crate) body: Body,
     pub(crate) accept: Option<&'static str>,
@@ -279,28 +281,30 @@ impl Tensoras {
         &self,
         request: Request,
     ) -> Result<ApiResponse<T>> {
-        let settings = self.settings(&request);
-        settings
-            .clone()
-            .within_total(async move {
-                let sent = self.send_with(request, settings).await?;
-                read_json(sent).await
-            })
-            .await
+        let settings = self.settings(&request)?;
+        transport::within_total(settings.deadline, async move {
+            let sent = self.send_with(request, settings).await?;
+            read_json(sent).await
+        })
+        .await
     }
 
     /// The bounds of one call: the client's configuration, overridden by
     /// its options; the total timeout starts now.
-    pub(crate) fn settings(&self, request: &Request) -> Settings {
+    pub(crate) fn settings(&self, request: &Request) -> Result<Settings> {
         let config = &self.inner.config;
         let options = &self.options;
         let total = options.total_timeout.or(config.total_timeout);
         let idempotency_key = match (&options.idempotency, request.method) {
             (Some(Idempotency::Off), _) | (None, Method::Get) => None,
-            (Some(Idempotency::Key(key)), _) => Some(key.clone()),
+            (Some(Idempotency::Key(key)), _) => Some(HeaderValue::from_str(key).map_err(|_| {
+                Error::InvalidInput(
+                    "the idempotency key has characters a header cannot carry".into(),
+                )
+            })?),
             (None, _) => Some(retry::idempotency_key()),
         };
-        Settings {
+        Ok(Settings {
             read: options.read_timeout.unwrap_or(config.read_timeout),
             write: options.write_timeout.unwrap_or(config.write_timeout),
             connect: config.connect_timeout,
@@ -308,7 +312,7 @@ impl Tensoras {
             max_retries: options.max_retries.unwrap_or(config.max_retries),
             limits: config.limits,
             idempotency_key,
-        }
+        })
     }
 
     pub(crate) fn json_body<B: Serialize + ?Sized>(&self, body: &B) -> Result<Bytes> {
@@ -335,16 +339,22 @@ impl Tensoras {
             .map_err(unserializable)
     }
 
-    /// One attempt's request; `progress` sees its body go out.
+    /// One attempt's request, and for a body that goes out as a stream the
+    /// [`Progress`] that sees it go.
     fn build(
         &self,
         request: &Request,
         settings: &Settings,
         retry: u32,
-        progress: &Arc<Progress>,
-    ) -> Result<reqwest::RequestBuilder> {
+    ) -> Result<(reqwest::Request, Option<Arc<Progress>>)> {
+        use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
         let config = &self.inner.config;
-        let url = format!("{}/{}", config.base_url, request.path);
+        let mut url = config.base.clone();
+        let mut path = String::with_capacity(url.path().len() + 1 + request.path.len());
+        path.push_str(url.path().trim_end_matches('/'));
+        path.push('/');
+        path.push_str(&request.path);
+        url.set_path(&path);
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -359,79 +369,79 @@ impl Tensoras {
             }
         };
         let mut builder = self.inner.http.request(method, url);
-        // Header by header: cloning whole maps into every request cost more
-        // than the few headers in them.
-        for (name, value) in &config.default_headers {
-            builder = builder.header(name, value.clone());
-        }
-        builder = builder.header(
-            reqwest::header::AUTHORIZATION,
-            config.api_key.header_value(),
-        );
-        builder = builder.header(retry::RETRY_COUNT_HEADER, HeaderValue::from(retry));
-        if let Some(key) = &settings.idempotency_key {
-            builder = builder.header(retry::IDEMPOTENCY_HEADER, key.as_str());
-        }
-        if let Some(accept) = request.accept {
-            builder = builder.header(reqwest::header::ACCEPT, HeaderValue::from_static(accept));
-        }
         if !request.query.is_empty() {
             builder = builder.query(&request.query);
         }
         if !self.options.extra_query.is_empty() {
             builder = builder.query(&self.options.extra_query);
         }
-        if !self.options.extra_headers.is_empty() {
-            // Replaces, so a per-call header overrides a default one.
-            builder = builder.headers(self.options.extra_headers.clone());
-        }
+        // A large or multipart body goes out as a stream whose progress is
+        // tracked, so the write timeout applies; a small one at once.
+        let mut progress = None;
+        let mut json = false;
         match &request.body {
             Body::None => {}
-            Body::Json(bytes) => {
-                builder = builder.header(
-                    reqwest::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                builder = if bytes.len() > transport::STREAM_JSON_ABOVE {
-                    builder
-                        .header(reqwest::header::CONTENT_LENGTH, bytes.len())
-                        .body(transport::tracked_bytes(bytes.clone(), progress))
-                } else {
-                    builder.body(bytes.clone())
-                };
+            Body::Json(bytes) if bytes.len() > transport::STREAM_JSON_ABOVE => {
+                let tracker = progress.insert(Progress::new(settings));
+                builder = builder
+                    .header(CONTENT_LENGTH, bytes.len())
+                    .body(transport::tracked_bytes(bytes.clone(), tracker));
+                json = true;
             }
-            Body::Multipart(make) => builder = builder.multipart(make(progress)?),
+            Body::Json(bytes) => {
+                builder = builder.body(bytes.clone());
+                json = true;
+            }
+            Body::Multipart(make) => {
+                let tracker = progress.insert(Progress::new(settings));
+                builder = builder.multipart(make(tracker)?);
+            }
         }
-        Ok(builder)
-    }
-
-    /// Whether `request`'s body goes out as a stream whose progress is
-    /// tracked (so the write timeout applies), rather than at once.
-    fn uploads(request: &Request) -> bool {
-        match &request.body {
-            Body::None => false,
-            Body::Json(bytes) => bytes.len() > transport::STREAM_JSON_ABOVE,
-            Body::Multipart(_) => true,
+        let mut built = builder.build().map_err(Error::connection)?;
+        // The headers go straight into a map sized for them: through the
+        // builder, each was a fallible conversion and the map grew on the way.
+        let headers = built.headers_mut();
+        headers.reserve(6 + config.default_headers.len() + self.options.extra_headers.len());
+        for (name, value) in &config.default_headers {
+            headers.append(name, value.clone());
         }
+        headers.insert(AUTHORIZATION, config.api_key.header_value());
+        headers.insert(retry::RETRY_COUNT_HEADER, retry::retry_count_value(retry));
+        if let Some(key) = &settings.idempotency_key {
+            headers.insert(retry::IDEMPOTENCY_HEADER, key.clone());
+        }
+        if let Some(accept) = request.accept {
+            headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        }
+        if json {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        // Last, and replacing: a per-call header overrides any set above.
+        let mut name = None;
+        for (next, value) in self.options.extra_headers.iter() {
+            if name != Some(next) {
+                headers.remove(next);
+                name = Some(next);
+            }
+            headers.append(next, value.clone());
+        }
+        Ok((built, progress))
     }
 
     /// Sends with retries and returns a 2xx response whose body is unread,
     /// within the total timeout when there is one (the caller reads the
     /// body within its own bounds: [`read_json`], streams, downloads).
     pub(crate) async fn send(&self, request: Request) -> Result<Sent> {
-        let settings = self.settings(&request);
-        settings
-            .clone()
-            .within_total(self.send_with(request, settings))
-            .await
+        let settings = self.settings(&request)?;
+        transport::within_total(settings.deadline, self.send_with(request, settings)).await
     }
 
     async fn send_with(&self, request: Request, settings: Settings) -> Result<Sent> {
         let mut retry = 0;
         loop {
-            let progress = Progress::new(Self::uploads(&request), &settings);
-            let builder = self.build(&request, &settings, retry, &progress)?;
-            let err = match transport::attempt(builder.send(), &progress, &settings).await {
+            let (built, progress) = self.build(&request, &settings, retry)?;
+            let send = self.inner.http.execute(built);
+            let err = match transport::attempt(send, progress.as_deref(), &settings).await {
                 Err(err) => err,
                 Ok(response) if response.status().is_success() => {
                     return Ok(Sent {
@@ -531,5 +541,51 @@ mod tests {
         assert_eq!(decoded.data["a"], 1);
         assert_eq!(decoded.request_id(), Some("req_1"));
         assert_eq!(decoded.attempts, 2);
+    }
+
+    #[test]
+    fn urls_are_the_base_extended_as_a_full_parse_would_make_them() {
+        for base in [
+            "http://127.0.0.1:9/v1",
+            "https://user:pa%20ss@api.example.com/proxy/v2/",
+            "http://[::1]:8080",
+        ] {
+            let client = Tensoras::builder()
+                .api_key("k")
+                .base_url(base)
+                .build()
+                .unwrap();
+            for (path, query) in [
+                ("chat/completions", vec![]),
+                (
+                    "knowledge-bases/kb%201/documents/d%2F2",
+                    vec![("limit", "5".to_owned())],
+                ),
+                (
+                    "files/%3Fx%23y/content",
+                    vec![("after", "a b&c".to_owned())],
+                ),
+            ] {
+                let request = Request {
+                    operation: "test",
+                    method: Method::Get,
+                    path: Cow::Borrowed(path),
+                    query: query.clone(),
+                    body: Body::None,
+                    accept: None,
+                };
+                let (built, _) = client.build(&request, &settings(), 0).unwrap();
+                let mut expected =
+                    reqwest::Url::parse(&format!("{}/{path}", client.base_url())).unwrap();
+                if !query.is_empty() {
+                    expected.query_pairs_mut().extend_pairs(&query);
+                }
+                // reqwest moves URL credentials into an `Authorization` header
+                // (which the API key's then replaces).
+                let _ = expected.set_username("");
+                let _ = expected.set_password(None);
+                assert_eq!(built.url(), &expected, "{base} {path}");
+            }
+        }
     }
 }

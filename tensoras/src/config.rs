@@ -136,6 +136,9 @@ impl<C> std::fmt::Debug for ClientBuilder<C> {
 pub struct Config {
     pub(crate) api_key: ApiKey,
     pub(crate) base_url: String,
+    /// `base_url` parsed once: each request's URL is this with its path
+    /// extended, not a fresh parse of the whole string (host, IDNA and all).
+    pub(crate) base: reqwest::Url,
     pub(crate) connect_timeout: Duration,
     pub(crate) read_timeout: Duration,
     pub(crate) write_timeout: Duration,
@@ -290,12 +293,14 @@ impl<C: BuildClient> ClientBuilder<C> {
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
         };
         let base_url = normalize_base_url(&base_url)?;
+        let base = reqwest::Url::parse(&base_url)
+            .map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http = match self.http_client {
             Some(client) => client,
             None => tls(reqwest::Client::builder()
                 .user_agent(user_agent())
-                .connect_timeout(Duration::from_secs(10)))?
+                .connect_timeout(connect_timeout))?
             .build()
             .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?,
         };
@@ -307,6 +312,7 @@ impl<C: BuildClient> ClientBuilder<C> {
             Config {
                 api_key,
                 base_url,
+                base,
                 connect_timeout,
                 read_timeout: self.read_timeout.unwrap_or(DEFAULT_TIMEOUT),
                 write_timeout: self.write_timeout.unwrap_or(DEFAULT_TIMEOUT),

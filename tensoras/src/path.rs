@@ -7,6 +7,7 @@
 //! knowledge base); so are control characters, which no id contains.
 
 use crate::error::{Error, Result};
+use std::borrow::Cow;
 
 /// Checks `id` and percent-encodes it as one path segment.
 pub(crate) fn segment(name: &str, id: &str) -> Result<String> {
@@ -32,8 +33,12 @@ pub(crate) fn segment(name: &str, id: &str) -> Result<String> {
 
 /// Fills `template` (`/knowledge-bases/{kb_id}/documents/{document_id}`)
 /// with `values` in order, each checked and encoded by [`segment`]; the
-/// result has no leading slash.
-pub(crate) fn fill(template: &str, values: &[&str]) -> Result<String> {
+/// result has no leading slash. A template without parameters is borrowed
+/// as it is (most calls: no allocation).
+pub(crate) fn fill(template: &'static str, values: &[&str]) -> Result<Cow<'static, str>> {
+    if values.is_empty() && !template.contains('{') && !template.contains("//") {
+        return Ok(Cow::Borrowed(template.trim_start_matches('/')));
+    }
     let mut out = String::with_capacity(template.len() + 16);
     let mut values = values.iter();
     for part in template.split('/').filter(|p| !p.is_empty()) {
@@ -55,7 +60,7 @@ pub(crate) fn fill(template: &str, values: &[&str]) -> Result<String> {
             "more path values than {template} has parameters"
         )));
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! When to retry and how long to wait (the table is on
 //! [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries)).
 
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::time::{Duration, SystemTime};
 
 /// The first backoff; doubled on each attempt.
@@ -13,9 +13,19 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// The header sent on every attempt with how many attempts came before it.
-pub(crate) const RETRY_COUNT_HEADER: &str = "x-tensoras-retry-count";
+pub(crate) const RETRY_COUNT_HEADER: HeaderName = HeaderName::from_static("x-tensoras-retry-count");
 /// The header carrying a key that is the same on every attempt of a call.
-pub(crate) const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+pub(crate) const IDEMPOTENCY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The retry-count header's value; the counts a call can usually reach are
+/// static (every request sends one, so no allocation for it).
+pub(crate) fn retry_count_value(retry: u32) -> HeaderValue {
+    const COUNTS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    match COUNTS.get(retry as usize) {
+        Some(count) => HeaderValue::from_static(count),
+        None => HeaderValue::from(retry),
+    }
+}
 
 /// 408, 409, 429 and every status from 500 on.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
@@ -76,13 +86,19 @@ pub(crate) fn delay(retry: u32, server_hint: Option<Duration>) -> Duration {
     base.mul_f64(1.0 - 0.5 * fastrand::f64())
 }
 
-/// A new idempotency key: 128 random bits, in hex.
-pub(crate) fn idempotency_key() -> String {
-    format!(
-        "tensoras-{:016x}{:016x}",
-        fastrand::u64(..),
-        fastrand::u64(..)
-    )
+/// A new idempotency key, `tensoras-` and 128 random bits in hex, ready as
+/// a header value (cheap to clone onto every attempt).
+pub(crate) fn idempotency_key() -> HeaderValue {
+    const PREFIX: &[u8; 9] = b"tensoras-";
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = [0u8; 9 + 32];
+    key[..9].copy_from_slice(PREFIX);
+    let bits = fastrand::u128(..);
+    for (i, out) in key[9..].iter_mut().enumerate() {
+        *out = HEX[((bits >> (124 - 4 * i)) & 0xf) as usize];
+    }
+    // Only ASCII letters, digits and `-`: always a valid header value.
+    HeaderValue::from_bytes(&key).unwrap_or_else(|_| HeaderValue::from_static("tensoras-0"))
 }
 
 #[cfg(test)]

@@ -33,21 +33,21 @@ pub(crate) struct Settings {
     pub(crate) max_retries: u32,
     pub(crate) limits: Limits,
     /// The same on every attempt of the call; `None` for `GET` and when off.
-    pub(crate) idempotency_key: Option<String>,
+    pub(crate) idempotency_key: Option<reqwest::header::HeaderValue>,
 }
 
-impl Settings {
-    /// `future`, cut at the total timeout if there is one.
-    pub(crate) async fn within_total<T>(
-        &self,
-        future: impl Future<Output = Result<T>>,
-    ) -> Result<T> {
-        match self.deadline {
-            None => future.await,
-            Some((total, at)) => tokio::time::timeout_at(at, future)
-                .await
-                .unwrap_or_else(|_| Err(Error::timeout(total, TimeoutKind::Total))),
-        }
+/// `future`, cut at `deadline` (a call's total timeout and when it runs
+/// out) if there is one. (Takes the deadline, not the [`Settings`], so a
+/// call need not copy its settings to move them into `future`.)
+pub(crate) async fn within_total<T>(
+    deadline: Option<(Duration, Instant)>,
+    future: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match deadline {
+        None => future.await,
+        Some((total, at)) => tokio::time::timeout_at(at, future)
+            .await
+            .unwrap_or_else(|_| Err(Error::timeout(total, TimeoutKind::Total))),
     }
 }
 
@@ -72,12 +72,13 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    /// An attempt whose body is `uploading` (a stream), or sent at once.
-    pub(crate) fn new(uploading: bool, settings: &Settings) -> Arc<Progress> {
+    /// An attempt whose body goes out as a stream. (An attempt whose body
+    /// is sent at once has none: it waits for the head from its start.)
+    pub(crate) fn new(settings: &Settings) -> Arc<Progress> {
         Arc::new(Progress {
             start: Instant::now(),
             last_write: AtomicU64::new(0),
-            done: AtomicU64::new(if uploading { u64::MAX } else { 0 }),
+            done: AtomicU64::new(u64::MAX),
             pieces: std::sync::Mutex::new(Vec::new()),
             write: settings.write,
         })
@@ -211,21 +212,27 @@ pub(crate) fn transport_error(error: reqwest::Error, settings: &Settings) -> Err
 }
 
 /// One attempt: `send` (which uploads, then waits for the head), raced
-/// against the timeout of whichever phase it is in.
+/// against the timeout of whichever phase it is in. Without an upload's
+/// `progress`, the attempt only waits for the head, from now.
 pub(crate) async fn attempt(
     send: impl Future<Output = reqwest::Result<reqwest::Response>>,
-    progress: &Progress,
+    progress: Option<&Progress>,
     settings: &Settings,
 ) -> Result<reqwest::Response> {
+    let start = Instant::now();
+    let expiry = || match progress {
+        Some(progress) => progress.expiry(settings),
+        None => (start + settings.read, TimeoutKind::Read, settings.read),
+    };
     let mut send = std::pin::pin!(send);
     loop {
-        let (at, ..) = progress.expiry(settings);
+        let (at, ..) = expiry();
         tokio::select! {
             biased;
             result = &mut send => return result.map_err(|e| transport_error(e, settings)),
             () = tokio::time::sleep_until(at) => {
                 // The upload may have moved on (or ended) while we slept.
-                let (at, kind, after) = progress.expiry(settings);
+                let (at, kind, after) = expiry();
                 if at <= Instant::now() {
                     return Err(Error::timeout(after, kind));
                 }

@@ -602,6 +602,47 @@ async fn every_attempt_of_a_call_carries_the_same_idempotency_key_and_its_count(
     assert_eq!(key(6).as_deref(), Some("order-42"));
 }
 
+#[tokio::test]
+async fn per_call_headers_override_client_headers_and_bad_keys_are_refused() {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let server = Server::start().await.unwrap();
+    let tag = HeaderName::from_static("x-team");
+    let client = Tensoras::builder()
+        .api_key(tensoras_tests::API_KEY)
+        .base_url(&server.base_url)
+        .default_header(tag.clone(), HeaderValue::from_static("client"))
+        .build()
+        .unwrap();
+    client.models().list().await.unwrap();
+    client
+        .with_options(RequestOptions::new().header(tag.clone(), HeaderValue::from_static("call")))
+        .models()
+        .list()
+        .await
+        .unwrap();
+    let seen = server.requests();
+    let tags = |i: usize| -> Vec<_> { seen[i].headers.get_all(&tag).iter().cloned().collect() };
+    assert_eq!(tags(0), ["client"]);
+    assert_eq!(tags(1), ["call"], "replaced, not added");
+    for request in &seen {
+        assert_eq!(request.headers.get_all("authorization").iter().count(), 1);
+    }
+
+    // A key no header can carry is the caller's error, before anything is sent.
+    let error = client
+        .with_options(RequestOptions::new().idempotency_key("line\nbreak"))
+        .chat()
+        .completions()
+        .create(request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidInput(m) if m.contains("idempotency")),
+        "{error:?}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
 // ------------------------------------------------- 5. retry policy
 
 async fn attempts(server: &Server, options: RequestOptions) -> (Result<ModelList>, usize) {
