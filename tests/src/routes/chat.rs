@@ -2,12 +2,10 @@
 
 use crate::routes::bad_request;
 use crate::store::{new_id, now, Shared};
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures::StreamExt as _;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -227,14 +225,5 @@ pub(crate) fn chat_stream(
         Some("malformed") => frames.push("data: {not json\n\n".into()),
         _ => frames.push("data: [DONE]\n\n".into()),
     }
-    // One frame per network write, with a short pause, so reads really are split.
-    let stream = futures::stream::iter(frames).then(|frame| async move {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(frame))
-    });
-    Response::builder()
-        .header("content-type", "text/event-stream")
-        .header("cache-control", "no-cache")
-        .body(Body::from_stream(stream))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    crate::routes::event_stream(frames, Duration::from_millis(2))
 }

@@ -101,6 +101,21 @@ pub(crate) fn router(store: Shared) -> Router {
         .with_state(store)
 }
 
+/// An event stream of `frames`, one network write each after `pause`, so a
+/// client's reads really are split.
+pub(crate) fn event_stream(frames: Vec<String>, pause: std::time::Duration) -> Response {
+    use futures::StreamExt as _;
+    let stream = futures::stream::iter(frames).then(move |frame| async move {
+        tokio::time::sleep(pause).await;
+        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(frame))
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
 pub(crate) fn error_body(status: StatusCode, message: &str, kind: &str, code: &str) -> Response {
     (
         status,

@@ -10,12 +10,10 @@
 
 use crate::routes::{bad_request, missing};
 use crate::store::{find, insert, new_id, now, Shared};
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures::StreamExt as _;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -123,7 +121,7 @@ fn stream(headers: &HeaderMap, whole: Value) -> Response {
         event(
             json!({"type": "error", "code": "overloaded", "message": "model overloaded", "param": null}),
         );
-        return respond(frames);
+        return crate::routes::event_stream(frames, Duration::from_millis(1));
     }
     let items = whole["output"].as_array().cloned().unwrap_or_default();
     for (index, item) in items.iter().enumerate() {
@@ -174,19 +172,7 @@ fn stream(headers: &HeaderMap, whole: Value) -> Response {
     if fault.as_deref() == Some("cut") {
         frames.pop();
     }
-    respond(frames)
-}
-
-fn respond(frames: Vec<String>) -> Response {
-    let stream = futures::stream::iter(frames).then(|frame| async move {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(frame))
-    });
-    Response::builder()
-        .header("content-type", "text/event-stream")
-        .header("cache-control", "no-cache")
-        .body(Body::from_stream(stream))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    crate::routes::event_stream(frames, Duration::from_millis(1))
 }
 
 pub(crate) async fn get_response(State(store): State<Shared>, Path(id): Path<String>) -> Response {
