@@ -400,6 +400,9 @@ pub struct EventStream<T> {
     pos: usize,
     /// Whether `T` could take an error payload for an item (see [`absorbs_errors`]).
     search_all: bool,
+    /// What should have come before the body ended, for the error when it
+    /// ends early: `[DONE]`, or the event that ends another kind of stream.
+    end: &'static str,
     _marker: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -469,8 +472,17 @@ impl<T: DeserializeOwned> EventStream<T> {
             read: Bytes::new(),
             pos: 0,
             search_all: absorbs_errors::<T>(),
+            end: "[DONE]",
             _marker: std::marker::PhantomData,
         }
+    }
+
+    /// For a stream that ends with an event of its own rather than
+    /// `[DONE]` (the caller stops reading at that event): `end` names it in
+    /// the error when the body ends first.
+    pub(crate) fn ending_with(mut self, end: &'static str) -> Self {
+        self.end = end;
+        self
     }
 
     fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
@@ -625,7 +637,8 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
                         ""
                     };
                     return this.fail(Error::stream(format!(
-                        "the stream ended before [DONE]{detail}"
+                        "the stream ended before {}{detail}",
+                        this.end
                     )));
                 }
             }

@@ -66,7 +66,8 @@ impl<M: Mode> Responses<M> {
     ) -> impl Future<Output = Result<ResponseStream>> + Send + 'static {
         let stream = self.client.call_stream(CreateResponse::new(request));
         async move {
-            let inner = stream.await?;
+            // It ends with its last lifecycle event (see `poll_next`), not `[DONE]`.
+            let inner = stream.await?.ending_with("the response completed");
             Ok(ResponseStream {
                 status: inner.status(),
                 headers: inner.headers().clone(),
@@ -155,15 +156,6 @@ impl Stream for ResponseStream {
             self.inner = None; // closes the connection
         }
         Poll::Ready(match item {
-            // A Responses stream ends with its last lifecycle event, not `[DONE]`.
-            Some(Err(Error::Stream { message, api_error }))
-                if message.contains("before [DONE]") =>
-            {
-                Some(Err(Error::Stream {
-                    message: message.replace("before [DONE]", "before the response completed"),
-                    api_error,
-                }))
-            }
             Some(Ok(ResponseStreamEvent::Error(e))) => {
                 let api = ApiError::from_stream(&e.message, e.code.clone(), e.param.clone());
                 Some(Err(Error::Stream {
