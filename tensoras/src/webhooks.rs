@@ -24,13 +24,12 @@
 //!     "data":{"id":"job_1","object":"ingestion_job","knowledge_base_id":"kb_1","status":"completed"}}"#;
 //! // What the server sends, made here with the signing helper.
 //! let now = std::time::SystemTime::now()
-//!     .duration_since(std::time::UNIX_EPOCH)
-//!     .unwrap()
+//!     .duration_since(std::time::UNIX_EPOCH)?
 //!     .as_secs();
 //! let mut headers = reqwest::header::HeaderMap::new();
 //! headers.insert(
 //!     tensoras::webhooks::SIGNATURE_HEADER,
-//!     tensoras::webhooks::sign(body, secret, now).parse().unwrap(),
+//!     tensoras::webhooks::sign(body, secret, now).parse()?,
 //! );
 //!
 //! let event = tensoras::webhooks::verify(body, &headers, secret)?;
@@ -43,7 +42,7 @@
 //! // A body changed on the way is refused.
 //! let tampered = String::from_utf8_lossy(body).replace("job_1", "job_2");
 //! assert!(tensoras::webhooks::verify(tampered.as_bytes(), &headers, secret).is_err());
-//! # Ok::<(), tensoras::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::error::{Error, Result};

@@ -27,6 +27,16 @@ fn quick(read: u64) -> RequestOptions {
         .max_retries(0)
 }
 
+/// A chat stream opened within [`bounded`] (the head must arrive).
+async fn open_stream(client: &Tensoras) -> tensoras::ChatStream {
+    bounded(
+        "create_stream",
+        client.chat().completions().create_stream(request()),
+    )
+    .await
+    .unwrap()
+}
+
 fn chunk_event(text: &str) -> String {
     format!(
         "data: {{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n"
@@ -62,12 +72,7 @@ async fn stall_after_one_chunk(mut conn: Conn) {
 async fn a_stalled_stream_ends_with_a_read_timeout() {
     let server = RawServer::start(stall_after_one_chunk).await.unwrap();
     let client = server.client(quick(300));
-    let mut stream = bounded(
-        "create_stream",
-        client.chat().completions().create_stream(request()),
-    )
-    .await
-    .unwrap();
+    let mut stream = open_stream(&client).await;
     let first = bounded("first chunk", stream.next())
         .await
         .unwrap()
@@ -167,16 +172,7 @@ async fn keep_alives_count_as_progress_and_the_total_timeout_bounds_everything()
     let server = RawServer::start(|conn| keep_alives_then_done(conn, 20))
         .await
         .unwrap();
-    let stream = bounded(
-        "stream",
-        server
-            .client(quick(300))
-            .chat()
-            .completions()
-            .create_stream(request()),
-    )
-    .await
-    .unwrap();
+    let stream = open_stream(&server.client(quick(300))).await;
     let items: Vec<_> = bounded("the whole stream", stream.collect()).await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0].as_ref().unwrap().delta_text(), "done");
@@ -190,12 +186,7 @@ async fn keep_alives_count_as_progress_and_the_total_timeout_bounds_everything()
             .total_timeout(Duration::from_millis(700))
             .max_retries(3),
     );
-    let stream = bounded(
-        "stream",
-        client.chat().completions().create_stream(request()),
-    )
-    .await
-    .unwrap();
+    let stream = open_stream(&client).await;
     let items: Vec<_> = bounded("the endless stream", stream.collect()).await;
     assert!(
         matches!(
@@ -236,12 +227,7 @@ async fn an_endless_event_line_is_refused_at_the_limit() {
         .max_retries(0)
         .build()
         .unwrap();
-    let stream = bounded(
-        "stream",
-        client.chat().completions().create_stream(request()),
-    )
-    .await
-    .unwrap();
+    let stream = open_stream(&client).await;
     let items: Vec<_> = bounded("the endless line", stream.collect()).await;
     assert!(
         matches!(items.last(), Some(Err(Error::LimitExceeded { limit, .. })) if *limit == 1 << 20),
@@ -342,16 +328,7 @@ async fn tool_call_indexes_from_the_server_are_sparse_and_checked() {
     })
     .await
     .unwrap();
-    let stream = bounded(
-        "stream",
-        server
-            .client(quick(2000))
-            .chat()
-            .completions()
-            .create_stream(request()),
-    )
-    .await
-    .unwrap();
+    let stream = open_stream(&server.client(quick(2000))).await;
     let mut acc = ChatAccumulator::default();
     for chunk in bounded("chunks", stream.collect::<Vec<_>>()).await {
         acc.push(&chunk.unwrap()).unwrap();
