@@ -1,4 +1,4 @@
-//! `cargo run --release -p tensoras-bench -- [chat|sse|embeddings|concurrency|memory|all]`
+//! `cargo run --release -p tensoras-bench -- [chat|blocking|sse|embeddings|concurrency|memory|all]`
 //! `cargo run --release -p tensoras-bench -- count chat|sse-memory CONTENDER ROUNDS` (for callgrind)
 //!
 //! Side-by-side measurements on loopback, printed as Markdown rows for
@@ -7,6 +7,7 @@
 //! the rounds of one run is printed: these machines are noisy, so
 //! absolute times mean little and ratios measured together mean more.
 
+mod blocking;
 mod chat;
 mod embeddings;
 mod load;
@@ -168,6 +169,9 @@ fn main() {
     let run = |name: &str| what == "all" || what == name;
     if run("chat") {
         runtime.block_on(chat::run(&mode));
+    }
+    if run("blocking") {
+        runtime.block_on(blocking::run(&mode));
     }
     if run("sse") {
         runtime.block_on(sse::run());

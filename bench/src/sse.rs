@@ -76,7 +76,7 @@ pub async fn in_memory(mode: &Mode) {
                 let reads = reads.clone();
                 async move {
                     let stream = EventStream::<ChatCompletionChunk>::from_byte_stream(
-                        futures::stream::iter(reads.into_iter().map(Ok)),
+                        futures::stream::iter(reads.into_iter().map(Ok::<_, std::io::Error>)),
                     );
                     assert_eq!(drain(stream).await, CHUNKS);
                 }

@@ -77,7 +77,15 @@ pub trait Operation {
     fn query(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)>;
     /// The JSON body, when [`Operation::BODY`] is [`BodyKind::Json`].
     fn body(&self) -> ::std::option::Option<&Self::Body>;
+    /// Decodes a success body into [`Operation::Response`]: JSON, or
+    /// for a binary response the bytes themselves.
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error>;
 }
+/// An operation whose value holds its whole request, so a client can
+/// send it as it is: every operation but those with a multipart body,
+/// whose parts (a file) the caller streams, such as `CreateFile`,
+/// sent by the client's `files().create`.
+pub trait Callable: Operation {}
 /// An operation that can answer with server-sent events.
 pub trait Streaming: Operation {
     /// The type of each event's data.
@@ -155,7 +163,11 @@ impl Operation for ListBatches {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListBatches {}
 impl Paginated for ListBatches {
     type Item = types::Batch;
     fn set_after(&mut self, after: ::std::string::String) {
@@ -203,7 +215,11 @@ impl Operation for CreateBatch {
     fn body(&self) -> ::std::option::Option<&types::BatchCreateRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateBatch {}
 /// `GET /batches/{batch_id}`: Retrieve a batch.
 ///
 /// Returns one batch with its status and request counts.
@@ -240,7 +256,11 @@ impl Operation for RetrieveBatch {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveBatch {}
 /// `POST /batches/{batch_id}/cancel`: Cancel a batch.
 ///
 /// Asks a batch to stop; it moves to `cancelling`, then `cancelled`.
@@ -277,7 +297,11 @@ impl Operation for CancelBatch {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CancelBatch {}
 /// `POST /chat/completions`: Create a chat completion.
 ///
 /// Generates the next assistant message for a conversation. With
@@ -316,7 +340,11 @@ impl Operation for CreateChatCompletion {
     fn body(&self) -> ::std::option::Option<&types::ChatCompletionRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateChatCompletion {}
 impl Streaming for CreateChatCompletion {
     type Event = types::ChatCompletionChunk;
     fn set_stream(&mut self, stream: bool) {
@@ -357,7 +385,11 @@ impl Operation for CreateCompletion {
     fn body(&self) -> ::std::option::Option<&types::CompletionRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateCompletion {}
 impl Streaming for CreateCompletion {
     type Event = types::Completion;
     fn set_stream(&mut self, stream: bool) {
@@ -398,7 +430,11 @@ impl Operation for CreateEmbedding {
     fn body(&self) -> ::std::option::Option<&types::EmbeddingRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateEmbedding {}
 /// `GET /files`: List files.
 ///
 /// Lists uploaded files, oldest first, a page at a time.
@@ -471,7 +507,11 @@ impl Operation for ListFiles {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListFiles {}
 impl Paginated for ListFiles {
     type Item = types::FileObject;
     fn set_after(&mut self, after: ::std::string::String) {
@@ -516,6 +556,9 @@ impl Operation for CreateFile {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
 /// `DELETE /files/{file_id}`: Delete a file.
 ///
@@ -553,7 +596,11 @@ impl Operation for DeleteFile {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for DeleteFile {}
 /// `GET /files/{file_id}`: Retrieve a file.
 ///
 /// Returns the metadata of one file.
@@ -590,7 +637,11 @@ impl Operation for RetrieveFile {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveFile {}
 /// `GET /files/{file_id}/content`: Download a file's content.
 ///
 /// Returns the raw bytes of the file, such as a batch's JSONL output.
@@ -627,7 +678,11 @@ impl Operation for DownloadFileContent {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        Ok(body)
+    }
 }
+impl Callable for DownloadFileContent {}
 /// `GET /knowledge-bases`: List knowledge bases.
 ///
 /// Lists knowledge bases, oldest first, a page at a time.
@@ -687,7 +742,11 @@ impl Operation for ListKnowledgeBases {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListKnowledgeBases {}
 impl Paginated for ListKnowledgeBases {
     type Item = types::KnowledgeBase;
     fn set_after(&mut self, after: ::std::string::String) {
@@ -735,7 +794,11 @@ impl Operation for CreateKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&types::KnowledgeBaseCreateRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateKnowledgeBase {}
 /// `DELETE /knowledge-bases/{kb_id}`: Delete a knowledge base.
 ///
 /// Deletes a knowledge base with its data sources, documents and chunks.
@@ -772,7 +835,11 @@ impl Operation for DeleteKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for DeleteKnowledgeBase {}
 /// `GET /knowledge-bases/{kb_id}`: Retrieve a knowledge base.
 ///
 /// Returns one knowledge base with its document and chunk counts.
@@ -809,7 +876,11 @@ impl Operation for RetrieveKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveKnowledgeBase {}
 /// `PATCH /knowledge-bases/{kb_id}`: Update a knowledge base.
 ///
 /// Changes the name, description or metadata; fields left out stay as they are.
@@ -852,7 +923,11 @@ impl Operation for UpdateKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&types::KnowledgeBaseUpdateRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for UpdateKnowledgeBase {}
 /// `GET /knowledge-bases/{kb_id}/data-sources`: List data sources.
 ///
 /// Lists a knowledge base's data sources, a page at a time.
@@ -915,7 +990,11 @@ impl Operation for ListDataSources {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListDataSources {}
 impl Paginated for ListDataSources {
     type Item = types::DataSource;
     fn set_after(&mut self, after: ::std::string::String) {
@@ -971,7 +1050,11 @@ impl Operation for CreateDataSource {
     fn body(&self) -> ::std::option::Option<&types::DataSourceCreateRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateDataSource {}
 /// `DELETE /knowledge-bases/{kb_id}/data-sources/{ds_id}`: Delete a data source.
 ///
 /// Disconnects the source and removes its documents from the knowledge base.
@@ -1014,7 +1097,11 @@ impl Operation for DeleteDataSource {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for DeleteDataSource {}
 /// `GET /knowledge-bases/{kb_id}/data-sources/{ds_id}`: Retrieve a data source.
 ///
 /// Returns one data source with its sync status.
@@ -1057,7 +1144,11 @@ impl Operation for RetrieveDataSource {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveDataSource {}
 /// `GET /knowledge-bases/{kb_id}/documents`: List documents.
 ///
 /// Lists the documents ingested into a knowledge base, a page at a time.
@@ -1136,7 +1227,11 @@ impl Operation for ListDocuments {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListDocuments {}
 impl Paginated for ListDocuments {
     type Item = types::Document;
     fn set_after(&mut self, after: ::std::string::String) {
@@ -1192,7 +1287,11 @@ impl Operation for DeleteDocument {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for DeleteDocument {}
 /// `GET /knowledge-bases/{kb_id}/documents/{document_id}`: Retrieve a document.
 ///
 /// Returns one document of a knowledge base.
@@ -1235,7 +1334,11 @@ impl Operation for RetrieveDocument {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveDocument {}
 /// `GET /knowledge-bases/{kb_id}/ingestion-jobs`: List ingestion jobs.
 ///
 /// Lists a knowledge base's ingestion jobs, a page at a time.
@@ -1311,7 +1414,11 @@ impl Operation for ListIngestionJobs {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListIngestionJobs {}
 impl Paginated for ListIngestionJobs {
     type Item = types::IngestionJob;
     fn set_after(&mut self, after: ::std::string::String) {
@@ -1367,7 +1474,11 @@ impl Operation for RetrieveIngestionJob {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveIngestionJob {}
 /// `POST /knowledge-bases/{kb_id}/retrieve`: Search a knowledge base.
 ///
 /// Runs a hybrid, vector or keyword search and returns the best chunks.
@@ -1410,7 +1521,11 @@ impl Operation for RetrieveChunks {
     fn body(&self) -> ::std::option::Option<&types::RetrievalRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveChunks {}
 /// `GET /models`: List models.
 ///
 /// Lists every model the key can use.
@@ -1442,7 +1557,11 @@ impl Operation for ListModels {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListModels {}
 /// `GET /models/{model_id}`: Retrieve a model.
 ///
 /// Returns one model of the catalogue.
@@ -1479,7 +1598,11 @@ impl Operation for RetrieveModel {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveModel {}
 /// `POST /rerank`: Rerank documents.
 ///
 /// Scores each document against the query and returns them sorted by relevance, highest first.
@@ -1514,7 +1637,11 @@ impl Operation for CreateRerank {
     fn body(&self) -> ::std::option::Option<&types::RerankRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateRerank {}
 /// `POST /responses`: Create a response.
 ///
 /// Runs an agentic loop: the model may call tools (the server runs
@@ -1551,7 +1678,11 @@ impl Operation for CreateResponse {
     fn body(&self) -> ::std::option::Option<&types::ResponseCreateRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateResponse {}
 impl Streaming for CreateResponse {
     type Event = types::ResponseStreamEvent;
     fn set_stream(&mut self, stream: bool) {
@@ -1594,7 +1725,11 @@ impl Operation for RetrieveResponse {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveResponse {}
 /// `GET /webhooks`: List webhooks.
 ///
 /// Lists registered webhooks, a page at a time.
@@ -1654,7 +1789,11 @@ impl Operation for ListWebhooks {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for ListWebhooks {}
 impl Paginated for ListWebhooks {
     type Item = types::Webhook;
     fn set_after(&mut self, after: ::std::string::String) {
@@ -1702,7 +1841,11 @@ impl Operation for CreateWebhook {
     fn body(&self) -> ::std::option::Option<&types::WebhookCreateRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for CreateWebhook {}
 /// `DELETE /webhooks/{webhook_id}`: Delete a webhook.
 ///
 /// Stops deliveries to the endpoint and deletes it.
@@ -1739,7 +1882,11 @@ impl Operation for DeleteWebhook {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for DeleteWebhook {}
 /// `GET /webhooks/{webhook_id}`: Retrieve a webhook.
 ///
 /// Returns one webhook.
@@ -1776,7 +1923,11 @@ impl Operation for RetrieveWebhook {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for RetrieveWebhook {}
 /// `PATCH /webhooks/{webhook_id}`: Update a webhook.
 ///
 /// Changes the URL, the events or the status; fields left out stay as they are.
@@ -1819,4 +1970,8 @@ impl Operation for UpdateWebhook {
     fn body(&self) -> ::std::option::Option<&types::WebhookUpdateRequest> {
         Some(&self.body)
     }
+    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(&body)
+    }
 }
+impl Callable for UpdateWebhook {}

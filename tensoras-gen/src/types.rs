@@ -402,7 +402,7 @@ pub struct CompletionRequest {
 #[non_exhaustive]
 pub struct ConfluenceConfig {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub api_token: ::std::option::Option<::std::string::String>,
+    pub api_token: ::std::option::Option<crate::types::Secret>,
     ///Such as `https://example.atlassian.net/wiki`.
     pub base_url: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -727,7 +727,7 @@ pub struct GcsConfig {
     pub prefix: ::std::option::Option<::std::string::String>,
     ///A service-account key, as JSON text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_account_json: ::std::option::Option<::std::string::String>,
+    pub service_account_json: ::std::option::Option<crate::types::Secret>,
 }
 ///`GoogleDriveConfig`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -736,7 +736,7 @@ pub struct GoogleDriveConfig {
     pub folder_ids: ::std::vec::Vec<::std::string::String>,
     ///A service-account key, as JSON text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub service_account_json: ::std::option::Option<::std::string::String>,
+    pub service_account_json: ::std::option::Option<crate::types::Secret>,
 }
 ///`ImageUrl`
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1025,7 +1025,7 @@ pub struct NotionConfig {
     pub database_ids: ::std::vec::Vec<::std::string::String>,
     ///Required on create; left out when the server returns the config.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub integration_token: ::std::option::Option<::std::string::String>,
+    pub integration_token: ::std::option::Option<crate::types::Secret>,
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub page_ids: ::std::vec::Vec<::std::string::String>,
 }
@@ -1361,8 +1361,9 @@ pub struct S3Config {
     pub prefix: ::std::option::Option<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
+    ///Sent on create; never shown by the SDK (`Debug` redacts it).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret_access_key: ::std::option::Option<::std::string::String>,
+    pub secret_access_key: ::std::option::Option<crate::types::Secret>,
 }
 ///Up to four sequences where generation stops.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1502,7 +1503,7 @@ pub struct Webhook {
     pub object: ::std::string::String,
     ///Only in the response to create, when the server generated the secret.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret: ::std::option::Option<::std::string::String>,
+    pub secret: ::std::option::Option<crate::types::Secret>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::WebhookStatus>,
     pub url: ::std::string::String,
@@ -1516,7 +1517,7 @@ pub struct WebhookCreateRequest {
     pub events: ::std::vec::Vec<crate::types::WebhookEventType>,
     ///Your signing secret (`whsec_...`); the server generates one when left out.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    pub secret: ::std::option::Option<::std::string::String>,
+    pub secret: ::std::option::Option<crate::types::Secret>,
     ///The https endpoint that receives POSTs.
     pub url: ::std::string::String,
 }
@@ -5398,6 +5399,58 @@ impl<'de> ::serde::Deserialize<'de> for EmbeddingVector {
         deserializer.deserialize_any(Visitor)
     }
 }
+/// A secret the API takes or returns: an access key, a token, a
+/// signing secret (the spec's `format: password`).
+///
+/// Serialized and deserialized as the plain string, so requests carry
+/// it unchanged, but its `Debug` prints `Secret(<redacted>)`, so a
+/// logged request, response or error never shows it. Read it with
+/// [`Secret::expose`].
+///
+/// ```
+/// use tensoras_gen::types::Secret;
+/// let key = Secret::from("whsec_abc");
+/// assert_eq!(format!("{key:?}"), "Secret(<redacted>)");
+/// assert_eq!(key.expose(), "whsec_abc");
+/// assert_eq!(serde_json::to_string(&key).unwrap(), "\"whsec_abc\"");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(::std::string::String);
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself: the one way to read it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// The secret itself, owned.
+    pub fn into_inner(self) -> ::std::string::String {
+        self.0
+    }
+}
+impl ::std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+impl ::std::convert::From<::std::string::String> for Secret {
+    fn from(value: ::std::string::String) -> Self {
+        Secret(value)
+    }
+}
+impl ::std::convert::From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
+impl ::std::convert::From<&::std::string::String> for Secret {
+    fn from(value: &::std::string::String) -> Self {
+        Secret(value.clone())
+    }
+}
 impl types::Batch {
     /// A `Batch` with its required `id`, `object`, `endpoint`, `input_file_id`, `status`, `created_at`; set the others with the methods below.
     #[must_use]
@@ -6467,7 +6520,7 @@ impl types::ConfluenceConfig {
     /// Sets `api_token`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
-    pub fn api_token(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn api_token(mut self, value: impl ::std::convert::Into<crate::types::Secret>) -> Self {
         self.api_token = Some(value.into());
         self
     }
@@ -7212,7 +7265,7 @@ impl types::GcsConfig {
     #[allow(clippy::useless_conversion)]
     pub fn service_account_json(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<crate::types::Secret>,
     ) -> Self {
         self.service_account_json = Some(value.into());
         self
@@ -7239,7 +7292,7 @@ impl types::GoogleDriveConfig {
     #[allow(clippy::useless_conversion)]
     pub fn service_account_json(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<crate::types::Secret>,
     ) -> Self {
         self.service_account_json = Some(value.into());
         self
@@ -7778,7 +7831,7 @@ impl types::NotionConfig {
     #[allow(clippy::useless_conversion)]
     pub fn integration_token(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<crate::types::Secret>,
     ) -> Self {
         self.integration_token = Some(value.into());
         self
@@ -8598,12 +8651,12 @@ impl types::S3Config {
         self.region = Some(value.into());
         self
     }
-    /// Sets `secret_access_key`.
+    /// Sent on create; never shown by the SDK (`Debug` redacts it).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn secret_access_key(
         mut self,
-        value: impl ::std::convert::Into<::std::string::String>,
+        value: impl ::std::convert::Into<crate::types::Secret>,
     ) -> Self {
         self.secret_access_key = Some(value.into());
         self
@@ -8845,7 +8898,7 @@ impl types::Webhook {
     /// Only in the response to create, when the server generated the secret.
     #[must_use]
     #[allow(clippy::useless_conversion)]
-    pub fn secret(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn secret(mut self, value: impl ::std::convert::Into<crate::types::Secret>) -> Self {
         self.secret = Some(value.into());
         self
     }
@@ -8883,7 +8936,7 @@ impl types::WebhookCreateRequest {
     /// Your signing secret (`whsec_...`); the server generates one when left out.
     #[must_use]
     #[allow(clippy::useless_conversion)]
-    pub fn secret(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+    pub fn secret(mut self, value: impl ::std::convert::Into<crate::types::Secret>) -> Self {
         self.secret = Some(value.into());
         self
     }

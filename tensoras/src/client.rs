@@ -4,7 +4,7 @@
 
 use crate::config::{ClientBuilder, Config};
 use crate::error::{Error, Result};
-use crate::operations::{BodyKind, Method, Operation, Streaming};
+use crate::operations::{BodyKind, Callable, Method, Operation, Streaming};
 use crate::options::{Idempotency, RequestOptions};
 use crate::response::{ApiResponse, Mode};
 use crate::retry;
@@ -133,6 +133,7 @@ impl Tensoras {
     /// # let _ = patient;
     /// # Ok::<(), tensoras::Error>(())
     /// ```
+    #[must_use = "the client with the options is returned; this one is unchanged"]
     pub fn with_options(&self, options: RequestOptions) -> Self {
         Tensoras {
             inner: Arc::clone(&self.inner),
@@ -140,10 +141,22 @@ impl Tensoras {
         }
     }
 
-    /// Sends any operation of the spec and decodes its JSON answer: the
-    /// low-level entry point, with this client's authentication, base URL,
-    /// retries and typed errors. An operation added to the spec can be called
-    /// this way as soon as `cargo xtask codegen` has run.
+    /// Sends an operation of the spec and decodes its answer (JSON, or the
+    /// bytes of a download): the low-level entry point, with this client's
+    /// authentication, base URL, retries and typed errors. An operation
+    /// added to the spec can be called this way as soon as `cargo xtask
+    /// codegen` has run.
+    ///
+    /// It takes every [`Callable`] operation: all but the multipart upload
+    /// (`CreateFile`), whose file the caller streams through
+    /// [`files().create`](crate::resources::files::Files::create); passing
+    /// that one does not compile:
+    ///
+    /// ```compile_fail
+    /// # async fn run(client: tensoras::Tensoras) {
+    /// let _ = client.call(tensoras::operations::CreateFile::new()).await;
+    /// # }
+    /// ```
     ///
     /// ```no_run
     /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
@@ -161,8 +174,8 @@ impl Tensoras {
         operation: O,
     ) -> impl Future<Output = Result<O::Response>> + Send + 'static
     where
-        O: Operation,
-        O::Response: DeserializeOwned + Send + 'static,
+        O: Callable,
+        O::Response: Send + 'static,
     {
         self.execute::<O, crate::response::Parsed>(operation)
     }
@@ -174,8 +187,8 @@ impl Tensoras {
         operation: O,
     ) -> impl Future<Output = Result<ApiResponse<O::Response>>> + Send + 'static
     where
-        O: Operation,
-        O::Response: DeserializeOwned + Send + 'static,
+        O: Callable,
+        O::Response: Send + 'static,
     {
         self.execute::<O, crate::response::Raw>(operation)
     }
@@ -202,7 +215,7 @@ impl Tensoras {
         mut operation: O,
     ) -> impl Future<Output = Result<EventStream<O::Event>>> + Send + 'static
     where
-        O: Streaming,
+        O: Streaming + Callable,
         O::Event: DeserializeOwned,
     {
         operation.set_stream(true);
@@ -224,14 +237,14 @@ impl Tensoras {
     ) -> impl Future<Output = Result<M::Output<O::Response>>> + Send + 'static
     where
         O: Operation,
-        O::Response: DeserializeOwned + Send + 'static,
+        O::Response: Send + 'static,
         M: Mode,
     {
         // Built now, before the first await: the future holds the request,
         // not the operation.
         let request = self.request(&operation);
         let client = self.clone();
-        async move { Ok(M::output(client.json(request?).await?)) }
+        async move { Ok(M::output(client.decoded(request?, O::decode).await?)) }
     }
 
     /// Checks and serializes `operation` into a [`Request`].
@@ -281,10 +294,21 @@ impl Tensoras {
         &self,
         request: Request,
     ) -> Result<ApiResponse<T>> {
+        self.decoded(request, |body| serde_json::from_slice(&body))
+            .await
+    }
+
+    /// Sends a request and decodes its answer with `decode`, all within the
+    /// total timeout when there is one.
+    pub(crate) async fn decoded<T>(
+        &self,
+        request: Request,
+        decode: fn(Bytes) -> serde_json::Result<T>,
+    ) -> Result<ApiResponse<T>> {
         let settings = self.settings(&request)?;
         transport::within_total(settings.deadline, async move {
             let sent = self.send_with(request, settings).await?;
-            read_json(sent).await
+            read_decoded(sent, decode).await
         })
         .await
     }
@@ -308,7 +332,9 @@ impl Tensoras {
             read: options.read_timeout.unwrap_or(config.read_timeout),
             write: options.write_timeout.unwrap_or(config.write_timeout),
             connect: config.connect_timeout,
-            deadline: total.map(|t| (t, tokio::time::Instant::now() + t)),
+            // A total past what the clock can hold is no bound at all.
+            deadline: total
+                .and_then(|t| transport::later(tokio::time::Instant::now(), t).map(|at| (t, at))),
             max_retries: options.max_retries.unwrap_or(config.max_retries),
             limits: config.limits,
             idempotency_key,
@@ -474,8 +500,11 @@ impl Tensoras {
     }
 }
 
-/// Reads and decodes a JSON success body within its bounds.
-pub(crate) async fn read_json<T: DeserializeOwned>(sent: Sent) -> Result<ApiResponse<T>> {
+/// Reads a success body within its bounds and decodes it with `decode`.
+pub(crate) async fn read_decoded<T>(
+    sent: Sent,
+    decode: fn(Bytes) -> serde_json::Result<T>,
+) -> Result<ApiResponse<T>> {
     let Sent {
         mut response,
         attempts,
@@ -484,7 +513,7 @@ pub(crate) async fn read_json<T: DeserializeOwned>(sent: Sent) -> Result<ApiResp
     let status = response.status().as_u16();
     let headers: HeaderMap = std::mem::take(response.headers_mut()); // moved, not copied
     let body = transport::read_body(&mut response, &settings).await?;
-    let data = serde_json::from_slice(&body).map_err(|e| Error::decode(e.to_string(), &body))?;
+    let data = decode(body.clone()).map_err(|e| Error::decode(e.to_string(), &body))?;
     Ok(ApiResponse::new(data, status, headers, attempts))
 }
 
@@ -531,11 +560,14 @@ mod tests {
         response
             .headers_mut()
             .insert("x-request-id", HeaderValue::from_static("req_1"));
-        let decoded = read_json::<serde_json::Value>(Sent {
-            response,
-            attempts: 2,
-            settings: settings(),
-        })
+        let decoded = read_decoded::<serde_json::Value>(
+            Sent {
+                response,
+                attempts: 2,
+                settings: settings(),
+            },
+            |body| serde_json::from_slice(&body),
+        )
         .await
         .expect("json");
         assert_eq!(decoded.data["a"], 1);
@@ -547,7 +579,7 @@ mod tests {
     fn urls_are_the_base_extended_as_a_full_parse_would_make_them() {
         for base in [
             "http://127.0.0.1:9/v1",
-            "https://user:pa%20ss@api.example.com/proxy/v2/",
+            "http://user:pa%20ss@api.example.com/proxy/v2/",
             "http://[::1]:8080",
         ] {
             let client = Tensoras::builder()

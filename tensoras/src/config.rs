@@ -172,11 +172,19 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// The read and write timeouts together (default 120 s each): Python's
     /// `timeout=`. See [`read_timeout`](Self::read_timeout) and
     /// [`write_timeout`](Self::write_timeout).
+    ///
+    /// Every timeout takes any `Duration`: [`Duration::MAX`] (or anything
+    /// too long for the clock to represent) is no limit, and
+    /// [`Duration::ZERO`] allows no wait at all (a call then times out
+    /// unless what it waits for is already there).
     pub fn timeout(self, timeout: Duration) -> Self {
         self.read_timeout(timeout).write_timeout(timeout)
     }
 
-    /// The longest wait to establish a connection, TCP and TLS (default 10 s).
+    /// The longest wait to establish a connection, TCP and TLS (default
+    /// 10 s; `Duration::MAX` is none). It configures the HTTP client this
+    /// builder makes: with [`http_client`](Self::http_client), set it on
+    /// your own client instead (it is not applied there).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
         self
@@ -190,7 +198,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// [`Read`](crate::TimeoutKind::Read). Keep-alive comments in an event
     /// stream are bytes, and count as progress (servers send them while a
     /// model thinks); bound the whole call with
-    /// [`total_timeout`](Self::total_timeout).
+    /// [`total_timeout`](Self::total_timeout). `Duration::MAX` is no limit.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(timeout);
         self
@@ -198,7 +206,8 @@ impl<C: BuildClient> ClientBuilder<C> {
 
     /// The longest wait for the server to take the next part of an upload
     /// (default 120 s). An upload that keeps moving, however slowly, is not
-    /// cut; the read timeout starts once it is sent.
+    /// cut; the read timeout starts once it is sent. `Duration::MAX` is no
+    /// limit.
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = Some(timeout);
         self
@@ -208,18 +217,22 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// between them, and for a stream or download everything until its end.
     /// When it runs out the call ends with [`Error::Timeout`] of kind
     /// [`Total`](crate::TimeoutKind::Total), which is not retried.
+    /// `Duration::MAX` is the same as none.
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.total_timeout = Some(timeout);
         self
     }
 
-    /// Bounds on what a server can make the client hold (see [`Limits`]).
+    /// Bounds on what a server can make the client hold (see [`Limits`]
+    /// for each one's range; [`build`](Self::build) refuses one outside it).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
     }
 
-    /// Retries after the first attempt (default 3; 0 disables retries), with
+    /// Retries after the first attempt (default 3; 0 disables retries; any
+    /// `u32`, so `u32::MAX` retries a failing call for as long as the total
+    /// timeout allows, or for ever without one), with
     /// exponential backoff and jitter (0.5 s doubling to at most 8 s), or the
     /// server's `Retry-After`/`retry-after-ms` when it is above zero and at
     /// most 60 s. Every attempt of a call carries the same
@@ -257,7 +270,9 @@ impl<C: BuildClient> ClientBuilder<C> {
     }
 
     /// Your own `reqwest::Client` (proxies, TLS roots, connection limits).
-    /// Its own timeouts apply on top of this client's.
+    /// Its own timeouts apply on top of this client's; this builder's
+    /// [`connect_timeout`](Self::connect_timeout) and TLS choice do not
+    /// apply to it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -266,7 +281,9 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// Resolves the key and base URL and builds the client.
     ///
     /// Fails with [`Error::Config`] when no key is given or found in the
-    /// environment, the key is empty, or the base URL is not an http(s) URL.
+    /// environment, the key is empty, the base URL is not an http(s) URL
+    /// (or is https in a build without a TLS feature), or a [`Limits`]
+    /// bound is outside its range.
     pub fn build(self) -> Result<C> {
         let (config, http) = self.resolve()?;
         C::from_parts(config, http)
@@ -293,16 +310,33 @@ impl<C: BuildClient> ClientBuilder<C> {
                 .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
         };
         let base_url = normalize_base_url(&base_url)?;
+        self.limits.check()?;
         let base = reqwest::Url::parse(&base_url)
             .map_err(|e| Error::Config(format!("invalid base URL: {e}")))?;
+        if base.scheme() == "https"
+            && self.http_client.is_none()
+            && !cfg!(any(feature = "rustls", feature = "native-tls"))
+        {
+            return Err(Error::Config(
+                "an https base URL needs TLS: enable the `rustls` or `native-tls` feature".into(),
+            ));
+        }
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http = match self.http_client {
             Some(client) => client,
-            None => tls(reqwest::Client::builder()
-                .user_agent(user_agent())
-                .connect_timeout(connect_timeout))?
-            .build()
-            .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?,
+            None => {
+                let mut builder = reqwest::Client::builder().user_agent(user_agent());
+                // A timeout past what the clock can hold is no timeout.
+                if std::time::Instant::now()
+                    .checked_add(connect_timeout)
+                    .is_some()
+                {
+                    builder = builder.connect_timeout(connect_timeout);
+                }
+                tls(builder)?
+                    .build()
+                    .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?
+            }
         };
         let mut default_headers = self.default_headers;
         default_headers
@@ -326,15 +360,26 @@ impl<C: BuildClient> ClientBuilder<C> {
     }
 }
 
-/// `url` with any password replaced, for `Debug` and messages.
+/// `url` with its credentials (user name and password: either can be a
+/// token) replaced, for `Debug` and messages. Textual, so it also redacts a
+/// URL that does not parse (the one an error message is about).
 pub(crate) fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("redacted"));
-            parsed.to_string().trim_end_matches('/').to_owned()
-        }
-        Ok(_) => url.to_owned(),
-        Err(_) => "<unparsable URL>".to_owned(),
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}redacted{}", &url[..authority_start], &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Replaces the credentials of a parsed URL (see [`redact_url`]).
+pub(crate) fn redact_credentials(url: &mut url::Url) {
+    if !url.username().is_empty() {
+        let _ = url.set_username("redacted");
+    }
+    if url.password().is_some() {
+        let _ = url.set_password(None);
     }
 }
 
@@ -372,8 +417,9 @@ impl std::fmt::Debug for RedactedHeaders<'_> {
 /// TLS for the client this crate builds: rustls with the `ring` provider
 /// and the platform's verifier (feature `rustls`), configured here rather
 /// than through a process-wide default provider, so an application's own
-/// choice of provider is left alone.
-#[cfg(feature = "rustls")]
+/// choice of provider is left alone. With `native-tls` on as well, that one
+/// is used (the one a user adds on top of the defaults is the one wanted).
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
 fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
     use std::sync::Arc;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -395,9 +441,16 @@ fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
     Ok(builder.tls_backend_preconfigured(config))
 }
 
-/// TLS is left to reqwest's own backend (`native-tls`) or absent (plain
-/// HTTP only) without the `rustls` feature.
-#[cfg(not(feature = "rustls"))]
+/// TLS through the platform's library (feature `native-tls`), which takes
+/// precedence over `rustls` when both are on.
+#[cfg(feature = "native-tls")]
+fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
+    Ok(builder.tls_backend_native())
+}
+
+/// Without a TLS feature the client speaks plain HTTP only (`build` refuses
+/// an `https` base URL).
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
 fn tls(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
     Ok(builder)
 }
@@ -411,15 +464,17 @@ pub(crate) const fn user_agent() -> &'static str {
 pub(crate) fn normalize_base_url(raw: &str) -> Result<String> {
     let trimmed = raw.trim().trim_end_matches('/');
     let parsed = url::Url::parse(trimmed)
-        .map_err(|e| Error::Config(format!("invalid base URL {trimmed:?}: {e}")))?;
+        .map_err(|e| Error::Config(format!("invalid base URL {:?}: {e}", redact_url(trimmed))))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(Error::Config(format!(
-            "the base URL {trimmed:?} is not an http(s) URL"
+            "the base URL {:?} is not an http(s) URL",
+            redact_url(trimmed)
         )));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Config(format!(
-            "the base URL {trimmed:?} has a query or fragment"
+            "the base URL {:?} has a query or fragment",
+            redact_url(trimmed)
         )));
     }
     let last = parsed
@@ -466,11 +521,35 @@ mod tests {
 
     #[test]
     fn passwords_and_secret_headers_are_redacted() {
-        assert_eq!(
-            redact_url("https://user:hunter2@proxy.example/v1"),
-            "https://user:redacted@proxy.example/v1"
-        );
-        assert_eq!(redact_url("http://host/v1"), "http://host/v1");
+        for (url, shown) in [
+            (
+                "https://user:hunter2@proxy.example/v1",
+                "https://redacted@proxy.example/v1",
+            ),
+            // A token given as the user name.
+            (
+                "https://tns_tok@proxy.example/",
+                "https://redacted@proxy.example/",
+            ),
+            // An `@` in the password, and one in the path (not credentials).
+            ("http://u:p@ss@h:1/a@b", "http://redacted@h:1/a@b"),
+            ("http://host/v1/a@b", "http://host/v1/a@b"),
+            // Not a URL at all: still redacted.
+            ("u:hunter2@host:99999", "redacted@host:99999"),
+            ("http://host/v1", "http://host/v1"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+        for bad in [
+            "ftp://u:hunter2@host/v1",
+            "http://u:hunter2@host/v1?x=1",
+            "u:hunter2@x",
+        ] {
+            let Err(Error::Config(message)) = normalize_base_url(bad) else {
+                panic!("{bad} accepted");
+            };
+            assert!(!message.contains("hunter2"), "{message}");
+        }
         let mut headers = HeaderMap::new();
         headers.insert("authorization", HeaderValue::from_static("Bearer tns_x"));
         headers.insert("x-api-key", HeaderValue::from_static("tns_y"));
@@ -478,6 +557,24 @@ mod tests {
         let shown = format!("{:?}", RedactedHeaders(&headers));
         assert!(!shown.contains("tns_"), "{shown}");
         assert!(shown.contains("visible"), "{shown}");
+    }
+
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    #[test]
+    fn without_tls_an_https_base_url_is_refused() {
+        let refused = crate::Tensoras::builder()
+            .api_key("k")
+            .base_url("https://api.example.com/v1")
+            .build();
+        assert!(
+            matches!(&refused, Err(Error::Config(m)) if m.contains("rustls")),
+            "{refused:?}"
+        );
+        assert!(crate::Tensoras::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:1/v1")
+            .build()
+            .is_ok());
     }
 
     #[test]

@@ -59,11 +59,13 @@ pub enum Error {
     /// The connection could not be made or broke before a response arrived.
     #[error("connection error: {message}")]
     Connection {
-        /// What failed.
+        /// What failed, with the whole chain of causes.
         message: String,
-        /// The underlying transport error.
+        /// The underlying transport error (boxed, so this type does not tie
+        /// your code to the HTTP stack's version); any password in a URL it
+        /// names is replaced.
         #[source]
-        source: Option<reqwest::Error>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A timeout ran out (see [`ClientBuilder`](crate::ClientBuilder) for
     /// what each one bounds).
@@ -89,7 +91,9 @@ pub enum Error {
     Decode {
         /// What was expected and what went wrong.
         message: String,
-        /// The start of the body, for diagnosis (at most 512 bytes, lossy UTF-8).
+        /// The start of the body, for diagnosis: at most 512 bytes of text
+        /// (invalid UTF-8 replaced, never cut inside a character, `…` where
+        /// it was cut).
         body_excerpt: String,
     },
     /// A streamed response failed mid-way: an `event: error` frame, an error
@@ -116,7 +120,8 @@ pub enum Error {
     Parse {
         /// The serde error.
         message: String,
-        /// The text that failed to parse (at most 512 bytes).
+        /// The start of the text that failed to parse (at most 512 bytes, as
+        /// [`Error::Decode`]'s excerpt).
         content_excerpt: String,
     },
 }
@@ -150,7 +155,7 @@ impl std::fmt::Display for TimeoutKind {
 /// A non-success HTTP response from the API, with everything it told us.
 ///
 /// ```
-/// use reqwest::header::HeaderMap;
+/// use tensoras::header::HeaderMap;
 /// let mut headers = HeaderMap::new();
 /// headers.insert("retry-after", "12".parse().unwrap());
 /// headers.insert("x-request-id", "req_1".parse().unwrap());
@@ -182,7 +187,8 @@ pub struct ApiError {
     pub rate_limit: RateLimit,
     /// How long the server asked us to wait (`Retry-After` or `retry-after-ms`).
     pub retry_after: Option<Duration>,
-    /// The raw body (at most 4 KiB), for errors in shapes the SDK does not know.
+    /// The start of the raw body, for errors in shapes the SDK does not
+    /// know: at most 4,096 bytes of text, cut as [`Error::Decode`]'s excerpt.
     pub body: String,
     /// The server's `x-should-retry` header, which overrides the status when
     /// deciding whether to retry.
@@ -219,14 +225,29 @@ impl std::fmt::Display for ApiError {
 const BODY_KEEP: usize = 4096;
 const EXCERPT: usize = 512;
 
-/// The first `max` bytes of `bytes` as lossy UTF-8, never splitting a character.
+/// The start of `bytes` as text, at most `max` bytes long with the `…` that
+/// marks a cut: invalid UTF-8 is replaced (lossy), and a cut never falls
+/// inside a character.
 pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned();
-    if bytes.len() > max {
-        format!("{text}…")
-    } else {
-        text
+    const MORE: &str = "…";
+    // Only the start is decoded (a body can be megabytes): enough bytes to
+    // finish the last character that can fit, and to tell whether more follow.
+    let start = &bytes[..bytes.len().min(max.saturating_add(4))];
+    let mut text = String::from_utf8_lossy(start).into_owned();
+    if start.len() == bytes.len() && text.len() <= max {
+        return text;
     }
+    // Replacement characters only ever make text longer than its bytes, so
+    // what is cut here comes after everything that could be shown.
+    let mut keep = max.saturating_sub(MORE.len());
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    text.truncate(keep);
+    if max >= MORE.len() {
+        text.push_str(MORE);
+    }
+    text
 }
 
 pub(crate) fn body_excerpt(bytes: &[u8]) -> String {
@@ -327,7 +348,10 @@ impl Error {
     /// response heads, bodies that do not decode, or the total timeout.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Connection { source, .. } => source.as_ref().is_none_or(transient),
+            Error::Connection { source, .. } => source
+                .as_deref()
+                .and_then(|e| e.downcast_ref::<reqwest::Error>())
+                .is_none_or(transient),
             Error::Timeout { kind, .. } => *kind != TimeoutKind::Total,
             _ => match self.as_api() {
                 Some(api) if !matches!(self, Error::Stream { .. }) => api
@@ -338,15 +362,18 @@ impl Error {
         }
     }
 
-    /// A transport error, with any password in its URL replaced.
+    /// A transport error, with the credentials in its URL replaced.
     pub(crate) fn connection(mut source: reqwest::Error) -> Self {
         if let Some(url) = source.url_mut() {
-            if url.password().is_some() {
-                let _ = url.set_password(Some("redacted"));
-            }
+            crate::config::redact_credentials(url);
         }
+        Error::transport(Box::new(source))
+    }
+
+    /// A failure of the byte source under a response or stream.
+    pub(crate) fn transport(source: Box<dyn std::error::Error + Send + Sync>) -> Self {
         Error::Connection {
-            message: describe_reqwest(&source),
+            message: describe(&*source),
             source: Some(source),
         }
     }
@@ -400,13 +427,51 @@ fn transient(error: &reqwest::Error) -> bool {
 /// reqwest's Display hides the cause chain ("error sending request"); the
 /// chain says what actually happened (connection refused, reset, ...).
 /// reqwest errors never contain header values, so the key cannot leak here.
-fn describe_reqwest(err: &reqwest::Error) -> String {
+fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
+    let mut source = err.source();
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn excerpts_are_cut_between_characters_within_their_bound() {
+        // "é" is two bytes: a cut at 4 bytes (3 before the ellipsis) keeps one.
+        assert_eq!(excerpt("ééé".as_bytes(), 6), "ééé");
+        assert_eq!(excerpt("éééé".as_bytes(), 6), "é…");
+        assert_eq!(excerpt(b"abcdef", 6), "abcdef");
+        assert_eq!(excerpt(b"abcdefg", 6), "abc…");
+        // Broken UTF-8 is replaced, and the replacement counts.
+        assert_eq!(excerpt(b"a\xffb", 16), "a\u{fffd}b");
+        assert_eq!(excerpt(b"\xff\xff\xff", 5), "…");
+        assert_eq!(excerpt(b"", 0), "");
+        assert_eq!(excerpt(b"abc", 1), "");
+    }
+
+    proptest! {
+        #[test]
+        fn an_excerpt_never_exceeds_its_bound(
+            bytes in proptest::collection::vec(any::<u8>(), 0..600),
+            text in "\\PC{0,300}",
+            max in 0usize..520,
+        ) {
+            for input in [&bytes[..], text.as_bytes()] {
+                let shown = excerpt(input, max);
+                prop_assert!(shown.len() <= max, "{} > {max}", shown.len());
+                // What is shown (before any mark) starts the lossy text.
+                let whole = String::from_utf8_lossy(input);
+                let body = shown.strip_suffix('…').unwrap_or(&shown);
+                prop_assert!(whole.starts_with(body));
+            }
+        }
+    }
 }

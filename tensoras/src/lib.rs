@@ -32,9 +32,11 @@
 //!   has the same surface without `async`.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod accumulate;
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod client;
 mod config;
@@ -52,6 +54,28 @@ mod retry;
 pub mod sse;
 mod transport;
 pub mod webhooks;
+
+/// HTTP header names and values, for [`RequestOptions::header`],
+/// [`ClientBuilder::default_header`] and the headers of responses and errors,
+/// without a direct dependency on the HTTP stack (this is `http`'s `header`
+/// module, as re-exported by reqwest).
+///
+/// ```
+/// use tensoras::header::{HeaderName, HeaderValue};
+/// let options = tensoras::RequestOptions::new()
+///     .header(HeaderName::from_static("x-trace"), HeaderValue::from_static("abc"));
+/// # let _ = options;
+/// ```
+pub use reqwest::header;
+
+/// The schemars version this crate's `parse::<T>()`, `Tool::function::<T>()`
+/// and `JsonSchemaObject::strict_for::<T>()` take types from (feature
+/// `schemars`, on by default). Depend on the same major version (`schemars
+/// = "1"`) to derive `JsonSchema`, or derive through this re-export with
+/// `#[schemars(crate = "tensoras::schemars")]`.
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+pub use schemars;
 
 /// Every schema of the API as Rust types, generated from the OpenAPI spec:
 /// built with `new(required…)` and chained setters; enums are open.

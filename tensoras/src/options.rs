@@ -13,8 +13,8 @@ use std::time::Duration;
 ///     .max_retries(1)
 ///     .idempotency_key("order-42")
 ///     .header(
-///         reqwest::header::HeaderName::from_static("x-trace"),
-///         reqwest::header::HeaderValue::from_static("abc"),
+///         tensoras::header::HeaderName::from_static("x-trace"),
+///         tensoras::header::HeaderValue::from_static("abc"),
 ///     )
 ///     .query("debug", "1")
 ///     .body_field("top_k", serde_json::json!(3));
@@ -67,7 +67,9 @@ impl RequestOptions {
     }
 
     /// The read and write timeouts together (see
-    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout)). Every
+    /// timeout here takes any `Duration`, as there: `Duration::MAX` is no
+    /// limit, `Duration::ZERO` allows no wait.
     pub fn timeout(self, timeout: Duration) -> Self {
         self.read_timeout(timeout).write_timeout(timeout)
     }
@@ -93,7 +95,8 @@ impl RequestOptions {
         self
     }
 
-    /// Retries after the first attempt.
+    /// Retries after the first attempt (any `u32`; see
+    /// [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries)).
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = Some(retries);
         self

@@ -20,9 +20,10 @@
 
 pub use crate::resources::chat::{
     ChatCompletionChunkExt, ChatCompletionExt, ChatMessageExt, ChatResponseMessageExt,
-    ContentPartExt, JsonSchemaObjectExt, MessageContentExt, ResponseFormatExt, ToolCallExt,
-    ToolChoiceExt, ToolExt,
+    ContentPartExt, MessageContentExt, ToolCallExt, ToolChoiceExt,
 };
+#[cfg(feature = "schemars")]
+pub use crate::resources::chat::{JsonSchemaObjectExt, ResponseFormatExt, ToolExt};
 pub use crate::resources::completions::CompletionExt;
 pub use crate::resources::embeddings::EmbeddingExt;
 pub use crate::resources::responses::ResponseExt;

@@ -5,7 +5,7 @@ use reqwest::header::HeaderMap;
 /// Rate-limit state the server reported with a response.
 ///
 /// ```
-/// let mut headers = reqwest::header::HeaderMap::new();
+/// let mut headers = tensoras::header::HeaderMap::new();
 /// headers.insert("x-ratelimit-remaining", "598".parse().unwrap());
 /// let limit = tensoras::RateLimit::from_headers(&headers);
 /// assert_eq!(limit.remaining, Some(598));

@@ -153,14 +153,34 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {
-        for retry in 0..20 {
-            let d = delay(retry, None);
-            let base = INITIAL_BACKOFF
-                .saturating_mul(1 << retry.min(16))
-                .min(MAX_BACKOFF);
+        // The documented schedule: between half and all of 0.5 s, 1 s, 2 s,
+        // 4 s, then 8 s for every later retry (written out, not recomputed).
+        let ms = Duration::from_millis;
+        let schedule = [
+            (0, ms(250), ms(500)),
+            (1, ms(500), ms(1000)),
+            (2, ms(1000), ms(2000)),
+            (3, ms(2000), ms(4000)),
+            (4, ms(4000), ms(8000)),
+            (5, ms(4000), ms(8000)),
+            (31, ms(4000), ms(8000)),
+            (u32::MAX, ms(4000), ms(8000)),
+        ];
+        for (retry, low, high) in schedule {
+            let mut seen = Vec::new();
+            for _ in 0..200 {
+                let d = delay(retry, None);
+                assert!(
+                    d >= low && d <= high,
+                    "retry {retry}: {d:?} not in {low:?}..={high:?}"
+                );
+                seen.push(d);
+            }
+            // Jitter: the waits are spread, not one value.
+            seen.sort();
             assert!(
-                d <= base && d >= base / 2,
-                "retry {retry}: {d:?} vs {base:?}"
+                seen[199] - seen[0] > (high - low) / 4,
+                "retry {retry}: {seen:?}"
             );
         }
         assert_eq!(

@@ -382,7 +382,7 @@ type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 /// ```
 /// use futures::StreamExt;
 /// let body = "data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: [DONE]\n\n";
-/// let reads = futures::stream::iter([Ok(bytes::Bytes::from(body))]);
+/// let reads = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(body))]);
 /// let stream = tensoras::sse::EventStream::<serde_json::Value>::from_byte_stream(reads);
 /// let items: Vec<_> = futures::executor::block_on(stream.collect());
 /// assert_eq!(items.len(), 2);
@@ -454,13 +454,17 @@ impl<T: DeserializeOwned> EventStream<T> {
         stream
     }
 
-    /// A stream over any source of bytes (used by tests and benchmarks);
-    /// its status is 200, it has no headers, and the default
-    /// [`Limits`](crate::Limits) apply.
-    pub fn from_byte_stream(
-        body: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'static,
-    ) -> Self {
-        Self::from_stream(body.map(|read| read.map_err(Error::connection)))
+    /// A stream over any source of bytes (a recorded stream, a test's
+    /// reads, another HTTP client's body); its status is 200, it has no
+    /// headers, and the default [`Limits`](crate::Limits) apply. An error
+    /// from the source ends the stream as [`Error::Connection`] carrying it.
+    pub fn from_byte_stream<E>(
+        body: impl Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
+    ) -> Self
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        Self::from_stream(body.map(|read| read.map_err(|e| Error::transport(e.into()))))
     }
 
     fn from_stream(body: impl Stream<Item = Result<Bytes>> + Send + 'static) -> Self {
@@ -699,7 +703,7 @@ mod tests {
     async fn collect(body: Vec<Vec<u8>>) -> Vec<Result<crate::types::ChatCompletionChunk>> {
         let parts = futures::stream::iter(
             body.into_iter()
-                .map(|b| Ok::<_, reqwest::Error>(Bytes::from(b))),
+                .map(|b| Ok::<_, std::io::Error>(Bytes::from(b))),
         );
         EventStream::<crate::types::ChatCompletionChunk>::from_byte_stream(parts)
             .collect()
@@ -759,7 +763,7 @@ mod tests {
     }
 
     async fn collect_values(body: &[u8]) -> Vec<Result<serde_json::Value>> {
-        let parts = futures::stream::iter([Ok::<_, reqwest::Error>(Bytes::copy_from_slice(body))]);
+        let parts = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::copy_from_slice(body))]);
         EventStream::<serde_json::Value>::from_byte_stream(parts)
             .collect()
             .await

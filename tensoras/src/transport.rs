@@ -69,6 +69,8 @@ pub(crate) struct Progress {
     pieces: std::sync::Mutex<Vec<(u64, u64)>>,
     /// The write timeout, which bounds the estimated drain too.
     write: Duration,
+    /// Woken when the upload ends, so the attempt arms the read timeout.
+    phase: futures::task::AtomicWaker,
 }
 
 impl Progress {
@@ -81,6 +83,7 @@ impl Progress {
             done: AtomicU64::new(u64::MAX),
             pieces: std::sync::Mutex::new(Vec::new()),
             write: settings.write,
+            phase: futures::task::AtomicWaker::new(),
         })
     }
 
@@ -106,11 +109,15 @@ impl Progress {
             .unwrap_or_default();
         let end = now.saturating_add(u64::try_from(drain.as_nanos()).unwrap_or(u64::MAX));
         self.done.store(end.min(u64::MAX - 1), Ordering::Relaxed);
+        self.phase.wake();
     }
 
-    /// When the current phase's wait runs out, and which timeout that is.
-    fn expiry(&self, settings: &Settings) -> (Instant, TimeoutKind, Duration) {
-        let at = |nanos: u64, limit: Duration| self.start + Duration::from_nanos(nanos) + limit;
+    /// When the current phase's wait runs out (`None`: never), and which
+    /// timeout that is.
+    fn expiry(&self, settings: &Settings) -> (Option<Instant>, TimeoutKind, Duration) {
+        let at = |nanos: u64, limit: Duration| {
+            later(self.start, Duration::from_nanos(nanos)).and_then(|from| later(from, limit))
+        };
         match self.done.load(Ordering::Relaxed) {
             u64::MAX => (
                 at(self.last_write.load(Ordering::Relaxed), settings.write),
@@ -222,23 +229,52 @@ pub(crate) async fn attempt(
     let start = Instant::now();
     let expiry = || match progress {
         Some(progress) => progress.expiry(settings),
-        None => (start + settings.read, TimeoutKind::Read, settings.read),
+        None => (
+            later(start, settings.read),
+            TimeoutKind::Read,
+            settings.read,
+        ),
     };
     let mut send = std::pin::pin!(send);
-    loop {
-        let (at, ..) = expiry();
-        tokio::select! {
-            biased;
-            result = &mut send => return result.map_err(|e| transport_error(e, settings)),
-            () = tokio::time::sleep_until(at) => {
-                // The upload may have moved on (or ended) while we slept.
-                let (at, kind, after) = expiry();
-                if at <= Instant::now() {
-                    return Err(Error::timeout(after, kind));
+    // Armed at the current phase's expiry; none while the phase has no limit.
+    let mut timer = std::pin::pin!(None::<Sleep>);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(result) = send.as_mut().poll(cx) {
+            return Poll::Ready(result.map_err(|e| transport_error(e, settings)));
+        }
+        if let Some(progress) = progress {
+            // The end of the upload changes the phase: be woken to re-arm.
+            progress.phase.register(cx.waker());
+        }
+        loop {
+            let (at, kind, after) = expiry();
+            let Some(at) = at else {
+                return Poll::Pending; // no limit in this phase
+            };
+            if at <= Instant::now() {
+                return Poll::Ready(Err(Error::timeout(after, kind)));
+            }
+            match timer.as_mut().as_pin_mut() {
+                Some(mut sleep) => {
+                    if sleep.deadline() != at {
+                        sleep.as_mut().reset(at);
+                    }
+                    if sleep.poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    // It fired: the phase may have moved on; look again.
                 }
+                None => timer.set(Some(tokio::time::sleep_until(at))),
             }
         }
-    }
+    })
+    .await
+}
+
+/// `from + limit`, or `None` past what the clock can hold: a limit as long
+/// as `Duration::MAX` is no limit at all.
+pub(crate) fn later(from: Instant, limit: Duration) -> Option<Instant> {
+    from.checked_add(limit)
 }
 
 /// The next piece of a response body within the read timeout.
@@ -347,6 +383,17 @@ impl Guarded {
         self.body = None; // drops the connection
         Poll::Ready(Some(Err(error)))
     }
+
+    /// While waiting for bytes: the total timeout's timer, when there is one.
+    fn poll_total(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        if let Some(total) = &mut self.total {
+            if total.as_mut().poll(cx).is_ready() {
+                let after = self.settings.deadline.map_or(Duration::ZERO, |(d, _)| d);
+                return self.end(Error::timeout(after, TimeoutKind::Total));
+            }
+        }
+        Poll::Pending
+    }
 }
 
 impl Stream for Guarded {
@@ -378,7 +425,9 @@ impl Stream for Guarded {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                let idle_at = this.last + this.settings.read;
+                let Some(idle_at) = later(this.last, this.settings.read) else {
+                    return this.poll_total(cx); // no read limit
+                };
                 let idle = match &mut this.idle {
                     Some(timer) => {
                         if timer.deadline() != idle_at {
@@ -394,13 +443,7 @@ impl Stream for Guarded {
                     let read = this.settings.read;
                     return this.end(Error::timeout(read, TimeoutKind::Read));
                 }
-                if let Some(total) = &mut this.total {
-                    if total.as_mut().poll(cx).is_ready() {
-                        let after = this.settings.deadline.map_or(Duration::ZERO, |(d, _)| d);
-                        return this.end(Error::timeout(after, TimeoutKind::Total));
-                    }
-                }
-                Poll::Pending
+                this.poll_total(cx)
             }
         }
     }

@@ -26,7 +26,7 @@
 //! let now = std::time::SystemTime::now()
 //!     .duration_since(std::time::UNIX_EPOCH)?
 //!     .as_secs();
-//! let mut headers = reqwest::header::HeaderMap::new();
+//! let mut headers = tensoras::header::HeaderMap::new();
 //! headers.insert(
 //!     tensoras::webhooks::SIGNATURE_HEADER,
 //!     tensoras::webhooks::sign(body, secret, now).parse()?,
@@ -328,6 +328,48 @@ mod tests {
 
     fn at(secs: u64) -> Verifier {
         Verifier::new(SECRET).at(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+
+    /// Known answers computed outside the SDK, with Python 3.11's `hmac`
+    /// and `base64` modules:
+    /// `hmac.new(key, msg, hashlib.sha256).hexdigest()` (and `.digest()`
+    /// through `base64.b64encode` / `urlsafe_b64encode`), plus RFC 4231's
+    /// test case 2.
+    #[test]
+    fn known_answer_vectors() {
+        // RFC 4231, test case 2.
+        let rfc = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        assert!(Verifier::new("Jefe")
+            .verify_signature(b"what do ya want for nothing?", rfc)
+            .is_ok());
+        // `t=1000,v1=` over "1000." + BODY.
+        let timestamped =
+            "t=1000,v1=fb8f10a44ae2cf182823eff2607b01ae9f6b5405c308b5b39a3c81e1c2ae9b56";
+        assert_eq!(sign(BODY, SECRET, 1_000), timestamped);
+        assert!(at(1_000).verify_signature(BODY, timestamped).is_ok());
+        // The body alone: hex, base64, unpadded URL-safe base64.
+        for header in [
+            "5eb6b4869164eabab4d0604743b8b757e0a6ebd729e684a19de2e76d1fb9c2e3",
+            "sha256=5eb6b4869164eabab4d0604743b8b757e0a6ebd729e684a19de2e76d1fb9c2e3",
+            "Xra0hpFk6rq00GBHQ7i3V+Cm69cp5oShneLnbR+5wuM=",
+            "Xra0hpFk6rq00GBHQ7i3V-Cm69cp5oShneLnbR-5wuM",
+        ] {
+            assert!(at(0).verify_signature(BODY, header).is_ok(), "{header}");
+        }
+        // A `whsec_` secret whose rest is base64 ("raw key bytes"), used decoded.
+        assert!(Verifier::new("whsec_cmF3IGtleSBieXRlcw==")
+            .verify_signature(
+                BODY,
+                "5994fe8c5a3d4a7017dd8b38116e5f4191863428394fd49f0a4c370d02f1d1fb"
+            )
+            .is_ok());
+        // One bit off in the digest: refused.
+        assert!(at(1_000)
+            .verify_signature(
+                BODY,
+                "t=1000,v1=fb8f10a44ae2cf182823eff2607b01ae9f6b5405c308b5b39a3c81e1c2ae9b57"
+            )
+            .is_err());
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn decode_in_reads(bytes: &[u8], cuts: &[usize]) -> Vec<Event> {
 /// `read` bytes: items as values, an error as its message (bounded: a
 /// stream of n bytes yields at most n items).
 fn stream_values(bytes: &[u8], read: usize) -> Vec<Result<serde_json::Value, String>> {
-    let reads: Vec<reqwest::Result<bytes::Bytes>> = bytes
+    let reads: Vec<std::io::Result<bytes::Bytes>> = bytes
         .chunks(read)
         .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
         .collect();
@@ -105,7 +105,7 @@ proptest! {
 
     #[test]
     fn the_event_stream_ends_with_items_or_one_error(bytes in sse_bytes(), read in 1usize..64) {
-        let reads: Vec<reqwest::Result<bytes::Bytes>> = bytes
+        let reads: Vec<std::io::Result<bytes::Bytes>> = bytes
             .chunks(read)
             .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
             .collect();

@@ -115,6 +115,28 @@ impl Operation {
     }
 }
 
+/// The names of the members the spec marks `writeOnly` (secrets the API
+/// takes and never returns), for the server to leave out of what it returns.
+pub fn write_only_members() -> &'static std::collections::BTreeSet<String> {
+    static NAMES: OnceLock<std::collections::BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let document: Value = serde_norway::from_str(SPEC_YAML).unwrap_or_default();
+        let mut names = std::collections::BTreeSet::new();
+        let schemas = document["components"]["schemas"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for schema in schemas.values() {
+            for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+                if property["writeOnly"] == Value::Bool(true) {
+                    names.insert(name.clone());
+                }
+            }
+        }
+        names
+    })
+}
+
 /// Every operation of the spec.
 pub struct Spec {
     operations: Vec<Operation>,

@@ -105,11 +105,14 @@ pub(crate) fn page(
                 .collect()
         })
         .unwrap_or_default();
+    // Ids grow with creation (a fixed-width counter), so a cursor is a
+    // place in that order: paging on after deleting the cursor's own object
+    // (a loop that deletes what it lists) goes on where it was.
     let start = match &q.after {
         Some(after) => all
             .iter()
-            .position(|v| v["id"] == after.as_str())
-            .map_or(all.len(), |p| p + 1),
+            .position(|v| v["id"].as_str().is_some_and(|id| id > after.as_str()))
+            .unwrap_or(all.len()),
         None => 0,
     };
     let data: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();

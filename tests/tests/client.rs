@@ -498,12 +498,17 @@ async fn resources_round_trip() {
         19
     );
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&path).unwrap());
-    let all: Vec<_> = client
+    let all: Vec<String> = client
         .files()
         .list_all(ListFiles::new().limit(1))
+        .map(|file| file.expect("every page fetched").id)
         .collect()
         .await;
-    assert_eq!(all.len(), 2, "auto-pagination walked both pages");
+    assert_eq!(
+        all,
+        [file.id.clone(), reader.id.clone()],
+        "auto-pagination walked both pages, in order"
+    );
     assert!(client.files().delete(&reader.id).await.unwrap().deleted);
 
     let batch = client
@@ -835,4 +840,48 @@ fn blocking_responses_stream() {
         acc.push(&event.unwrap()).unwrap();
     }
     assert_eq!(acc.finish().text(), "Answer to: Hi");
+}
+
+#[tokio::test]
+async fn call_sends_every_callable_operation_downloads_included() {
+    use tensoras::operations::{DownloadFileContent, ListFiles as ListFilesOp, RetrieveFile};
+    let server = Server::start().await.unwrap();
+    let client = server.client();
+    let file = client
+        .files()
+        .create(
+            FileSource::bytes("notes.txt", "line one\nline two\n"),
+            FilePurpose::KnowledgeBase,
+        )
+        .await
+        .unwrap();
+    // A binary response: the bytes themselves, bounded like any body.
+    let content = client
+        .call(DownloadFileContent::new(file.id.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(&content[..], b"line one\nline two\n");
+    let raw = client
+        .call_raw(DownloadFileContent::new(file.id.as_str()))
+        .await
+        .unwrap();
+    assert_eq!((raw.status, raw.data.len()), (200, 18));
+    // JSON responses.
+    assert_eq!(
+        client
+            .call(RetrieveFile::new(file.id.as_str()))
+            .await
+            .unwrap()
+            .filename,
+        "notes.txt"
+    );
+    assert_eq!(client.call(ListFilesOp::new()).await.unwrap().data.len(), 1);
+    // The blocking twin.
+    let blocking = tensoras::blocking::Tensoras::from_async(client.clone()).unwrap();
+    let id = file.id.clone();
+    let bytes = tokio::task::spawn_blocking(move || blocking.call(DownloadFileContent::new(id)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bytes.len(), 18);
 }

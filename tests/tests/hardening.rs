@@ -168,21 +168,25 @@ async fn keep_alives_then_done(mut conn: Conn, pings: usize) {
 
 #[tokio::test]
 async fn keep_alives_count_as_progress_and_the_total_timeout_bounds_everything() {
-    // 20 pings over a second, with a 300 ms read timeout: the stream lives.
-    let server = RawServer::start(|conn| keep_alives_then_done(conn, 20))
+    // 30 pings 50 ms apart (1.5 s) with a 1 s read timeout: the stream
+    // outlives the timeout, and a ping may come 950 ms late on a loaded
+    // machine before the test could fail.
+    let server = RawServer::start(|conn| keep_alives_then_done(conn, 30))
         .await
         .unwrap();
-    let stream = open_stream(&server.client(quick(300))).await;
+    let stream = open_stream(&server.client(quick(1000))).await;
     let items: Vec<_> = bounded("the whole stream", stream.collect()).await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0].as_ref().unwrap().delta_text(), "done");
 
     // Pings forever: only the total timeout ends it, and it is not retried.
+    // (The read timeout is far above the ping interval, so it cannot end
+    // the stream first and be retried on a loaded machine.)
     let server = RawServer::start(|conn| keep_alives_then_done(conn, usize::MAX))
         .await
         .unwrap();
     let client = server.client(
-        quick(300)
+        quick(5_000)
             .total_timeout(Duration::from_millis(700))
             .max_retries(3),
     );
@@ -429,8 +433,11 @@ async fn ids_that_escape_their_path_segment_send_nothing() {
 
 #[tokio::test]
 async fn a_slow_upload_that_keeps_moving_is_not_timed_out() {
-    // The server takes 16 MiB at about 3 MiB/s with a 2 s timeout (the
-    // issue's case); every wait for it to take more is far under 2 s.
+    // The server takes 16 MiB at about 3 MiB/s (5 s) with a 2 s write
+    // timeout; every wait for it to take more is far under 2 s. The read
+    // timeout, which starts once the socket has taken the last piece, is
+    // long: what the socket buffers still hold then is not this test's
+    // subject (see `transport::drain`).
     let server = RawServer::start(|mut conn: Conn| async move {
         let head = conn.read_head().await.unwrap_or_default();
         let length: u64 = head
@@ -454,7 +461,8 @@ async fn a_slow_upload_that_keeps_moving_is_not_timed_out() {
     .unwrap();
     let client = server.client(
         RequestOptions::new()
-            .timeout(Duration::from_secs(2))
+            .write_timeout(Duration::from_secs(2))
+            .read_timeout(Duration::from_secs(20))
             .max_retries(3),
     );
     let started = Instant::now();
@@ -478,10 +486,13 @@ async fn a_slow_upload_that_keeps_moving_is_not_timed_out() {
         "sent once"
     );
 
-    // A server that stops reading: the write timeout ends the attempt (the
-    // upload is larger than loopback socket buffers can hold).
+    // A server that never reads the body: the write timeout ends the
+    // attempt. The body is far larger than the socket buffers can take
+    // (a receive buffer stays small while nothing reads it; one that a fast
+    // reader had grown to its 32 MiB maximum could swallow a smaller upload
+    // whole, and the wait would then be for the answer: a read timeout).
     let stuck = RawServer::start(|mut conn: Conn| async move {
-        let _ = conn.read_request().await;
+        let _ = conn.read_head().await;
         tokio::time::sleep(Duration::from_secs(3600)).await;
     })
     .await
@@ -529,8 +540,15 @@ async fn every_attempt_of_a_call_carries_the_same_idempotency_key_and_its_count(
         ),
         "{error:?}"
     );
-    tokio::time::sleep(Duration::from_millis(700)).await; // the delayed handlers record
-    let seen = server.requests();
+    // The delayed handlers record when they answer: wait for all three.
+    let mut seen = server.requests();
+    for _ in 0..200 {
+        if seen.len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        seen = server.requests();
+    }
     assert_eq!(seen.len(), 3);
     let keys: Vec<_> = seen
         .iter()
@@ -581,7 +599,7 @@ async fn every_attempt_of_a_call_carries_the_same_idempotency_key_and_its_count(
 
 #[tokio::test]
 async fn per_call_headers_override_client_headers_and_bad_keys_are_refused() {
-    use reqwest::header::{HeaderName, HeaderValue};
+    use tensoras::header::{HeaderName, HeaderValue};
     let server = Server::start().await.unwrap();
     let tag = HeaderName::from_static("x-team");
     let client = Tensoras::builder()
@@ -746,16 +764,16 @@ async fn redirect_loops_and_oversized_heads_are_not_retried() {
 async fn secrets_never_show() {
     let options = RequestOptions::new()
         .header(
-            reqwest::header::AUTHORIZATION,
-            reqwest::header::HeaderValue::from_static("Bearer tns_secret_a"),
+            tensoras::header::AUTHORIZATION,
+            tensoras::header::HeaderValue::from_static("Bearer tns_secret_a"),
         )
         .header(
-            reqwest::header::HeaderName::from_static("x-api-key"),
-            reqwest::header::HeaderValue::from_static("tns_secret_b"),
+            tensoras::header::HeaderName::from_static("x-api-key"),
+            tensoras::header::HeaderValue::from_static("tns_secret_b"),
         )
         .header(
-            reqwest::header::HeaderName::from_static("proxy-authorization"),
-            reqwest::header::HeaderValue::from_static("Basic c2VjcmV0"),
+            tensoras::header::HeaderName::from_static("proxy-authorization"),
+            tensoras::header::HeaderValue::from_static("Basic c2VjcmV0"),
         );
     let shown = format!("{options:?}");
     for secret in ["tns_secret_a", "tns_secret_b", "c2VjcmV0"] {
@@ -775,15 +793,53 @@ async fn secrets_never_show() {
     let error = bounded("refused", client.models().list())
         .await
         .unwrap_err();
+    // A token given as the URL's user name, and base URLs the builder refuses.
+    let token_user = Tensoras::builder()
+        .api_key("tns_secret_key")
+        .base_url(format!("http://tns_url_token@127.0.0.1:{port}/v1"))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let token_error = bounded("refused", token_user.models().list())
+        .await
+        .unwrap_err();
+    let refused: Vec<String> = [
+        "ftp://u:hunter2@h/v1",
+        "http://u:hunter2@h/v1?x=1",
+        "http://tns_url_token@h/v1#f",
+        "u:hunter2@h",
+    ]
+    .into_iter()
+    .map(|url| {
+        let error = Tensoras::builder()
+            .api_key("tns_secret_key")
+            .base_url(url)
+            .build()
+            .unwrap_err();
+        assert!(matches!(error, Error::Config(_)), "{url}: {error:?}");
+        format!("{error} {error:?}")
+    })
+    .collect();
     let everything = format!(
-        "{client:?} {error} {error:?} {:?}",
+        "{client:?} {error} {error:?} {:?} {token_user:?} {token_error} {token_error:?} {refused:?}",
         Tensoras::builder()
             .base_url("http://u:hunter2@h")
-            .api_key("tns_secret_key")
+            .api_key("tns_secret_key"),
     );
-    for secret in ["hunter2", "tns_secret_key", "tns_secret_a", "tns_secret_b"] {
+    for secret in [
+        "hunter2",
+        "tns_secret_key",
+        "tns_secret_a",
+        "tns_secret_b",
+        "tns_url_token",
+    ] {
         assert!(!everything.contains(secret), "{secret} in {everything}");
     }
+    // The error still names where it failed.
+    assert!(
+        everything.contains(&format!("127.0.0.1:{port}")),
+        "{everything}"
+    );
 
     // Nor in what the SDK logs (the retry warning names the error).
     let logs = tensoras_tests::logs::capture(|| async {
@@ -845,4 +901,45 @@ async fn concurrent_calls_see_only_their_own_response() {
         .unwrap();
     assert_eq!(events.status(), 200);
     assert!(events.request_id().is_some());
+}
+
+// ------------------------------------------- 8. pagination a server loops
+
+#[tokio::test]
+async fn a_server_whose_cursors_cycle_cannot_make_list_all_loop() {
+    // Pages A → B → A → B ...: every page says there is more.
+    let server = RawServer::start(|mut conn: Conn| async move {
+        while let Ok(head) = conn.read_head().await {
+            if head.is_empty() {
+                return;
+            }
+            let line = head.lines().next().unwrap_or_default();
+            let id = if line.contains("after=file-a") { "file-b" } else { "file-a" };
+            let body = format!(
+                r#"{{"object":"list","data":[{{"id":"{id}","object":"file","bytes":1,"created_at":1,"filename":"{id}","purpose":"batch"}}],"has_more":true}}"#
+            );
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if conn.write(response.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let client = server.client(RequestOptions::new());
+    let ids: Vec<String> = bounded(
+        "list_all over cycling cursors",
+        client
+            .files()
+            .list_all(ListFiles::new())
+            .map(|f| f.unwrap().id)
+            .collect(),
+    )
+    .await;
+    // A, then B, then A again (the page is what the server sent): the next
+    // cursor, B, was given before, so the listing stops there.
+    assert_eq!(ids, ["file-a", "file-b", "file-a"]);
 }

@@ -63,6 +63,18 @@ async fn wait_for(receiver: &Receiver, n: usize) -> Vec<(HeaderMap, Bytes)> {
     panic!("{n} deliveries did not arrive in 10 s");
 }
 
+/// The server's delivery log once it holds `n` attempts (bounded: 10 s).
+async fn wait_for_log(server: &Server, n: usize) -> Vec<tensoras_tests::deliveries::Delivery> {
+    for _ in 0..200 {
+        let log = server.deliveries();
+        if log.len() >= n {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not log {n} delivery attempts in 10 s");
+}
+
 const SECRET: &str = "whsec_receiver_secret";
 
 #[tokio::test]
@@ -189,14 +201,16 @@ async fn a_failing_receiver_gets_the_same_event_again_with_backoff() {
         .unwrap();
     let deliveries = wait_for(&receiver, 3).await;
     for (headers, body) in &deliveries {
-        let event = webhooks::verify(body, headers, &secret).unwrap();
+        let event = webhooks::verify(body, headers, secret.expose()).unwrap();
         let WebhookPayload::BatchCompleted(done) = &event.payload else {
             panic!("expected batch.completed, got {:?}", event.payload)
         };
         assert_eq!(done.id, batch.id);
         assert_eq!(done.status, BatchStatus::Completed);
     }
-    let log = server.deliveries();
+    // The receiver records a delivery before it answers and the server logs
+    // the attempt after the answer: wait for the log to hold the third.
+    let log = wait_for_log(&server, 3).await;
     let attempts: Vec<_> = log.iter().map(|d| (d.attempt, d.outcome.clone())).collect();
     assert_eq!(attempts, [(1, Ok(500)), (2, Ok(500)), (3, Ok(204))]);
     assert!(
@@ -215,4 +229,10 @@ fn the_servers_signer_and_the_sdks_agree() {
     let body = br#"{"id":"evt_1"}"#;
     let server_side = tensoras_tests::deliveries::signature(body, SECRET, 1_700_000_000);
     assert_eq!(server_side, webhooks::sign(body, SECRET, 1_700_000_000));
+    // Both match the answer computed outside Rust (Python 3.11:
+    // hmac.new(SECRET, b"1700000000." + body, hashlib.sha256).hexdigest()).
+    assert_eq!(
+        server_side,
+        "t=1700000000,v1=8650579d22412ac6495f0c7f95518d7707381f28ee38b6399cc8ccc4c078788c"
+    );
 }

@@ -86,6 +86,13 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
             [TypeImpl::Default].into_iter(),
         );
     }
+    if !model.secrets.is_empty() {
+        settings.with_replacement(
+            spec::SECRET,
+            format!("crate::types::{}", spec::SECRET),
+            std::iter::empty(),
+        );
+    }
     let mut generator = Generator::new(&settings);
     generator
         .generate_tokens(&openapi)
@@ -96,6 +103,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     let enums = model.enums.iter().map(emit::enums::emit);
     let unions = model.unions.iter().map(emit::unions::emit);
     let packed = model.packed.iter().map(emit::packed::emit);
+    let secret = (!model.secrets.is_empty()).then(emit::secret::emit);
     let builders = emit::builders::emit(space, &schemas, &model)?;
     let conversions = emit::conversions::emit(space, &model)?;
     let types = quote! {
@@ -105,6 +113,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         #(#enums)*
         #(#unions)*
         #(#packed)*
+        #secret
         #builders
         #conversions
     };
@@ -179,13 +188,14 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         std::fs::write(&path, fresh).with_context(|| format!("writing {}", path.display()))?;
     }
     println!(
-        "codegen: wrote {OUT_DIR}/{{lib,types,operations}}.rs ({} operations; multipart left to the caller: {:?}; event streams: {:?}; {} open enums, {} tagged unions, {} packed vectors; {} defaults and {} constraints moved to docs)",
+        "codegen: wrote {OUT_DIR}/{{lib,types,operations}}.rs ({} operations; multipart left to the caller: {:?}; event streams: {:?}; {} open enums, {} tagged unions, {} packed vectors, {} secret fields; {} defaults and {} constraints moved to docs)",
         openapi.operations().count(),
         model.multipart_operations,
         model.event_stream_operations,
         model.enums.len(),
         model.unions.len(),
         model.packed.len(),
+        model.secrets.len(),
         model.moved_defaults,
         model.relaxed_constraints,
     );

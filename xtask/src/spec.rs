@@ -68,7 +68,13 @@ pub struct Model {
     pub packed: Vec<Packed>,
     /// `(struct, field)`: a union flattened into a struct.
     pub flattened: Vec<(String, String)>,
+    /// `(schema, property)`: a secret (`format: password`), generated as
+    /// the redacting [`SECRET`] type.
+    pub secrets: Vec<(String, String)>,
 }
+
+/// The schema name (and Rust type) every `format: password` string becomes.
+pub const SECRET: &str = "Secret";
 
 /// Reads `path` (YAML) into a JSON value.
 pub fn load(path: &Path) -> Result<Value> {
@@ -103,6 +109,7 @@ pub fn transform_for_codegen(spec: &mut Value) -> Result<Model> {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
         .context("the spec has no components/schemas")?;
+    model.secrets = take_secrets(schemas)?;
     model.packed = take_packed(schemas);
     model.unions = take_unions(schemas)?;
     model.flattened = flatten_unions(schemas)?;
@@ -316,6 +323,53 @@ fn take_packed(schemas: &mut Map<String, Value>) -> Vec<Packed> {
             Packed { name, description }
         })
         .collect()
+}
+
+/// Every string property marked `format: password` (an access key, a
+/// token, a signing secret) refers to one [`SECRET`] type instead, which the
+/// emitters write with a `Debug` that never shows the value (typify's derived
+/// `Debug` would print it). The property keeps its description.
+fn take_secrets(schemas: &mut Map<String, Value>) -> Result<Vec<(String, String)>> {
+    if schemas.contains_key(SECRET) {
+        bail!("the schema name {SECRET} is reserved for secrets (format: password)");
+    }
+    let mut secrets = Vec::new();
+    for (name, schema) in schemas.iter_mut() {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (property, value) in properties.iter_mut() {
+            if value.get("format").and_then(Value::as_str) != Some("password") {
+                continue;
+            }
+            if value.get("type").and_then(Value::as_str) != Some("string") {
+                bail!("{name}.{property}: format: password needs type: string");
+            }
+            let mut secret = json!({"allOf": [{"$ref": format!("#/components/schemas/{SECRET}")}]});
+            if let Some(text) = value.get("description") {
+                secret["description"] = text.clone();
+            }
+            *value = secret;
+            secrets.push((name.clone(), property.clone()));
+        }
+    }
+    // An unnamed schema elsewhere (a parameter, an array's items) is not
+    // rewritten: refuse it rather than leave a secret that prints.
+    let mut stray = None;
+    for (name, schema) in schemas.iter_mut() {
+        each_schema(schema, &mut |map| {
+            if map.get("format").and_then(Value::as_str) == Some("password") {
+                stray.get_or_insert_with(|| name.clone());
+            }
+        });
+    }
+    if let Some(name) = stray {
+        bail!("{name}: format: password is only supported on a property of a named object schema");
+    }
+    if !secrets.is_empty() {
+        stub(schemas, SECRET);
+    }
+    Ok(secrets)
 }
 
 /// Rust's name for a wire value: `tool_calls` → `ToolCalls`,
@@ -635,6 +689,28 @@ mod tests {
             "#/components/schemas/Source"
         );
         assert_eq!(s["Thing"]["required"], json!(["source"]));
+    }
+
+    #[test]
+    fn secrets_refer_to_the_redacting_type_and_keep_their_description() {
+        let mut spec = json!({"components": {"schemas": {"S3": {"type": "object", "properties": {
+            "bucket": {"type": "string"},
+            "key": {"type": "string", "format": "password", "writeOnly": true, "description": "The key."}
+        }}}}});
+        let model = transform_for_codegen(&mut spec).unwrap();
+        assert_eq!(model.secrets, [("S3".to_owned(), "key".to_owned())]);
+        let s = schemas(&spec);
+        assert_eq!(
+            s["S3"]["properties"]["key"]["allOf"][0]["$ref"],
+            "#/components/schemas/Secret"
+        );
+        assert_eq!(s["S3"]["properties"]["key"]["description"], "The key.");
+        assert_eq!(s["S3"]["properties"]["bucket"], json!({"type": "string"}));
+        assert!(s.contains_key(SECRET));
+
+        let mut nested = json!({"components": {"schemas": {"L": {"type": "array",
+            "items": {"type": "string", "format": "password"}}}}});
+        assert!(transform_for_codegen(&mut nested).is_err());
     }
 
     #[test]

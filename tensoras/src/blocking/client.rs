@@ -5,13 +5,15 @@ use crate::blocking::resources;
 use crate::blocking::runtime::Runtime;
 use crate::config::{BuildClient, Config};
 use crate::error::Result;
-use crate::operations::{Operation, Streaming};
+use crate::operations::{Callable, Streaming};
 use crate::response::ApiResponse;
 use crate::RequestOptions;
 use serde::de::DeserializeOwned;
 
 /// The blocking client. Cheap to clone; every blocking client of the process
-/// shares one runtime thread, and clones share the connection pool.
+/// shares one small runtime (see [`crate::blocking`]), and clones share the
+/// connection pool. Any number of threads may share one client: each call
+/// runs on its caller's thread.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -73,6 +75,7 @@ impl Tensoras {
 
     /// See [`crate::Tensoras::with_options`]; the copy shares this client's
     /// connections and runtime.
+    #[must_use = "the client with the options is returned; this one is unchanged"]
     pub fn with_options(&self, options: RequestOptions) -> Self {
         Tensoras {
             inner: self.inner.with_options(options),
@@ -90,8 +93,8 @@ impl Tensoras {
     /// ```
     pub fn call<O>(&self, operation: O) -> Result<O::Response>
     where
-        O: Operation,
-        O::Response: DeserializeOwned + Send + 'static,
+        O: Callable,
+        O::Response: Send + 'static,
     {
         self.runtime.block_on(self.inner.call(operation))
     }
@@ -99,8 +102,8 @@ impl Tensoras {
     /// See [`crate::Tensoras::call_raw`].
     pub fn call_raw<O>(&self, operation: O) -> Result<ApiResponse<O::Response>>
     where
-        O: Operation,
-        O::Response: DeserializeOwned + Send + 'static,
+        O: Callable,
+        O::Response: Send + 'static,
     {
         self.runtime.block_on(self.inner.call_raw(operation))
     }
@@ -108,7 +111,7 @@ impl Tensoras {
     /// See [`crate::Tensoras::call_stream`]: the events, one at a time.
     pub fn call_stream<O>(&self, operation: O) -> Result<Iter<O::Event>>
     where
-        O: Streaming,
+        O: Streaming + Callable,
         O::Event: DeserializeOwned + Send + 'static,
     {
         let stream = self.runtime.block_on(self.inner.call_stream(operation))?;
@@ -120,7 +123,7 @@ impl Tensoras {
         T: DeserializeOwned + Send + 'static,
     {
         let response = Some((stream.status(), stream.headers().clone()));
-        Iter::new(self.runtime.forward(stream), response)
+        Iter::new(stream, self.runtime, response)
     }
 
     /// Chat completions.

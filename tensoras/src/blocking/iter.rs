@@ -1,12 +1,19 @@
 //! Blocking iterators over the async streams: chunks, events, pages, bytes.
 
+use crate::blocking::runtime::Runtime;
 use crate::error::Result;
+use futures::{Stream, StreamExt as _};
 use reqwest::header::HeaderMap;
+use std::pin::Pin;
+
+type Items<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send>>;
 
 /// The items of an async stream (chunks, events, list items, bytes), one at
-/// a time; at most a few are read ahead. For a streamed response it carries
-/// the response's status and headers, known before the first item.
-/// Dropping it closes the connection.
+/// a time, each read on the calling thread when [`next`](Iterator::next)
+/// asks for it: nothing is read ahead, and other calls on the same client,
+/// from this thread or any other, go on while it is open. For a streamed
+/// response it carries the response's status and headers, known before the
+/// first item. Dropping it closes the connection at once.
 ///
 /// ```no_run
 /// # fn run(client: tensoras::blocking::Tensoras) -> tensoras::Result<()> {
@@ -20,18 +27,34 @@ use reqwest::header::HeaderMap;
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
+#[must_use = "an iterator reads nothing until it is iterated"]
 pub struct Iter<T> {
-    rx: std::sync::mpsc::Receiver<Result<T>>,
+    /// `None` once the stream has ended (and been let go).
+    stream: Option<Items<T>>,
+    runtime: &'static Runtime,
     response: Option<(u16, HeaderMap)>,
+}
+
+impl<T> std::fmt::Debug for Iter<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Iter")
+            .field("status", &self.status())
+            .field("finished", &self.stream.is_none())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Iter<T> {
     pub(crate) fn new(
-        rx: std::sync::mpsc::Receiver<Result<T>>,
+        stream: impl Stream<Item = Result<T>> + Send + 'static,
+        runtime: &'static Runtime,
         response: Option<(u16, HeaderMap)>,
     ) -> Self {
-        Iter { rx, response }
+        Iter {
+            stream: Some(Box::pin(stream)),
+            runtime,
+            response,
+        }
     }
 
     /// The streamed response's HTTP status (`None` for a list's items).
@@ -54,6 +77,23 @@ impl<T> Iterator for Iter<T> {
     type Item = Result<T>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.rx.recv().ok()
+        let stream = self.stream.as_mut()?;
+        let item = self.runtime.block_on(stream.next());
+        if item.is_none() {
+            if let Some(ended) = self.stream.take() {
+                self.runtime.drop_in(ended);
+            }
+        }
+        item
+    }
+}
+
+impl<T> std::iter::FusedIterator for Iter<T> {}
+
+impl<T> Drop for Iter<T> {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            self.runtime.drop_in(stream);
+        }
     }
 }

@@ -2,11 +2,15 @@
 //! namespaces, methods, names and types, without `async` (feature
 //! `blocking`, on by default).
 //!
-//! Every blocking client of a process shares one small runtime on a
-//! background thread, so it works in plain `fn main` programs. Called from
-//! inside an async runtime it does not panic (unlike `Runtime::block_on`),
-//! but it blocks that runtime's worker thread for the length of the call:
-//! in async code, use [`crate::Tensoras`].
+//! Every blocking client of a process shares one small runtime (at most
+//! four worker threads, started on first use) that drives sockets and
+//! timers, so it works in plain `fn main` programs. A call runs on the
+//! calling thread, which waits for it: calls from many threads run in
+//! parallel, calls nest inside loops over open streams and pages, and a
+//! panic in a call reaches the caller with its payload. Called from inside
+//! an async runtime it does not panic (unlike `Runtime::block_on`), but it
+//! blocks that runtime's worker thread for the length of the call: in async
+//! code, use [`crate::Tensoras`].
 //!
 //! ```no_run
 //! use tensoras::prelude::*;
@@ -41,6 +45,7 @@ macro_rules! blocking_namespace {
                 "The same `", stringify!($name), "` methods, each returning the whole ",
                 "[`ApiResponse`](crate::ApiResponse) of its own call."
             )]
+            #[must_use]
             pub fn with_raw_response(&self) -> $name<crate::response::Raw> {
                 $name::new(self.inner.with_raw_response(), self.runtime)
             }

@@ -1,25 +1,41 @@
-//! The one runtime every blocking client of the process shares.
+//! The runtime every blocking client of the process shares, and how a
+//! blocking call runs on it.
 //!
-//! It is started on first use, on its own thread, and runs for the life of
-//! the process: blocking clients, their clones and `with_options` copies
-//! never start another. A call is spawned onto it and waited for over a
-//! channel, so a blocking call made inside another async runtime blocks
-//! that thread (as any blocking call does) instead of panicking.
+//! A call runs on the caller's own thread: its future is polled there, with
+//! the shared runtime entered, so the sockets, timers and connection tasks
+//! it creates belong to that runtime, whose worker threads drive them. No
+//! thread of the runtime ever waits for a caller (nothing it runs blocks on
+//! a channel, a lock or a caller's progress), so calls nest freely, inside
+//! loops over open streams and pages included; callers on many threads run
+//! in parallel (each decodes its own response); and a panic in a call
+//! unwinds in the caller, with its payload.
 
 use crate::error::{Error, Result};
-use futures::{Stream, StreamExt as _};
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
 
-#[derive(Debug)]
+/// The most worker threads the shared runtime starts: they only drive
+/// sockets and timers (callers decode on their own threads), so a few serve
+/// many callers.
+const MAX_WORKERS: usize = 4;
+
 pub(crate) struct Runtime {
-    handle: tokio::runtime::Handle,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
 }
 
 static SHARED: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
 
 impl Runtime {
-    /// The process's runtime, started on first use.
+    /// The process's runtime, started on first use; it runs for the life
+    /// of the process (a static is never dropped).
     pub(crate) fn shared() -> Result<&'static Runtime> {
         SHARED
             .get_or_init(Runtime::start)
@@ -28,53 +44,110 @@ impl Runtime {
     }
 
     fn start() -> std::result::Result<Runtime, String> {
+        let workers = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, MAX_WORKERS);
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            .worker_threads(workers)
             .thread_name("tensoras-blocking")
             .enable_all()
             .build()
             .map_err(|e| format!("starting the blocking client's runtime: {e}"))?;
-        let handle = runtime.handle().clone();
-        std::thread::Builder::new()
-            .name("tensoras-blocking-runtime".into())
-            .spawn(move || runtime.block_on(std::future::pending::<()>()))
-            .map_err(|e| format!("starting the blocking client's thread: {e}"))?;
-        Ok(Runtime { handle })
+        Ok(Runtime { runtime })
     }
 
-    /// Runs `future` on the runtime and waits for it.
-    pub(crate) fn block_on<F>(&self, future: F) -> F::Output
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.handle.spawn(async move {
-            let _ = tx.send(future.await);
-        });
-        match rx.recv() {
-            Ok(output) => output,
-            // The task only ends without sending if it panicked: pass it on.
-            Err(_) => panic!("a tensoras blocking call panicked on the runtime thread"),
+    /// Runs `future` to its end on the calling thread, with this runtime
+    /// entered (see the module's documentation).
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = self.runtime.enter();
+        // Unconstrained: a caller that is itself inside some other runtime's
+        // task has a cooperative budget that would never be refilled while
+        // this call blocks it (every tokio resource would then answer
+        // "pending" forever).
+        block_on_here(tokio::task::unconstrained(future))
+    }
+
+    /// Drops `value` with this runtime entered: a stream's timers and
+    /// connection belong to it.
+    pub(crate) fn drop_in<T>(&self, value: T) {
+        let _entered = self.runtime.enter();
+        drop(value);
+    }
+}
+
+/// Wakes the thread blocked in [`block_on_here`].
+struct Unpark {
+    thread: std::thread::Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::Release) {
+            self.thread.unpark();
         }
     }
+}
 
-    /// Reads `stream` on the runtime into a channel of at most a few items;
-    /// the receiver's end dropped drops the stream (and its connection).
-    pub(crate) fn forward<T, S>(&self, stream: S) -> std::sync::mpsc::Receiver<Result<T>>
-    where
-        S: Stream<Item = Result<T>> + Send + 'static,
-        T: Send + 'static,
-    {
-        let (tx, rx) = std::sync::mpsc::sync_channel(8);
-        self.handle.spawn(async move {
-            let mut stream = std::pin::pin!(stream);
-            while let Some(item) = stream.next().await {
-                if tx.send(item).is_err() {
-                    break; // the iterator was dropped
+/// Polls `future` on this thread, parking the thread while it is pending.
+/// (`futures::executor::block_on` refuses to run inside another executor,
+/// which a blocking call made from async code is.)
+fn block_on_here<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let unpark = Arc::new(Unpark {
+        thread: std::thread::current(),
+        woken: AtomicBool::new(false),
+    });
+    let waker = Waker::from(Arc::clone(&unpark));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // A wake between the poll and here leaves the flag set (and an
+        // unpark token), so this never sleeps through one.
+        while !unpark.woken.swap(false, Ordering::Acquire) {
+            std::thread::park();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_call_made_inside_another_runtimes_task_completes() {
+        let outer = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let shared = Runtime::shared().unwrap();
+        // Many timer polls: an outer cooperative budget would run out long
+        // before the end if the call were not unconstrained.
+        let done = outer.block_on(async {
+            shared.block_on(async {
+                for _ in 0..1000 {
+                    tokio::time::sleep(Duration::ZERO).await;
                 }
-            }
+                "done"
+            })
         });
-        rx
+        assert_eq!(done, "done");
+    }
+
+    #[test]
+    fn a_panic_reaches_the_caller_with_its_payload() {
+        let shared = Runtime::shared().unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shared.block_on(async { std::panic::panic_any(42u32) })
+        }));
+        let payload = caught.unwrap_err();
+        assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
     }
 }

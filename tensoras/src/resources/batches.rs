@@ -56,6 +56,7 @@ impl<M: Mode> Batches<M> {
     }
 
     /// Every batch, page after page, fetched as the stream is read.
+    #[must_use = "a stream fetches nothing until it is read"]
     pub fn list_all(
         &self,
         request: impl Into<ListBatches>,

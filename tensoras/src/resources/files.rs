@@ -7,7 +7,7 @@ use crate::response::{ApiResponse, Mode};
 use crate::transport::{Guarded, Progress, Tracked};
 use crate::types::{DeletedObject, FileList, FileObject, FilePurpose};
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use reqwest::header::HeaderMap;
 use reqwest::multipart::{Form, Part};
 use std::future::Future;
@@ -119,20 +119,56 @@ impl FileSource {
 /// to keep memory flat.
 const UPLOAD_READ: usize = 256 * 1024;
 
-fn file_part(path: &Path, progress: &Arc<Progress>) -> Result<Part> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::InvalidInput(format!("cannot open {}: {e}", path.display())))?;
-    let length = file
-        .metadata()
-        .map_err(|e| Error::InvalidInput(format!("cannot stat {}: {e}", path.display())))?
-        .len();
-    let stream =
-        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), UPLOAD_READ);
+/// The `file` part for a file on disk of `length` bytes: the file is opened
+/// (through tokio's blocking pool, never on the executor) when the upload
+/// starts, so each attempt reads it afresh; one that changed size since it
+/// was measured fails the upload rather than sending a body that does not
+/// match its declared length.
+fn file_part(path: &Path, length: u64, progress: &Arc<Progress>) -> Result<Part> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
-    upload_part(tracked(stream, progress), Some(length), name)
+    let open_path = path.to_path_buf();
+    let contents = futures::stream::once(async move {
+        let file = tokio::fs::File::open(&open_path).await?;
+        // One byte past the length, to see a file that grew.
+        let limited = tokio::io::AsyncReadExt::take(file, length.saturating_add(1));
+        Ok::<_, std::io::Error>(tokio_util::io::ReaderStream::with_capacity(
+            limited,
+            UPLOAD_READ,
+        ))
+    })
+    .try_flatten();
+    let shown = path.display().to_string();
+    let body = Box::pin(exactly(contents, length, shown));
+    upload_part(tracked(body, progress), Some(length), name)
+}
+
+/// `stream`, failing at its end unless it gave exactly `expected` bytes.
+fn exactly(
+    stream: impl Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    expected: u64,
+    what: String,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&seen);
+    let pieces = stream.map(move |piece| {
+        if let Ok(bytes) = &piece {
+            counter.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        }
+        Some(piece)
+    });
+    let end = futures::stream::once(async move {
+        let got = seen.load(Ordering::Relaxed);
+        (got != expected).then(|| {
+            Err(std::io::Error::other(format!(
+                "{what} changed size while it was being sent ({expected} bytes when the upload began)"
+            )))
+        })
+    });
+    pieces.chain(end).filter_map(futures::future::ready)
 }
 
 /// An upload's bytes as a body whose progress the attempt sees (the write
@@ -189,58 +225,70 @@ impl<M: Mode> Files<M> {
     ) -> impl Future<Output = Result<M::Output<FileObject>>> + Send + 'static {
         let purpose = purpose.into().to_string();
         let mut client = self.client.clone();
-        let make: Result<MakeForm> = match source {
-            FileSource::Path(path) if !path.is_file() => Err(Error::InvalidInput(format!(
-                "{} is not a readable file",
-                path.display()
-            ))),
-            FileSource::Path(path) => Ok(Box::new(move |progress| {
-                Ok(Form::new()
-                    .text("purpose", purpose.clone())
-                    .part("file", file_part(&path, progress)?))
-            })),
-            FileSource::Bytes { filename, data } => Ok(Box::new(move |progress| {
-                let pieces: Vec<std::io::Result<Bytes>> = (0..data.len())
-                    .step_by(UPLOAD_READ)
-                    .map(|at| Ok(data.slice(at..(at + UPLOAD_READ).min(data.len()))))
-                    .collect();
-                let part = upload_part(
-                    tracked(futures::stream::iter(pieces), progress),
-                    Some(data.len() as u64),
-                    filename.clone(),
-                )?;
-                Ok(Form::new()
-                    .text("purpose", purpose.clone())
-                    .part("file", part))
-            })),
-            FileSource::Reader {
-                filename,
-                reader,
-                length,
-            } => {
-                // A reader cannot be rewound: one attempt only.
-                client = client.with_options(crate::RequestOptions::new().max_retries(0));
-                let slot = Arc::new(Mutex::new(Some(reader)));
-                Ok(Box::new(move |progress| {
-                    let reader = slot
-                        .lock()
-                        .map_err(|_| Error::InvalidInput("upload reader lock poisoned".into()))?
-                        .take()
-                        .ok_or_else(|| {
-                            Error::InvalidInput("a reader upload cannot be sent twice".into())
-                        })?;
-                    let body = tracked(
-                        tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_READ),
-                        progress,
-                    );
+        async move {
+            let make: MakeForm = match source {
+                FileSource::Path(path) => {
+                    // Through tokio's blocking pool: a slow disk or network
+                    // file system must not stall the executor.
+                    let metadata = tokio::fs::metadata(&path).await.map_err(|e| {
+                        Error::InvalidInput(format!("cannot read {}: {e}", path.display()))
+                    })?;
+                    if !metadata.is_file() {
+                        return Err(Error::InvalidInput(format!(
+                            "{} is not a file",
+                            path.display()
+                        )));
+                    }
+                    let length = metadata.len();
+                    Box::new(move |progress| {
+                        Ok(Form::new()
+                            .text("purpose", purpose.clone())
+                            .part("file", file_part(&path, length, progress)?))
+                    })
+                }
+                FileSource::Bytes { filename, data } => Box::new(move |progress| {
+                    let pieces: Vec<std::io::Result<Bytes>> = (0..data.len())
+                        .step_by(UPLOAD_READ)
+                        .map(|at| Ok(data.slice(at..(at + UPLOAD_READ).min(data.len()))))
+                        .collect();
+                    let part = upload_part(
+                        tracked(futures::stream::iter(pieces), progress),
+                        Some(data.len() as u64),
+                        filename.clone(),
+                    )?;
                     Ok(Form::new()
                         .text("purpose", purpose.clone())
-                        .part("file", upload_part(body, length, filename.clone())?))
-                }))
-            }
-        };
-        let request = make.and_then(|make| client.multipart_request(&CreateFile::new(), make));
-        async move { Ok(M::output(client.json(request?).await?)) }
+                        .part("file", part))
+                }),
+                FileSource::Reader {
+                    filename,
+                    reader,
+                    length,
+                } => {
+                    // A reader cannot be rewound: one attempt only.
+                    client = client.with_options(crate::RequestOptions::new().max_retries(0));
+                    let slot = Arc::new(Mutex::new(Some(reader)));
+                    Box::new(move |progress| {
+                        let reader = slot
+                            .lock()
+                            .map_err(|_| Error::InvalidInput("upload reader lock poisoned".into()))?
+                            .take()
+                            .ok_or_else(|| {
+                                Error::InvalidInput("a reader upload cannot be sent twice".into())
+                            })?;
+                        let body = tracked(
+                            tokio_util::io::ReaderStream::with_capacity(reader, UPLOAD_READ),
+                            progress,
+                        );
+                        Ok(Form::new()
+                            .text("purpose", purpose.clone())
+                            .part("file", upload_part(body, length, filename.clone())?))
+                    })
+                }
+            };
+            let request = client.multipart_request(&CreateFile::new(), make)?;
+            Ok(M::output(client.json(request).await?))
+        }
     }
 
     /// One page of files.
@@ -252,6 +300,7 @@ impl<M: Mode> Files<M> {
     }
 
     /// Every file, page after page, fetched as the stream is read.
+    #[must_use = "a stream fetches nothing until it is read"]
     pub fn list_all(
         &self,
         request: impl Into<ListFiles>,
@@ -326,6 +375,7 @@ impl<M: Mode> Files<M> {
 /// status and headers. Each wait for bytes is bounded by the read timeout
 /// (a stalled download ends with [`Error::Timeout`]), the whole by the total
 /// timeout when set. Dropping it closes the connection.
+#[must_use = "the content is not read until the stream is polled"]
 pub struct FileContent {
     status: u16,
     headers: HeaderMap,

@@ -24,6 +24,7 @@ macro_rules! namespace {
                 "[`ApiResponse`](crate::ApiResponse) (status, headers, request id, rate ",
                 "limit, attempts) of its own call."
             )]
+            #[must_use]
             pub fn with_raw_response(&self) -> $name<crate::response::Raw> {
                 $name::new(self.client.clone())
             }

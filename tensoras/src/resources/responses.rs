@@ -95,6 +95,7 @@ impl<M: Mode> Responses<M> {
 /// [`ResponseStreamEvent::Other`] with its name ([`ResponseStreamEvent::kind`])
 /// and data. Same decoder, bounds and timeouts as chat streaming; dropping
 /// the stream closes the connection.
+#[must_use = "streams do nothing unless polled"]
 pub struct ResponseStream {
     inner: Option<EventStream<ResponseStreamEvent>>,
     status: u16,
@@ -318,6 +319,34 @@ impl ResponseAccumulator {
         Ok(())
     }
 
+    fn add_item(&mut self, output_index: u64, new: &OutputItem) -> Result<()> {
+        let existing = self.items.iter().find(|i| i.index == index(output_index));
+        let kept = match (existing.map(|i| (&i.item, &i.parts)), new) {
+            (Some((OutputItem::FunctionCall(old), _)), OutputItem::FunctionCall(call))
+                if call.arguments.is_empty() =>
+            {
+                Some((Some(old.arguments.clone()), None))
+            }
+            (Some((OutputItem::Message(_), parts)), OutputItem::Message(m))
+                if m.content.is_empty() =>
+            {
+                Some((None, Some(parts.clone())))
+            }
+            _ => None,
+        };
+        self.set_item(output_index, new)?;
+        if let Some((arguments, parts)) = kept {
+            let item = self.item(output_index, None)?;
+            if let (Some(arguments), OutputItem::FunctionCall(call)) = (arguments, &mut item.item) {
+                call.arguments = arguments;
+            }
+            if let Some(parts) = parts {
+                item.parts = parts;
+            }
+        }
+        Ok(())
+    }
+
     fn part(
         &mut self,
         output_index: u64,
@@ -353,9 +382,11 @@ impl ResponseAccumulator {
                 self.final_output = !e.response.output.is_empty();
                 self.response = Some(e.response.clone());
             }
-            E::OutputItemAdded(e) | E::OutputItemDone(e) => {
-                self.set_item(e.output_index, &e.item)?
-            }
+            // `done` carries the whole item: it replaces what was built.
+            E::OutputItemDone(e) => self.set_item(e.output_index, &e.item)?,
+            // `added` starts an item; a server that sends it again for an
+            // item already under way does not undo the deltas seen so far.
+            E::OutputItemAdded(e) => self.add_item(e.output_index, &e.item)?,
             E::ContentPartAdded(e) | E::ContentPartDone(e) => {
                 *self.part(e.output_index, e.item_id.as_deref(), e.content_index)? = e.part.clone();
             }
@@ -414,5 +445,58 @@ impl ResponseAccumulator {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push_all(events: &[&str]) -> Response {
+        let mut acc = ResponseAccumulator::default();
+        for event in events {
+            acc.push(&serde_json::from_str(event).expect("event"))
+                .expect("push");
+        }
+        acc.finish()
+    }
+
+    const CALL: &str = r#"{"type":"function_call","id":"fc_1","call_id":"call_1","name":"get_weather","arguments":""}"#;
+
+    #[test]
+    fn a_function_call_is_named_once_and_its_arguments_joined() {
+        let added =
+            format!(r#"{{"type":"response.output_item.added","output_index":0,"item":{CALL}}}"#);
+        let delta = |d: &str| {
+            format!(
+                r#"{{"type":"response.function_call_arguments.delta","output_index":0,"item_id":"fc_1","delta":{}}}"#,
+                serde_json::to_string(d).unwrap()
+            )
+        };
+        let expected = r#"{"city":"Paris"}"#;
+        // The item announced once, or again mid-way by a server that repeats it.
+        for events in [
+            vec![added.clone(), delta(r#"{"city":"#), delta(r#""Paris"}"#)],
+            vec![
+                added.clone(),
+                delta(r#"{"city":"#),
+                added.clone(),
+                delta(r#""Paris"}"#),
+            ],
+        ] {
+            let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+            let response = push_all(&refs);
+            let [OutputItem::FunctionCall(call)] = response.output.as_slice() else {
+                panic!("{:?}", response.output)
+            };
+            assert_eq!(
+                (
+                    call.call_id.as_str(),
+                    call.name.as_str(),
+                    call.arguments.as_str()
+                ),
+                ("call_1", "get_weather", expected)
+            );
+        }
     }
 }

@@ -57,6 +57,7 @@ impl<M: Mode> Webhooks<M> {
     }
 
     /// Every webhook, page after page, fetched as the stream is read.
+    #[must_use = "a stream fetches nothing until it is read"]
     pub fn list_all(
         &self,
         request: impl Into<ListWebhooks>,

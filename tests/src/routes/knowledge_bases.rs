@@ -68,8 +68,13 @@ pub(crate) async fn create_ds(
         return bad_request("'type' must be a data source type", "type");
     }
     let ds_id = new_id(&store, "ds_");
+    // Secrets are taken, never returned (the spec's writeOnly members).
+    let mut config = body["config"].clone();
+    if let Some(members) = config.as_object_mut() {
+        members.retain(|name, _| !crate::conformance::write_only_members().contains(name));
+    }
     let ds = json!({"id": ds_id, "object": "data_source", "knowledge_base_id": kb, "type": kind, "name": body["name"],
-        "config": body["config"], "status": "processing", "created_at": now(), "updated_at": now()});
+        "config": config, "status": "processing", "created_at": now(), "updated_at": now()});
     // Ingestion "runs": one job, and a document per file or URL.
     let sources: Vec<String> = body["config"]["file_ids"]
         .as_array()

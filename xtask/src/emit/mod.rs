@@ -7,6 +7,7 @@ pub mod conversions;
 pub mod enums;
 pub mod operations;
 pub mod packed;
+pub mod secret;
 pub mod unions;
 
 use crate::spec::Model;

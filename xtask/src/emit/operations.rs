@@ -95,7 +95,16 @@ fn preamble() -> TokenStream {
             fn query(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)>;
             /// The JSON body, when [`Operation::BODY`] is [`BodyKind::Json`].
             fn body(&self) -> ::std::option::Option<&Self::Body>;
+            /// Decodes a success body into [`Operation::Response`]: JSON, or
+            /// for a binary response the bytes themselves.
+            fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error>;
         }
+
+        /// An operation whose value holds its whole request, so a client can
+        /// send it as it is: every operation but those with a multipart body,
+        /// whose parts (a file) the caller streams, such as `CreateFile`,
+        /// sent by the client's `files().create`.
+        pub trait Callable: Operation {}
 
         /// An operation that can answer with server-sent events.
         pub trait Streaming: Operation {
@@ -379,6 +388,17 @@ fn operation(
     } else {
         quote! { #[derive(Clone, Debug, PartialEq, Eq)] }
     };
+    let decode = if response_ref.is_some() {
+        quote! { ::serde_json::from_slice(&body) }
+    } else {
+        quote! { Ok(body) }
+    };
+    let multipart = content.is_some_and(|c| c.contains_key("multipart/form-data"));
+    let callable = if multipart {
+        TokenStream::new()
+    } else {
+        quote! { impl Callable for #name {} }
+    };
     let mut tokens = quote! {
         #struct_doc
         #derive
@@ -412,7 +432,12 @@ fn operation(
                 query
             }
             #body_assoc
+            fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+                #decode
+            }
         }
+
+        #callable
     };
 
     if let Some(event) = success

@@ -43,7 +43,7 @@ impl<M: Mode> Batches<M> {
 
     /// See [`crate::resources::batches::Batches::list_all`].
     pub fn list_all(&self, request: impl Into<ListBatches>) -> Iter<Batch> {
-        Iter::new(self.runtime.forward(self.inner.list_all(request)), None)
+        Iter::new(self.inner.list_all(request), self.runtime, None)
     }
 
     /// See [`crate::resources::batches::Batches::cancel`].

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::resources::chat::{Chat as AsyncChat, Completions as AsyncCompletions};
 use crate::response::Mode;
 use crate::types::{ChatCompletion, ChatCompletionChunk, ChatCompletionRequest};
+#[cfg(feature = "schemars")]
 use serde::de::DeserializeOwned;
 
 blocking_namespace! {
@@ -66,10 +67,12 @@ impl<M: Mode> Completions<M> {
     ) -> Result<Iter<ChatCompletionChunk>> {
         let stream = self.runtime.block_on(self.inner.create_stream(request))?;
         let response = Some((stream.status(), stream.headers().clone()));
-        Ok(Iter::new(self.runtime.forward(stream), response))
+        Ok(Iter::new(stream, self.runtime, response))
     }
 
     /// See [`crate::resources::chat::Completions::parse`].
+    #[cfg(feature = "schemars")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
     pub fn parse<T>(
         &self,
         request: impl Into<ChatCompletionRequest>,

@@ -34,6 +34,6 @@ impl<M: Mode> Completions<M> {
     pub fn create_stream(&self, request: impl Into<CompletionRequest>) -> Result<Iter<Completion>> {
         let stream = self.runtime.block_on(self.inner.create_stream(request))?;
         let response = Some((stream.status(), stream.headers().clone()));
-        Ok(Iter::new(self.runtime.forward(stream), response))
+        Ok(Iter::new(stream, self.runtime, response))
     }
 }

@@ -49,7 +49,7 @@ impl<M: Mode> Files<M> {
 
     /// See [`crate::resources::files::Files::list_all`].
     pub fn list_all(&self, request: impl Into<ListFiles>) -> Iter<FileObject> {
-        Iter::new(self.runtime.forward(self.inner.list_all(request)), None)
+        Iter::new(self.inner.list_all(request), self.runtime, None)
     }
 
     /// See [`crate::resources::files::Files::retrieve`].
@@ -67,7 +67,7 @@ impl<M: Mode> Files<M> {
     pub fn content(&self, file_id: &str) -> Result<Iter<Bytes>> {
         let content = self.runtime.block_on(self.inner.content(file_id))?;
         let response = Some((content.status(), content.headers().clone()));
-        Ok(Iter::new(self.runtime.forward(content), response))
+        Ok(Iter::new(content, self.runtime, response))
     }
 
     /// See [`crate::resources::files::Files::download_to`].

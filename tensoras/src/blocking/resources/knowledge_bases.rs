@@ -57,7 +57,7 @@ impl<M: Mode> KnowledgeBases<M> {
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::list_all`].
     pub fn list_all(&self, request: impl Into<ListKnowledgeBases>) -> Iter<KnowledgeBase> {
-        Iter::new(self.runtime.forward(self.inner.list_all(request)), None)
+        Iter::new(self.inner.list_all(request), self.runtime, None)
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve`].
@@ -151,7 +151,7 @@ impl<M: Mode> DataSources<M> {
 
     /// See [`crate::resources::knowledge_bases::DataSources::list_all`].
     pub fn list_all(&self, request: impl Into<ListDataSources>) -> Iter<DataSource> {
-        Iter::new(self.runtime.forward(self.inner.list_all(request)), None)
+        Iter::new(self.inner.list_all(request), self.runtime, None)
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::retrieve`].
@@ -191,7 +191,7 @@ impl<M: Mode> Documents<M> {
 
     /// See [`crate::resources::knowledge_bases::Documents::list_all`].
     pub fn list_all(&self, request: impl Into<ListDocuments>) -> Iter<Document> {
-        Iter::new(self.runtime.forward(self.inner.list_all(request)), None)
+        Iter::new(self.inner.list_all(request), self.runtime, None)
     }
 
     /// See [`crate::resources::knowledge_bases::Documents::retrieve`].
@@ -235,7 +235,7 @@ impl<M: Mode> IngestionJobs<M> {
 
     /// See [`crate::resources::knowledge_bases::IngestionJobs::list_all`].
     pub fn list_all(&self, request: impl Into<ListIngestionJobs>) -> Iter<IngestionJob> {
-        Iter::new(self.runtime.forward(self.inner.list_all(request)), None)
+        Iter::new(self.inner.list_all(request), self.runtime, None)
     }
 
     /// See [`crate::resources::knowledge_bases::IngestionJobs::retrieve`].

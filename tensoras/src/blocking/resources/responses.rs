@@ -39,7 +39,7 @@ impl<M: Mode> Responses<M> {
     ) -> Result<Iter<ResponseStreamEvent>> {
         let stream = self.runtime.block_on(self.inner.create_stream(request))?;
         let response = stream.response();
-        Ok(Iter::new(self.runtime.forward(stream), response))
+        Ok(Iter::new(stream, self.runtime, response))
     }
 
     /// See [`crate::resources::responses::Responses::retrieve`].

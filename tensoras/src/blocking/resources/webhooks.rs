@@ -45,7 +45,7 @@ impl<M: Mode> Webhooks<M> {
 
     /// See [`crate::resources::webhooks::Webhooks::list_all`].
     pub fn list_all(&self, request: impl Into<ListWebhooks>) -> Iter<Webhook> {
-        Iter::new(self.runtime.forward(self.inner.list_all(request)), None)
+        Iter::new(self.inner.list_all(request), self.runtime, None)
     }
 
     /// See [`crate::resources::webhooks::Webhooks::retrieve`].

@@ -8,7 +8,9 @@ use crate::types::{
 };
 
 /// Builds a whole [`ChatCompletion`] from streamed chunks: content joined,
-/// tool-call fragments joined per index, usage, citations and logprobs kept.
+/// tool-call fragments joined per index (each call's `id`, `type` and
+/// function name taken as sent, whether once or on every fragment; its
+/// arguments joined), usage, citations and logprobs kept.
 ///
 /// Choices and tool calls are matched by the index the server gives them
 /// and kept sparse: an index of 3,000,000 costs one entry, not three
@@ -155,15 +157,19 @@ impl ChatAccumulator {
                     max,
                     "tool call",
                 )?;
-                if let Some(id) = &fragment.id {
-                    call.id.push_str(id);
+                // The id, type and name are set, not joined: OpenAI sends
+                // them once, but several compatible servers repeat them on
+                // every fragment (as openai-node does, an empty one is no
+                // value). Only the arguments arrive in pieces.
+                if let Some(id) = fragment.id.as_ref().filter(|id| !id.is_empty()) {
+                    call.id.clone_from(id);
                 }
                 if let Some(kind) = &fragment.type_ {
                     call.kind = Some(kind.clone());
                 }
                 if let Some(function) = &fragment.function {
-                    if let Some(name) = &function.name {
-                        call.name.push_str(name);
+                    if let Some(name) = function.name.as_ref().filter(|n| !n.is_empty()) {
+                        call.name.clone_from(name);
                     }
                     if let Some(arguments) = &function.arguments {
                         call.arguments.push_str(arguments);
@@ -266,6 +272,51 @@ mod tests {
         assert_eq!(calls[0].function.arguments, "{}");
         assert_eq!(calls[1].function.arguments, "{\"a\":1}");
         assert_eq!(calls[1].function.name, "f");
+    }
+
+    fn calls_of(fragments: &[&str]) -> Vec<(String, String, String)> {
+        let mut acc = ChatAccumulator::default();
+        for fragment in fragments {
+            acc.push(&chunk(&format!(
+                r#"[{{"index":0,"delta":{{"tool_calls":[{fragment}]}}}}]"#
+            )))
+            .expect("push");
+        }
+        acc.finish().choices[0]
+            .message
+            .tool_calls
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.function.name.clone(),
+                    c.function.arguments.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ids_and_names_are_set_once_whether_sent_once_or_on_every_fragment() {
+        let expected = vec![(
+            "call_1".to_owned(),
+            "get_weather".to_owned(),
+            r#"{"city":"Paris"}"#.to_owned(),
+        )];
+        // OpenAI: the id, type and name on the first fragment only.
+        let openai = [
+            r#"{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}"#,
+            r#"{"index":0,"function":{"arguments":"{\"city\":"}}"#,
+            r#"{"index":0,"function":{"arguments":"\"Paris\"}"}}"#,
+        ];
+        assert_eq!(calls_of(&openai), expected);
+        // Servers that repeat them on every fragment (and some send empty ones).
+        let repeated = [
+            r#"{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}"#,
+            r#"{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}"#,
+            r#"{"index":0,"id":"","type":"function","function":{"name":"","arguments":"\"Paris\"}"}}"#,
+        ];
+        assert_eq!(calls_of(&repeated), expected);
     }
 
     #[test]

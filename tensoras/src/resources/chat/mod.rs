@@ -5,20 +5,27 @@
 mod accumulator;
 mod completion;
 mod messages;
+#[cfg(feature = "schemars")]
 mod structured;
 mod tools;
 
 pub use accumulator::ChatAccumulator;
 pub use completion::{ChatCompletionChunkExt, ChatCompletionExt};
 pub use messages::{ChatMessageExt, ChatResponseMessageExt, ContentPartExt, MessageContentExt};
+#[cfg(feature = "schemars")]
 pub use structured::{JsonSchemaObjectExt, ResponseFormatExt};
-pub use tools::{ToolCallExt, ToolChoiceExt, ToolExt};
+#[cfg(feature = "schemars")]
+pub use tools::ToolExt;
+pub use tools::{ToolCallExt, ToolChoiceExt};
 
 use crate::error::Result;
 use crate::operations::CreateChatCompletion;
-use crate::response::{Mode, Raw};
+use crate::response::Mode;
+#[cfg(feature = "schemars")]
+use crate::response::Raw;
 use crate::sse::EventStream;
 use crate::types::{ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, StreamOptions};
+#[cfg(feature = "schemars")]
 use serde::de::DeserializeOwned;
 use std::future::Future;
 
@@ -156,6 +163,8 @@ impl<M: Mode> Completions<M> {
     /// println!("{} ({})", movie.name, movie.year);
     /// # Ok(()) }
     /// ```
+    #[cfg(feature = "schemars")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
     pub fn parse<T>(
         &self,
         request: impl Into<ChatCompletionRequest>,

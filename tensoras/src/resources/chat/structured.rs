@@ -14,6 +14,7 @@ use serde_json::Value;
 /// assert_eq!(schema["required"][0], "name");
 /// assert_eq!(schema["required"][1], "year"); // optional fields are required (and nullable)
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 pub trait JsonSchemaObjectExt {
     /// `T`'s schema with every object closed (`additionalProperties: false`)
     /// and every property required, as schema-constrained decoding expects.
@@ -65,6 +66,7 @@ fn make_strict(value: &mut Value) {
 /// let _ = ResponseFormat::JsonObject;
 /// # Ok::<(), serde_json::Error>(())
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 pub trait ResponseFormatExt {
     /// A strict JSON schema of `T`, named after the type.
     fn json_schema<T: schemars::JsonSchema>() -> Self;

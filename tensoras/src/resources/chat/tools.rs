@@ -2,11 +2,11 @@
 //! choice of tool.
 
 use crate::error::{Error, Result};
+#[cfg(feature = "schemars")]
 use crate::resources::chat::JsonSchemaObjectExt;
-use crate::types::{
-    FunctionDefinition, JsonSchemaObject, NamedFunction, NamedToolChoice, Tool, ToolCall,
-    ToolChoice,
-};
+#[cfg(feature = "schemars")]
+use crate::types::{FunctionDefinition, JsonSchemaObject, Tool};
+use crate::types::{NamedFunction, NamedToolChoice, ToolCall, ToolChoice};
 use serde::de::DeserializeOwned;
 
 /// Function tools whose parameters are a Rust type (in [`prelude`](crate::prelude)).
@@ -18,15 +18,22 @@ use serde::de::DeserializeOwned;
 /// let tool = Tool::function::<GetWeather>("get_weather", "Get the current weather for a city.");
 /// assert_eq!(tool.function.name, "get_weather");
 /// assert_eq!(tool.function.parameters.as_ref().unwrap()["required"][0], "city");
+/// assert_eq!(tool.function.strict, Some(true));
 /// ```
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
 pub trait ToolExt {
-    /// A function tool named `name` whose parameters are `T`'s strict schema.
+    /// A function tool named `name` whose parameters are `T`'s strict schema
+    /// (every property required, no others allowed), sent with
+    /// `"strict": true` as openai-python's `pydantic_function_tool` does, so
+    /// the server holds the model's arguments to it.
     fn function<T: schemars::JsonSchema>(
         name: impl Into<String>,
         description: impl Into<String>,
     ) -> Self;
 }
 
+#[cfg(feature = "schemars")]
 impl ToolExt for Tool {
     fn function<T: schemars::JsonSchema>(
         name: impl Into<String>,
@@ -35,7 +42,8 @@ impl ToolExt for Tool {
         Tool::new(
             FunctionDefinition::new(name)
                 .description(description)
-                .parameters(JsonSchemaObject::strict_for::<T>()),
+                .parameters(JsonSchemaObject::strict_for::<T>())
+                .strict(true),
         )
     }
 }

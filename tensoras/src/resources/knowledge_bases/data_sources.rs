@@ -97,6 +97,7 @@ impl<M: Mode> DataSources<M> {
     }
 
     /// Every data source, page after page, fetched as the stream is read.
+    #[must_use = "a stream fetches nothing until it is read"]
     pub fn list_all(
         &self,
         request: impl Into<ListDataSources>,

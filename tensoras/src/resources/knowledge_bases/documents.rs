@@ -38,6 +38,7 @@ impl<M: Mode> Documents<M> {
     }
 
     /// Every document, page after page, fetched as the stream is read.
+    #[must_use = "a stream fetches nothing until it is read"]
     pub fn list_all(
         &self,
         request: impl Into<ListDocuments>,

@@ -39,6 +39,7 @@ impl<M: Mode> IngestionJobs<M> {
     }
 
     /// Every job, page after page, fetched as the stream is read.
+    #[must_use = "a stream fetches nothing until it is read"]
     pub fn list_all(
         &self,
         request: impl Into<ListIngestionJobs>,

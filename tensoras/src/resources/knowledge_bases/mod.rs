@@ -69,6 +69,7 @@ impl<M: Mode> KnowledgeBases<M> {
     }
 
     /// Every knowledge base, page after page, fetched as the stream is read.
+    #[must_use = "a stream fetches nothing until it is read"]
     pub fn list_all(
         &self,
         request: impl Into<ListKnowledgeBases>,
