@@ -4136,8 +4136,9 @@ impl<'de> ::serde::Deserialize<'de> for WebhookStatus {
 /// One part of a message's content.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ContentPart {
     /// `type: "image_url"`
@@ -4169,6 +4170,18 @@ impl ::std::convert::From<ContentPartImage> for ContentPart {
 impl ::std::convert::From<ContentPartText> for ContentPart {
     fn from(value: ContentPartText) -> Self {
         Self::Text(value)
+    }
+}
+impl ::std::fmt::Debug for ContentPart {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::ImageUrl(inner) => f.debug_tuple("ImageUrl").field(inner).finish(),
+            Self::Text(inner) => f.debug_tuple("Text").field(inner).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for ContentPart {
@@ -4234,8 +4247,9 @@ impl<'de> ::serde::Deserialize<'de> for ContentPart {
 /// config are sent on create and left out when the server returns it.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum DataSourceConfig {
     /// `type: "confluence"`
@@ -4307,6 +4321,23 @@ impl ::std::convert::From<S3Config> for DataSourceConfig {
 impl ::std::convert::From<WebCrawlConfig> for DataSourceConfig {
     fn from(value: WebCrawlConfig) -> Self {
         Self::WebCrawl(value)
+    }
+}
+impl ::std::fmt::Debug for DataSourceConfig {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Confluence(inner) => f.debug_tuple("Confluence").field(inner).finish(),
+            Self::FileUpload(inner) => f.debug_tuple("FileUpload").field(inner).finish(),
+            Self::Gcs(inner) => f.debug_tuple("Gcs").field(inner).finish(),
+            Self::GoogleDrive(inner) => f.debug_tuple("GoogleDrive").field(inner).finish(),
+            Self::Notion(inner) => f.debug_tuple("Notion").field(inner).finish(),
+            Self::S3(inner) => f.debug_tuple("S3").field(inner).finish(),
+            Self::WebCrawl(inner) => f.debug_tuple("WebCrawl").field(inner).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for DataSourceConfig {
@@ -4443,8 +4474,9 @@ impl<'de> ::serde::Deserialize<'de> for DataSourceConfig {
 /// One part of an output message.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum OutputContent {
     /// `type: "output_text"`
@@ -4476,6 +4508,18 @@ impl ::std::convert::From<OutputText> for OutputContent {
 impl ::std::convert::From<OutputRefusal> for OutputContent {
     fn from(value: OutputRefusal) -> Self {
         Self::Refusal(value)
+    }
+}
+impl ::std::fmt::Debug for OutputContent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::OutputText(inner) => f.debug_tuple("OutputText").field(inner).finish(),
+            Self::Refusal(inner) => f.debug_tuple("Refusal").field(inner).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for OutputContent {
@@ -4544,8 +4588,9 @@ impl<'de> ::serde::Deserialize<'de> for OutputContent {
 /// One step of a response's loop.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum OutputItem {
     /// `type: "file_search_call"`
@@ -4585,6 +4630,19 @@ impl ::std::convert::From<FunctionCallItem> for OutputItem {
 impl ::std::convert::From<OutputMessage> for OutputItem {
     fn from(value: OutputMessage) -> Self {
         Self::Message(value)
+    }
+}
+impl ::std::fmt::Debug for OutputItem {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::FileSearchCall(inner) => f.debug_tuple("FileSearchCall").field(inner).finish(),
+            Self::FunctionCall(inner) => f.debug_tuple("FunctionCall").field(inner).finish(),
+            Self::Message(inner) => f.debug_tuple("Message").field(inner).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for OutputItem {
@@ -4665,8 +4723,9 @@ impl<'de> ::serde::Deserialize<'de> for OutputItem {
 /// The format the model's reply must have.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ResponseFormat {
     /// `type: "json_object"`
@@ -4696,6 +4755,19 @@ impl ResponseFormat {
 impl ::std::convert::From<ResponseFormatJsonSchema> for ResponseFormat {
     fn from(value: ResponseFormatJsonSchema) -> Self {
         Self::JsonSchema(value)
+    }
+}
+impl ::std::fmt::Debug for ResponseFormat {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::JsonObject => f.write_str("JsonObject"),
+            Self::JsonSchema(inner) => f.debug_tuple("JsonSchema").field(inner).finish(),
+            Self::Text => f.write_str("Text"),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for ResponseFormat {
@@ -4772,8 +4844,9 @@ impl<'de> ::serde::Deserialize<'de> for ResponseFormat {
 /// event it does not know, with its name and data.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ResponseStreamEvent {
     /// `type: "error"`
@@ -4865,6 +4938,50 @@ impl ::std::convert::From<OutputTextDeltaEvent> for ResponseStreamEvent {
 impl ::std::convert::From<OutputTextDoneEvent> for ResponseStreamEvent {
     fn from(value: OutputTextDoneEvent) -> Self {
         Self::OutputTextDone(value)
+    }
+}
+impl ::std::fmt::Debug for ResponseStreamEvent {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Error(inner) => f.debug_tuple("Error").field(inner).finish(),
+            Self::Completed(inner) => f.debug_tuple("Completed").field(inner).finish(),
+            Self::ContentPartAdded(inner) => {
+                f.debug_tuple("ContentPartAdded").field(inner).finish()
+            }
+            Self::ContentPartDone(inner) => f.debug_tuple("ContentPartDone").field(inner).finish(),
+            Self::Created(inner) => f.debug_tuple("Created").field(inner).finish(),
+            Self::Failed(inner) => f.debug_tuple("Failed").field(inner).finish(),
+            Self::FileSearchCallCompleted(inner) => f
+                .debug_tuple("FileSearchCallCompleted")
+                .field(inner)
+                .finish(),
+            Self::FileSearchCallInProgress(inner) => f
+                .debug_tuple("FileSearchCallInProgress")
+                .field(inner)
+                .finish(),
+            Self::FileSearchCallSearching(inner) => f
+                .debug_tuple("FileSearchCallSearching")
+                .field(inner)
+                .finish(),
+            Self::FunctionCallArgumentsDelta(inner) => f
+                .debug_tuple("FunctionCallArgumentsDelta")
+                .field(inner)
+                .finish(),
+            Self::FunctionCallArgumentsDone(inner) => f
+                .debug_tuple("FunctionCallArgumentsDone")
+                .field(inner)
+                .finish(),
+            Self::InProgress(inner) => f.debug_tuple("InProgress").field(inner).finish(),
+            Self::Incomplete(inner) => f.debug_tuple("Incomplete").field(inner).finish(),
+            Self::OutputItemAdded(inner) => f.debug_tuple("OutputItemAdded").field(inner).finish(),
+            Self::OutputItemDone(inner) => f.debug_tuple("OutputItemDone").field(inner).finish(),
+            Self::OutputTextDelta(inner) => f.debug_tuple("OutputTextDelta").field(inner).finish(),
+            Self::OutputTextDone(inner) => f.debug_tuple("OutputTextDone").field(inner).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for ResponseStreamEvent {
@@ -5087,8 +5204,9 @@ impl<'de> ::serde::Deserialize<'de> for ResponseStreamEvent {
 /// A tool the loop may use.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ResponseTool {
     /// `type: "file_search"`
@@ -5120,6 +5238,18 @@ impl ::std::convert::From<FileSearchTool> for ResponseTool {
 impl ::std::convert::From<ResponseFunctionTool> for ResponseTool {
     fn from(value: ResponseFunctionTool) -> Self {
         Self::Function(value)
+    }
+}
+impl ::std::fmt::Debug for ResponseTool {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::FileSearch(inner) => f.debug_tuple("FileSearch").field(inner).finish(),
+            Self::Function(inner) => f.debug_tuple("Function").field(inner).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for ResponseTool {
@@ -5190,8 +5320,9 @@ impl<'de> ::serde::Deserialize<'de> for ResponseTool {
 /// The event's `type` and the object it is about, in `data`.
 ///
 /// Open: a variant this version does not know, or one whose data does
-/// not decode, is kept as `Other` with its JSON as it came.
-#[derive(Clone, Debug, PartialEq)]
+/// not decode, is kept as `Other` with its JSON as it came (its
+/// `Debug` hides the members the spec marks as secrets).
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum WebhookPayload {
     /// `type: "batch.completed"`
@@ -5221,6 +5352,21 @@ impl WebhookPayload {
 impl ::std::convert::From<Batch> for WebhookPayload {
     fn from(value: Batch) -> Self {
         Self::BatchCompleted(value)
+    }
+}
+impl ::std::fmt::Debug for WebhookPayload {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::BatchCompleted(inner) => f.debug_tuple("BatchCompleted").field(inner).finish(),
+            Self::IngestionCompleted(inner) => {
+                f.debug_tuple("IngestionCompleted").field(inner).finish()
+            }
+            Self::IngestionFailed(inner) => f.debug_tuple("IngestionFailed").field(inner).finish(),
+            Self::Other(value) => f
+                .debug_tuple("Other")
+                .field(&crate::types::redact_secrets(value))
+                .finish(),
+        }
     }
 }
 impl ::serde::Serialize for WebhookPayload {
@@ -5449,6 +5595,44 @@ impl ::std::convert::From<&str> for Secret {
 impl ::std::convert::From<&::std::string::String> for Secret {
     fn from(value: &::std::string::String) -> Self {
         Secret(value.clone())
+    }
+}
+/// The names of the members the spec marks as secrets
+/// (`format: password`), wherever they appear.
+pub const SECRET_MEMBERS: &[&str] = &[
+    "api_token",
+    "integration_token",
+    "secret",
+    "secret_access_key",
+    "service_account_json",
+];
+/// `value` with every member named in [`SECRET_MEMBERS`] replaced by
+/// `"<redacted>"`, at any depth: how JSON kept as it came (a union's
+/// `Other`) is shown by `Debug`.
+///
+/// ```
+/// let shown = tensoras_gen::types::redact_secrets(&serde_json::json!({"config": {"api_token": "t0k", "email": "a@b"}}));
+/// assert_eq!(shown["config"]["api_token"], "<redacted>");
+/// assert_eq!(shown["config"]["email"], "a@b");
+/// ```
+pub fn redact_secrets(value: &::serde_json::Value) -> ::serde_json::Value {
+    match value {
+        ::serde_json::Value::Object(map) => ::serde_json::Value::Object(
+            map.iter()
+                .map(|(key, member)| {
+                    let shown = if SECRET_MEMBERS.contains(&key.as_str()) {
+                        ::serde_json::Value::from("<redacted>")
+                    } else {
+                        redact_secrets(member)
+                    };
+                    (key.clone(), shown)
+                })
+                .collect(),
+        ),
+        ::serde_json::Value::Array(items) => {
+            ::serde_json::Value::Array(items.iter().map(redact_secrets).collect())
+        }
+        other => other.clone(),
     }
 }
 impl types::Batch {

@@ -472,7 +472,7 @@ impl Tensoras {
                 Ok(response) if response.status().is_success() => {
                     return Ok(Sent {
                         response,
-                        attempts: retry + 1,
+                        attempts: retry.saturating_add(1),
                         settings,
                     });
                 }

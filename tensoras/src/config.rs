@@ -146,6 +146,21 @@ pub struct Config {
     pub(crate) limits: Limits,
     pub(crate) max_retries: u32,
     pub(crate) default_headers: HeaderMap,
+    /// Whether the HTTP client is this crate's own (not the caller's
+    /// `http_client`): then another one like it can be made.
+    pub(crate) own_http: bool,
+}
+
+/// The HTTP client this crate makes: its user agent, connect timeout and TLS.
+pub(crate) fn http_client(connect_timeout: Duration) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().user_agent(user_agent());
+    // A timeout over thirty years is no timeout.
+    if connect_timeout <= crate::transport::NO_LIMIT_ABOVE {
+        builder = builder.connect_timeout(connect_timeout);
+    }
+    tls(builder)?
+        .build()
+        .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))
 }
 
 impl<C: BuildClient> ClientBuilder<C> {
@@ -174,9 +189,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// [`write_timeout`](Self::write_timeout).
     ///
     /// Every timeout takes any `Duration`: [`Duration::MAX`] (or anything
-    /// too long for the clock to represent) is no limit, and
-    /// [`Duration::ZERO`] allows no wait at all (a call then times out
-    /// unless what it waits for is already there).
+    /// over thirty years) is no limit, and [`Duration::ZERO`] allows no wait
+    /// at all (a call then times out unless what it waits for is already
+    /// there, to the timers' resolution of a millisecond; a zero total
+    /// timeout sends nothing).
     pub fn timeout(self, timeout: Duration) -> Self {
         self.read_timeout(timeout).write_timeout(timeout)
     }
@@ -322,21 +338,10 @@ impl<C: BuildClient> ClientBuilder<C> {
             ));
         }
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let own_http = self.http_client.is_none();
         let http = match self.http_client {
             Some(client) => client,
-            None => {
-                let mut builder = reqwest::Client::builder().user_agent(user_agent());
-                // A timeout past what the clock can hold is no timeout.
-                if std::time::Instant::now()
-                    .checked_add(connect_timeout)
-                    .is_some()
-                {
-                    builder = builder.connect_timeout(connect_timeout);
-                }
-                tls(builder)?
-                    .build()
-                    .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?
-            }
+            None => http_client(connect_timeout)?,
         };
         let mut default_headers = self.default_headers;
         default_headers
@@ -354,6 +359,7 @@ impl<C: BuildClient> ClientBuilder<C> {
                 limits: self.limits,
                 max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                 default_headers,
+                own_http,
             },
             http,
         ))
@@ -366,20 +372,38 @@ impl<C: BuildClient> ClientBuilder<C> {
 pub(crate) fn redact_url(url: &str) -> String {
     let authority_start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[authority_start..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // Up to the path: a `?` or `#` in what looks like the authority may be
+    // part of a password in a URL that does not parse (better to hide a
+    // query than to show a password).
+    let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => format!("{}redacted{}", &url[..authority_start], &rest[at..]),
         None => url.to_owned(),
     }
 }
 
-/// Replaces the credentials of a parsed URL (see [`redact_url`]).
+/// Replaces the credentials of a parsed URL (see [`redact_url`]), and the
+/// values of query parameters named like a secret (`api_key`, `token`, ...).
 pub(crate) fn redact_credentials(url: &mut url::Url) {
     if !url.username().is_empty() {
         let _ = url.set_username("redacted");
     }
     if url.password().is_some() {
         let _ = url.set_password(None);
+    }
+    if url.query_pairs().any(|(name, _)| is_secret_header(&name)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let shown = if is_secret_header(&name) {
+                    "redacted".to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), shown)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
     }
 }
 
@@ -536,6 +560,8 @@ mod tests {
             ("http://host/v1/a@b", "http://host/v1/a@b"),
             // Not a URL at all: still redacted.
             ("u:hunter2@host:99999", "redacted@host:99999"),
+            ("http://u:hun?ter2@h/v1", "http://redacted@h/v1"),
+            ("http://u:hun#ter2@h/v1", "http://redacted@h/v1"),
             ("http://host/v1", "http://host/v1"),
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
@@ -575,6 +601,16 @@ mod tests {
             .base_url("http://127.0.0.1:1/v1")
             .build()
             .is_ok());
+    }
+
+    #[test]
+    fn secret_query_values_are_redacted() {
+        let mut url = url::Url::parse("http://u:p@h/v1/x?limit=5&api_key=tns_q&Token=t2").unwrap();
+        redact_credentials(&mut url);
+        assert_eq!(
+            url.as_str(),
+            "http://redacted@h/v1/x?limit=5&api_key=redacted&Token=redacted"
+        );
     }
 
     #[test]

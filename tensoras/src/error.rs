@@ -62,8 +62,11 @@ pub enum Error {
         /// What failed, with the whole chain of causes.
         message: String,
         /// The underlying transport error (boxed, so this type does not tie
-        /// your code to the HTTP stack's version); any password in a URL it
-        /// names is replaced.
+        /// your code to the HTTP stack's version). In an error of the
+        /// client's own HTTP stack, the URL it names has its credentials and
+        /// secret-named query values replaced; an error from a byte source
+        /// you gave [`EventStream::from_byte_stream`](crate::sse::EventStream::from_byte_stream)
+        /// is kept as it is.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
@@ -233,7 +236,7 @@ pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
     // Only the start is decoded (a body can be megabytes): enough bytes to
     // finish the last character that can fit, and to tell whether more follow.
     let start = &bytes[..bytes.len().min(max.saturating_add(4))];
-    let mut text = String::from_utf8_lossy(start).into_owned();
+    let mut text = redact_secret_members(&String::from_utf8_lossy(start));
     if start.len() == bytes.len() && text.len() <= max {
         return text;
     }
@@ -248,6 +251,50 @@ pub(crate) fn excerpt(bytes: &[u8], max: usize) -> String {
         text.push_str(MORE);
     }
     text
+}
+
+/// `text` (JSON, possibly cut short) with the string value of every member
+/// the spec marks as a secret (`types::SECRET_MEMBERS`) replaced by
+/// `<redacted>`, so an excerpt of a body that failed to decode (a webhook
+/// with its signing secret, say) never shows one.
+fn redact_secret_members(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while let Some(quote) = rest.find('"') {
+        out.push_str(&rest[..=quote]);
+        rest = &rest[quote + 1..];
+        for name in crate::types::SECRET_MEMBERS {
+            let Some(after) = rest.strip_prefix(name).and_then(|r| r.strip_prefix('"')) else {
+                continue;
+            };
+            let value = after.trim_start();
+            let Some(value) = value.strip_prefix(':').map(str::trim_start) else {
+                continue;
+            };
+            let Some(string) = value.strip_prefix('"') else {
+                continue;
+            };
+            // The member's name and its separator as they were, the value
+            // replaced up to its closing quote (or the end, where cut).
+            out.push_str(&rest[..rest.len() - string.len()]);
+            out.push_str("<redacted>");
+            let mut escaped = false;
+            for (i, c) in string.char_indices() {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => {
+                        out.push('"');
+                        rest = &string[i + 1..];
+                        continue 'scan;
+                    }
+                    _ => escaped = false,
+                }
+            }
+            return out;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 pub(crate) fn body_excerpt(bytes: &[u8]) -> String {
@@ -455,6 +502,30 @@ mod tests {
         assert_eq!(excerpt(b"\xff\xff\xff", 5), "…");
         assert_eq!(excerpt(b"", 0), "");
         assert_eq!(excerpt(b"abc", 1), "");
+    }
+
+    #[test]
+    fn secret_members_never_show_in_an_excerpt() {
+        for (body, shown) in [
+            (
+                r#"{"id":"wh_1","secret":"whsec_abc","url":"u"}"#,
+                r#"{"id":"wh_1","secret":"<redacted>","url":"u"}"#,
+            ),
+            (
+                r#"{"config": {"api_token" : "t\"0k", "email":"a"}}"#,
+                r#"{"config": {"api_token" : "<redacted>", "email":"a"}}"#,
+            ),
+            // Cut in the middle of the secret.
+            (r#"{"secret":"whsec_ab"#, r#"{"secret":"<redacted>"#),
+            // Not a string, or only the word: left as it is.
+            (
+                r#"{"secret":null,"note":"secret"}"#,
+                r#"{"secret":null,"note":"secret"}"#,
+            ),
+        ] {
+            assert_eq!(excerpt(body.as_bytes(), 4096), shown, "{body}");
+        }
+        assert!(!excerpt(br#"{"secret":"whsec_abcdefgh"}"#, 16).contains("whsec"));
     }
 
     proptest! {

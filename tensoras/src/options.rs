@@ -54,7 +54,21 @@ impl std::fmt::Debug for RequestOptions {
                 "extra_headers",
                 &crate::config::RedactedHeaders(&self.extra_headers),
             )
-            .field("extra_query", &self.extra_query)
+            .field(
+                "extra_query",
+                &self
+                    .extra_query
+                    .iter()
+                    .map(|(name, value)| {
+                        let shown = if crate::config::is_secret_header(name) {
+                            "<redacted>"
+                        } else {
+                            value.as_str()
+                        };
+                        (name.as_str(), shown)
+                    })
+                    .collect::<Vec<_>>(),
+            )
             .field("extra_body", &self.extra_body.keys().collect::<Vec<_>>())
             .finish()
     }

@@ -256,7 +256,12 @@ impl Decoder {
             return None;
         }
         let end = memchr::memchr2(b'\n', b'\r', rest)?;
-        if rest[end] != b'\n' || rest.get(end + 1) != Some(&b'\n') || end > self.max_line {
+        // Past a bound: the general path refuses it.
+        if rest[end] != b'\n'
+            || rest.get(end + 1) != Some(&b'\n')
+            || end > self.max_line
+            || end - 6 > self.max_event
+        {
             return None;
         }
         let data = simdutf8::basic::from_utf8(&rest[6..end]).ok()?;
@@ -317,6 +322,9 @@ impl Decoder {
             b"data" => {
                 let first = self.data.is_none() && self.borrowed.is_none();
                 match origin {
+                    Some(_) if first && value.len() > self.max_event => {
+                        self.overflow = Some(("event-stream event data (bytes)", self.max_event));
+                    }
                     // Borrowed unchecked: UTF-8 is checked once, when the event completes.
                     Some((_, at)) if first => {
                         self.borrowed = Some(at + value_start..at + line.len());
@@ -372,7 +380,8 @@ fn utf8(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 
 /// A stream of typed events from a server-sent-events response, ending at
-/// `data: [DONE]`. Dropping it closes the connection.
+/// `data: [DONE]`. Dropping it closes the connection (over HTTP/2, resets
+/// the stream).
 ///
 /// Yields [`Error::Stream`] for an `event: error` frame, a `data` payload
 /// with an `error` object (see `openapi/DECISIONS.md`, "Errors mid-stream",
@@ -746,6 +755,27 @@ mod tests {
             })] => assert_eq!(api.code.as_deref(), Some("busy")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn one_line_of_data_longer_than_the_event_bound_is_refused() {
+        // The line fits its bound (64), the data does not fit the event's (8):
+        // in one read (the fast path) or split (the general path).
+        let input = b"data: 0123456789abcdef\n\n";
+        for split in [input.len(), 10] {
+            let mut decoder = Decoder::with_limits(64, 8);
+            let mut events = decoder.feed(&input[..split]);
+            events.extend(decoder.feed(&input[split..]));
+            assert!(events.is_empty(), "split {split}: {events:?}");
+            assert_eq!(
+                decoder.overflow(),
+                Some(("event-stream event data (bytes)", 8)),
+                "split {split}"
+            );
+        }
+        // At the bound exactly: kept.
+        let mut decoder = Decoder::with_limits(64, 8);
+        assert_eq!(decoder.feed(b"data: 01234567\n\n")[0].data, "01234567");
     }
 
     #[test]

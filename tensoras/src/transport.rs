@@ -45,6 +45,9 @@ pub(crate) async fn within_total<T>(
 ) -> Result<T> {
     match deadline {
         None => future.await,
+        // Already run out (a zero total): nothing is sent. (tokio's timers
+        // fire on the next millisecond, which a local call can beat.)
+        Some((total, at)) if at <= Instant::now() => Err(Error::timeout(total, TimeoutKind::Total)),
         Some((total, at)) => tokio::time::timeout_at(at, future)
             .await
             .unwrap_or_else(|_| Err(Error::timeout(total, TimeoutKind::Total))),
@@ -62,6 +65,9 @@ pub(crate) struct Progress {
     start: Instant,
     /// Nanoseconds from `start` to the last piece the HTTP stack took.
     last_write: AtomicU64,
+    /// Whether the HTTP stack has taken a piece: until then the attempt is
+    /// still connecting (or waiting for a connection).
+    started: std::sync::atomic::AtomicBool,
     /// Nanoseconds from `start` to the end of the upload, drain included;
     /// `u64::MAX` while it is going on.
     done: AtomicU64,
@@ -80,6 +86,7 @@ impl Progress {
         Arc::new(Progress {
             start: Instant::now(),
             last_write: AtomicU64::new(0),
+            started: std::sync::atomic::AtomicBool::new(false),
             done: AtomicU64::new(u64::MAX),
             pieces: std::sync::Mutex::new(Vec::new()),
             write: settings.write,
@@ -94,6 +101,7 @@ impl Progress {
     fn wrote(&self, bytes: usize) {
         let now = self.since_start();
         self.last_write.store(now, Ordering::Relaxed);
+        self.started.store(true, Ordering::Relaxed);
         if let Ok(mut pieces) = self.pieces.lock() {
             let total = pieces.last().map_or(0, |p| p.1) + bytes as u64;
             pieces.push((now, total));
@@ -101,6 +109,9 @@ impl Progress {
     }
 
     fn finished(&self) {
+        if self.done.load(Ordering::Relaxed) != u64::MAX {
+            return; // seen once already (the count, then the stream's end)
+        }
         let now = self.since_start();
         let drain = self
             .pieces
@@ -118,6 +129,17 @@ impl Progress {
         let at = |nanos: u64, limit: Duration| {
             later(self.start, Duration::from_nanos(nanos)).and_then(|from| later(from, limit))
         };
+        if !self.started.load(Ordering::Relaxed) {
+            // Connecting: the connect timeout bounds that, and the first
+            // piece is then taken at once; the write timeout on top of it
+            // bounds a connection that never asks for the body.
+            let limit = settings.connect.saturating_add(settings.write);
+            return (
+                later(self.start, limit),
+                TimeoutKind::Connect,
+                settings.connect,
+            );
+        }
         match self.done.load(Ordering::Relaxed) {
             u64::MAX => (
                 at(self.last_write.load(Ordering::Relaxed), settings.write),
@@ -165,6 +187,10 @@ fn drain(pieces: &[(u64, u64)], write: Duration) -> Duration {
 pub(crate) struct Tracked<S> {
     inner: S,
     progress: Arc<Progress>,
+    /// Bytes still to come of a body sent with its length: the HTTP stack
+    /// stops polling a fixed-length body after its last byte (it never
+    /// asks for the end), so the end is seen when the count reaches zero.
+    left: Option<u64>,
 }
 
 impl<S> Tracked<S> {
@@ -172,6 +198,15 @@ impl<S> Tracked<S> {
         Tracked {
             inner,
             progress: Arc::clone(progress),
+            left: None,
+        }
+    }
+
+    /// For a body of exactly `length` bytes.
+    pub(crate) fn with_length(inner: S, progress: &Arc<Progress>, length: u64) -> Self {
+        Tracked {
+            left: Some(length),
+            ..Tracked::new(inner, progress)
         }
     }
 }
@@ -186,7 +221,16 @@ where
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let polled = Pin::new(&mut self.inner).poll_next(cx);
         match &polled {
-            Poll::Ready(Some(Ok(piece))) => self.progress.wrote(piece.as_ref().len()),
+            Poll::Ready(Some(Ok(piece))) => {
+                let len = piece.as_ref().len();
+                self.progress.wrote(len);
+                if let Some(left) = &mut self.left {
+                    *left = left.saturating_sub(len as u64);
+                    if *left == 0 {
+                        self.progress.finished();
+                    }
+                }
+            }
             Poll::Ready(Some(Err(_))) => self.progress.wrote(0),
             Poll::Ready(None) => self.progress.finished(),
             Poll::Pending => {}
@@ -206,7 +250,12 @@ pub(crate) fn tracked_bytes(bytes: Bytes, progress: &Arc<Progress>) -> reqwest::
         .step_by(JSON_PIECE)
         .map(|at| Ok(bytes.slice(at..(at + JSON_PIECE).min(bytes.len()))))
         .collect();
-    reqwest::Body::wrap_stream(Tracked::new(futures::stream::iter(pieces), progress))
+    let length = bytes.len() as u64;
+    reqwest::Body::wrap_stream(Tracked::with_length(
+        futures::stream::iter(pieces),
+        progress,
+        length,
+    ))
 }
 
 /// A transport failure as the caller's error.
@@ -271,11 +320,20 @@ pub(crate) async fn attempt(
     .await
 }
 
-/// `from + limit`, or `None` past what the clock can hold: a limit as long
-/// as `Duration::MAX` is no limit at all.
+/// `from + limit`, or `None` for a limit over [`NO_LIMIT_ABOVE`]: such a
+/// limit (`Duration::MAX` among them) is no limit at all. (Not merely
+/// "whatever the clock can hold": tokio rounds a deadline up to the next
+/// millisecond, which overflows in the clock's last one.)
 pub(crate) fn later(from: Instant, limit: Duration) -> Option<Instant> {
+    if limit > NO_LIMIT_ABOVE {
+        return None;
+    }
     from.checked_add(limit)
 }
+
+/// Thirty years: a timeout longer than this is none (as tokio's own "far
+/// future" is).
+pub(crate) const NO_LIMIT_ABOVE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
 /// The next piece of a response body within the read timeout.
 async fn next_piece(
@@ -454,6 +512,32 @@ mod tests {
     use super::*;
 
     const MS: u64 = 1_000_000;
+
+    #[test]
+    fn a_limit_past_thirty_years_is_none() {
+        let now = Instant::now();
+        assert_eq!(later(now, Duration::ZERO), Some(now));
+        assert_eq!(later(now, NO_LIMIT_ABOVE), Some(now + NO_LIMIT_ABOVE));
+        for limit in [
+            NO_LIMIT_ABOVE + Duration::from_nanos(1),
+            Duration::from_secs(u64::MAX / 2),
+            Duration::MAX,
+        ] {
+            assert_eq!(later(now, limit), None, "{limit:?}");
+        }
+        // The longest limit still kept can be slept on (tokio rounds it up
+        // to the next millisecond without overflowing).
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let at = later(Instant::now(), NO_LIMIT_ABOVE).unwrap();
+            let sleep = tokio::time::sleep_until(at);
+            let polled = futures::poll!(Box::pin(sleep));
+            assert!(polled.is_pending());
+        });
+    }
 
     #[test]
     fn the_drain_is_the_backlog_at_the_steady_rate() {

@@ -314,3 +314,30 @@ fn a_dropped_list_all_fetches_no_further_page() {
         .count();
     assert_eq!(lists, 1, "one page asked for, none read ahead");
 }
+
+#[test]
+fn a_blocking_client_made_from_an_async_one_inside_its_runtime_completes() {
+    let (_rt, server, _) = local();
+    let base_url = server.base_url.clone();
+    let what = "a blocking call inside a current-thread runtime";
+    let models = within(what, Duration::from_secs(30), move || {
+        let single = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        single.block_on(async move {
+            let client = tensoras::Tensoras::builder()
+                .api_key(API_KEY)
+                .base_url(&base_url)
+                .build()
+                .unwrap();
+            // Opens (and pools) a connection driven by this runtime...
+            client.models().list().await.unwrap();
+            // ...which a blocking call on this runtime's only thread must not
+            // wait on: the blocking client has connections of its own.
+            let blocking = tensoras::blocking::Tensoras::from_async(client).unwrap();
+            blocking.models().list().unwrap().data.len()
+        })
+    });
+    assert!(models > 0);
+}

@@ -519,6 +519,44 @@ async fn a_slow_upload_that_keeps_moving_is_not_timed_out() {
 }
 
 #[tokio::test]
+async fn a_large_json_request_waits_for_its_answer_within_the_read_timeout() {
+    // A chat request of about 400 KB (sent as a tracked stream with its
+    // length), read whole by a server that then thinks for 1.5 s: the wait
+    // is the read phase's (10 s), not the upload's (300 ms).
+    let server = RawServer::start(|mut conn: Conn| async move {
+        let _ = conn.read_request().await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let body = format!("{}data: [DONE]\n\n", chunk_event("done"));
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = conn.write(head.as_bytes()).await;
+        let _ = conn.write(body.as_bytes()).await;
+    })
+    .await
+    .unwrap();
+    let client = server.client(
+        RequestOptions::new()
+            .write_timeout(Duration::from_millis(300))
+            .read_timeout(Duration::from_secs(10))
+            .max_retries(0),
+    );
+    let long = "x".repeat(400_000);
+    let request = ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user(long)]);
+    let stream = bounded(
+        "a large request",
+        client.chat().completions().create_stream(request),
+    )
+    .await
+    .unwrap();
+    let items: Vec<_> = bounded("its stream", stream.collect()).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].as_ref().unwrap().delta_text(), "done");
+    assert_eq!(server.counters.connections.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test]
 async fn every_attempt_of_a_call_carries_the_same_idempotency_key_and_its_count() {
     let server = Server::start().await.unwrap();
     // An answer slower than the read timeout, retried: the server can tell.

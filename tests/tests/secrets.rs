@@ -130,3 +130,56 @@ fn a_secret_set_through_a_builder_is_sent_as_it_is() {
         Some("whsec_builder_value")
     );
 }
+
+#[test]
+fn secrets_in_json_kept_as_it_came_never_show() {
+    // A data source config that does not decode (no bucket) is kept as
+    // `Other` with its JSON: its Debug hides the secret members.
+    let create: types::DataSourceCreateRequest = serde_json::from_value(json!({
+        "name": "s3", "type": "s3", "config": {"secret_access_key": "AKIA_SENTINEL"}
+    }))
+    .unwrap();
+    let shown = format!("{create:?}");
+    assert!(!shown.contains("AKIA_SENTINEL"), "{shown}");
+    assert!(serde_json::to_string(&create)
+        .unwrap()
+        .contains("AKIA_SENTINEL"));
+    let future: types::DataSourceConfig = serde_json::from_value(json!({
+        "type": "azure_blob", "config": {"api_token": "TOKEN_SENTINEL", "container": "c"}
+    }))
+    .unwrap();
+    let shown = format!("{future:?}");
+    assert!(
+        !shown.contains("TOKEN_SENTINEL") && shown.contains("container"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn a_response_that_does_not_decode_does_not_quote_its_secret() {
+    use tensoras_tests::raw::{Conn, RawServer};
+    // A webhook whose `events` is not a list: the decode error quotes the
+    // body, with the secret left out.
+    let server = RawServer::start(|mut conn: Conn| async move {
+        let _ = conn.read_request().await;
+        let body = r#"{"id":"wh_1","object":"webhook","url":"https://x","events":"all","secret":"whsec_SENTINEL"}"#;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = conn.write(head.as_bytes()).await;
+        let _ = conn.write(body.as_bytes()).await;
+    })
+    .await
+    .unwrap();
+    let error = server
+        .client(tensoras::RequestOptions::new())
+        .webhooks()
+        .retrieve("wh_1")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, tensoras::Error::Decode { .. }), "{error:?}");
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("whsec_SENTINEL"), "{shown}");
+    assert!(shown.contains("wh_1"), "{shown}");
+}

@@ -162,16 +162,38 @@ fn check(server: &Server, rt: &tokio::runtime::Runtime, s: &Settings) -> Result<
     // expected to succeed gets ample time on a loaded machine.
     let cut = Duration::from_secs(if expect_success { 20 } else { 1 });
     let outcome = rt.block_on(async { tokio::time::timeout(cut, client.models().list()).await });
+    // A stream too: its reads go through the same timers and the decoder's
+    // limits.
+    let streamed = rt.block_on(async {
+        tokio::time::timeout(cut, async {
+            use futures::StreamExt;
+            let request = ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user("hi")]);
+            let mut chunks = client.chat().completions().create_stream(request).await?;
+            let mut text = String::new();
+            while let Some(chunk) = chunks.next().await {
+                text.push_str(chunk?.delta_text());
+            }
+            Ok::<_, Error>(text)
+        })
+        .await
+    });
+    let total_ran_out = |e: &Error| {
+        matches!(
+            e,
+            Error::Timeout {
+                kind: TimeoutKind::Total,
+                ..
+            }
+        )
+    };
     if total == Some(Duration::ZERO) {
         prop_assert!(
-            matches!(
-                outcome,
-                Ok(Err(Error::Timeout {
-                    kind: TimeoutKind::Total,
-                    ..
-                }))
-            ),
+            matches!(&outcome, Ok(Err(e)) if total_ran_out(e)),
             "a zero total timeout: {outcome:?}"
+        );
+        prop_assert!(
+            matches!(&streamed, Ok(Err(e)) if total_ran_out(e)),
+            "a zero total timeout: {streamed:?}"
         );
     } else if expect_success {
         match outcome {
@@ -186,15 +208,36 @@ fn check(server: &Server, rt: &tokio::runtime::Runtime, s: &Settings) -> Result<
                 )))
             }
         }
-    } else if let Ok(Err(error)) = &outcome {
-        // Whatever ended it is a typed error a caller can act on.
-        prop_assert!(
-            matches!(
-                error,
-                Error::Timeout { .. } | Error::LimitExceeded { .. } | Error::Connection { .. }
-            ),
-            "{error:?}"
-        );
+        // Chunks are a few hundred bytes: 4 KiB lines and events hold them,
+        // 1-byte ones do not.
+        let small = s.line_bytes < 4096 || s.event_bytes < 4096;
+        match streamed {
+            Ok(Ok(text)) if !small => prop_assert_eq!(text, "You asked: hi"),
+            Ok(Err(Error::LimitExceeded { limit, .. })) if small => {
+                prop_assert!(limit == s.line_bytes || limit == s.event_bytes)
+            }
+            other => {
+                return Err(TestCaseError::fail(format!(
+                    "generous settings, stream limits {} / {}: {other:?}",
+                    s.line_bytes, s.event_bytes
+                )))
+            }
+        }
+    } else {
+        // Whatever ended a call is a typed error a caller can act on.
+        let errors = [
+            outcome.as_ref().ok().and_then(|r| r.as_ref().err()),
+            streamed.as_ref().ok().and_then(|r| r.as_ref().err()),
+        ];
+        for error in errors.into_iter().flatten() {
+            prop_assert!(
+                matches!(
+                    error,
+                    Error::Timeout { .. } | Error::LimitExceeded { .. } | Error::Connection { .. }
+                ),
+                "{error:?}"
+            );
+        }
     }
     Ok(())
 }

@@ -104,6 +104,10 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
     let unions = model.unions.iter().map(emit::unions::emit);
     let packed = model.packed.iter().map(emit::packed::emit);
     let secret = (!model.secrets.is_empty()).then(emit::secret::emit);
+    let mut secret_members: Vec<String> = model.secrets.iter().map(|(_, m)| m.clone()).collect();
+    secret_members.sort();
+    secret_members.dedup();
+    let secret_members = emit::secret::emit_members(&secret_members);
     let builders = emit::builders::emit(space, &schemas, &model)?;
     let conversions = emit::conversions::emit(space, &model)?;
     let types = quote! {
@@ -114,6 +118,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         #(#unions)*
         #(#packed)*
         #secret
+        #secret_members
         #builders
         #conversions
     };

@@ -39,7 +39,10 @@ impl crate::config::sealed::Sealed for Tensoras {}
 
 impl BuildClient for Tensoras {
     fn from_parts(config: Config, http: reqwest::Client) -> Result<Self> {
-        Tensoras::from_async(crate::Tensoras::from_parts(config, http))
+        Ok(Tensoras {
+            inner: crate::Tensoras::from_parts(config, http),
+            runtime: Runtime::shared()?,
+        })
     }
 }
 
@@ -54,16 +57,34 @@ impl Tensoras {
         crate::ClientBuilder::default()
     }
 
-    /// Wraps a configured async client; it shares the async client's
-    /// connection pool.
+    /// A blocking client with the configuration and options of `client`.
+    ///
+    /// Its connections are its own: a connection is driven by the runtime
+    /// that opened it, and a blocking call must never wait on one whose
+    /// runtime it may be holding up (the caller's own, when it is called
+    /// from async code). Only a client built with your own
+    /// [`http_client`](crate::ClientBuilder::http_client) shares that
+    /// client's connections, since another like it cannot be made: then make
+    /// blocking calls from outside the runtime the async client runs on.
     pub fn from_async(client: crate::Tensoras) -> Result<Self> {
+        let client = if client.inner.config.own_http {
+            let config = client.inner.config.clone();
+            let http = crate::config::http_client(config.connect_timeout)?;
+            crate::Tensoras::from_parts(config, http).with_options((*client.options).clone())
+        } else {
+            client
+        };
         Ok(Tensoras {
             inner: client,
             runtime: Runtime::shared()?,
         })
     }
 
-    /// The async client this one drives.
+    /// The async client this one drives, sharing its connections. For async
+    /// code that also holds this blocking client: a connection it opens is
+    /// driven by the runtime it runs on, so a blocking call made on that
+    /// same runtime's thread could wait on a connection only that blocked
+    /// thread would drive. Prefer a separate async client there.
     pub fn as_async(&self) -> &crate::Tensoras {
         &self.inner
     }

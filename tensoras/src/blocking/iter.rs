@@ -13,7 +13,8 @@ type Items<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send>>;
 /// asks for it: nothing is read ahead, and other calls on the same client,
 /// from this thread or any other, go on while it is open. For a streamed
 /// response it carries the response's status and headers, known before the
-/// first item. Dropping it closes the connection at once.
+/// first item. Dropping it closes the connection at once (over HTTP/2, it
+/// resets the stream; the connection serves other calls).
 ///
 /// ```no_run
 /// # fn run(client: tensoras::blocking::Tensoras) -> tensoras::Result<()> {

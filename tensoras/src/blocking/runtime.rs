@@ -31,16 +31,26 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-static SHARED: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+static SHARED: OnceLock<Runtime> = OnceLock::new();
 
 impl Runtime {
     /// The process's runtime, started on first use; it runs for the life
-    /// of the process (a static is never dropped).
+    /// of the process (a static is never dropped). A start that fails (no
+    /// thread could be spawned) is tried again by the next client.
     pub(crate) fn shared() -> Result<&'static Runtime> {
+        if let Some(runtime) = SHARED.get() {
+            return Ok(runtime);
+        }
+        let started = Runtime::start().map_err(Error::Config)?;
+        // Two first clients may race: one runtime is kept, the other shut
+        // down without waiting (dropping it could block, which async code
+        // that builds a blocking client must not do).
+        if let Err(lost) = SHARED.set(started) {
+            lost.runtime.shutdown_background();
+        }
         SHARED
-            .get_or_init(Runtime::start)
-            .as_ref()
-            .map_err(|e| Error::Config(e.clone()))
+            .get()
+            .ok_or_else(|| Error::Config("the blocking client's runtime did not start".into()))
     }
 
     fn start() -> std::result::Result<Runtime, String> {
@@ -68,10 +78,14 @@ impl Runtime {
     }
 
     /// Drops `value` with this runtime entered: a stream's timers and
-    /// connection belong to it.
+    /// connection belong to it, and a connection going back to the pool
+    /// may start the pool's idle timer. During a thread's teardown tokio's
+    /// context is gone and entering would panic: then it is dropped as it is.
     pub(crate) fn drop_in<T>(&self, value: T) {
-        let _entered = self.runtime.enter();
+        let entered =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.runtime.enter()));
         drop(value);
+        drop(entered);
     }
 }
 
@@ -123,22 +137,28 @@ mod tests {
 
     #[test]
     fn a_call_made_inside_another_runtimes_task_completes() {
-        let outer = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let shared = Runtime::shared().unwrap();
-        // Many timer polls: an outer cooperative budget would run out long
-        // before the end if the call were not unconstrained.
-        let done = outer.block_on(async {
-            shared.block_on(async {
-                for _ in 0..1000 {
-                    tokio::time::sleep(Duration::ZERO).await;
-                }
-                "done"
-            })
+        // On a thread of its own, so a call that never ends fails the test
+        // (after 30 s) instead of hanging the run.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let outer = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let shared = Runtime::shared().unwrap();
+            // Many timer polls: an outer cooperative budget would run out
+            // long before the end if the call were not unconstrained.
+            let done = outer.block_on(async {
+                shared.block_on(async {
+                    for _ in 0..1000 {
+                        tokio::time::sleep(Duration::ZERO).await;
+                    }
+                    "done"
+                })
+            });
+            let _ = tx.send(done);
         });
-        assert_eq!(done, "done");
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok("done"));
     }
 
     #[test]

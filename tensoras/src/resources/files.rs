@@ -374,7 +374,8 @@ impl<M: Mode> Files<M> {
 /// A file's bytes as they arrive ([`Files::content`]), with the response's
 /// status and headers. Each wait for bytes is bounded by the read timeout
 /// (a stalled download ends with [`Error::Timeout`]), the whole by the total
-/// timeout when set. Dropping it closes the connection.
+/// timeout when set. Dropping it closes the connection (over HTTP/2, resets
+/// the stream).
 #[must_use = "the content is not read until the stream is polled"]
 pub struct FileContent {
     status: u16,

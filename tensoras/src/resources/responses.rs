@@ -94,7 +94,7 @@ impl<M: Mode> Responses<M> {
 /// `[DONE]`); an event this version does not know arrives as
 /// [`ResponseStreamEvent::Other`] with its name ([`ResponseStreamEvent::kind`])
 /// and data. Same decoder, bounds and timeouts as chat streaming; dropping
-/// the stream closes the connection.
+/// the stream closes the connection (over HTTP/2, resets the stream).
 #[must_use = "streams do nothing unless polled"]
 pub struct ResponseStream {
     inner: Option<EventStream<ResponseStreamEvent>>,

@@ -4,6 +4,46 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+/// The names of the spec's secret members, and a redaction of JSON kept as
+/// it came (a union's `Other`): written whether or not there are any.
+pub fn emit_members(members: &[String]) -> TokenStream {
+    quote! {
+        /// The names of the members the spec marks as secrets
+        /// (`format: password`), wherever they appear.
+        pub const SECRET_MEMBERS: &[&str] = &[#(#members),*];
+
+        /// `value` with every member named in [`SECRET_MEMBERS`] replaced by
+        /// `"<redacted>"`, at any depth: how JSON kept as it came (a union's
+        /// `Other`) is shown by `Debug`.
+        ///
+        /// ```
+        /// let shown = tensoras_gen::types::redact_secrets(&serde_json::json!({"config": {"api_token": "t0k", "email": "a@b"}}));
+        /// assert_eq!(shown["config"]["api_token"], "<redacted>");
+        /// assert_eq!(shown["config"]["email"], "a@b");
+        /// ```
+        pub fn redact_secrets(value: &::serde_json::Value) -> ::serde_json::Value {
+            match value {
+                ::serde_json::Value::Object(map) => ::serde_json::Value::Object(
+                    map.iter()
+                        .map(|(key, member)| {
+                            let shown = if SECRET_MEMBERS.contains(&key.as_str()) {
+                                ::serde_json::Value::from("<redacted>")
+                            } else {
+                                redact_secrets(member)
+                            };
+                            (key.clone(), shown)
+                        })
+                        .collect(),
+                ),
+                ::serde_json::Value::Array(items) => {
+                    ::serde_json::Value::Array(items.iter().map(redact_secrets).collect())
+                }
+                other => other.clone(),
+            }
+        }
+    }
+}
+
 pub fn emit() -> TokenStream {
     quote! {
         /// A secret the API takes or returns: an access key, a token, a

@@ -28,9 +28,14 @@ pub fn emit(u: &Union) -> TokenStream {
     let mut serialize = Vec::new();
     let mut decode = Vec::new();
     let mut froms = Vec::new();
+    let mut debug = Vec::new();
     for (value, variant, payload) in &u.variants {
         let ident = format_ident!("{variant}");
         let text = doc(&format!("`{tag}: \"{value}\"`"));
+        debug.push(match payload {
+            Payload::Unit => quote! { Self::#ident => f.write_str(#variant), },
+            _ => quote! { Self::#ident(inner) => f.debug_tuple(#variant).field(inner).finish(), },
+        });
         match payload {
             Payload::Unit => {
                 variants.push(quote! { #text #ident, });
@@ -91,8 +96,9 @@ pub fn emit(u: &Union) -> TokenStream {
         #type_doc
         ///
         /// Open: a variant this version does not know, or one whose data does
-        /// not decode, is kept as `Other` with its JSON as it came.
-        #[derive(Clone, Debug, PartialEq)]
+        /// not decode, is kept as `Other` with its JSON as it came (its
+        /// `Debug` hides the members the spec marks as secrets).
+        #[derive(Clone, PartialEq)]
         #[non_exhaustive]
         pub enum #name {
             #(#variants)*
@@ -112,6 +118,15 @@ pub fn emit(u: &Union) -> TokenStream {
         }
 
         #(#froms)*
+
+        impl ::std::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                match self {
+                    #(#debug)*
+                    Self::Other(value) => f.debug_tuple("Other").field(&crate::types::redact_secrets(value)).finish(),
+                }
+            }
+        }
 
         impl ::serde::Serialize for #name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
