@@ -11,7 +11,7 @@ use tensoras_tests::{Server, API_KEY};
 
 const CONCURRENCY: usize = 8;
 
-fn request() -> ChatCompletionRequest {
+pub(crate) fn request() -> ChatCompletionRequest {
     ChatCompletionRequest::new(
         "llama-3.3-70b",
         [

@@ -1,4 +1,4 @@
-//! `cargo run --release -p tensoras-bench -- [chat|blocking|sse|embeddings|concurrency|memory|all]`
+//! `cargo run --release -p tensoras-bench -- [chat|blocking|telemetry|sse|embeddings|concurrency|memory|all]`
 //! `cargo run --release -p tensoras-bench -- count chat|sse-memory CONTENDER ROUNDS` (for callgrind)
 //!
 //! Side-by-side measurements on loopback, printed as Markdown rows for
@@ -12,6 +12,7 @@ mod chat;
 mod embeddings;
 mod load;
 mod sse;
+mod telemetry;
 
 use std::time::{Duration, Instant};
 
@@ -157,7 +158,7 @@ fn main() {
                 rounds: rounds.parse().expect("ROUNDS is a number"),
             },
         ),
-        ("count", _) => panic!("usage: count chat|sse-memory CONTENDER ROUNDS"),
+        ("count", _) => panic!("usage: count chat|telemetry|sse-memory CONTENDER ROUNDS"),
         _ => (what, Mode::Compare),
     };
     let counting = matches!(mode, Mode::Only { .. });
@@ -172,6 +173,9 @@ fn main() {
     }
     if run("blocking") {
         runtime.block_on(blocking::run(&mode));
+    }
+    if run("telemetry") {
+        runtime.block_on(telemetry::run(&mode));
     }
     if run("sse") {
         runtime.block_on(sse::run());

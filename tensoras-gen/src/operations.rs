@@ -58,9 +58,9 @@ pub enum ResponseKind {
 /// template's order, for the client to check and percent-encode.
 pub trait Operation {
     /// The decoded success body.
-    type Response;
+    type Response: 'static;
     /// The request body; `()` when there is none.
-    type Body: ::serde::Serialize;
+    type Body: ::serde::Serialize + 'static;
     /// The spec's `operationId`.
     const ID: &'static str;
     /// The HTTP method.
@@ -89,7 +89,7 @@ pub trait Callable: Operation {}
 /// An operation that can answer with server-sent events.
 pub trait Streaming: Operation {
     /// The type of each event's data.
-    type Event;
+    type Event: 'static;
     /// Asks for the event stream (`stream: true`) or not.
     fn set_stream(&mut self, stream: bool);
 }

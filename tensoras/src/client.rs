@@ -9,6 +9,7 @@ use crate::options::{Idempotency, RequestOptions};
 use crate::response::{ApiResponse, Mode};
 use crate::retry;
 use crate::sse::EventStream;
+use crate::telemetry;
 use crate::transport::{self, Progress, Settings};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -87,6 +88,8 @@ pub(crate) struct Request {
     pub(crate) query: Vec<(&'static str, String)>,
     pub(crate) body: Body,
     pub(crate) accept: Option<&'static str>,
+    /// The call's span and metrics, when someone listens (see `telemetry`).
+    pub(crate) observed: Option<Box<telemetry::Call>>,
 }
 
 /// A 2xx response whose body is unread, how many attempts it took, and the
@@ -95,6 +98,8 @@ pub(crate) struct Sent {
     pub(crate) response: reqwest::Response,
     pub(crate) attempts: u32,
     pub(crate) settings: Settings,
+    /// The call being observed, which lives on while the body is read.
+    pub(crate) observed: Option<Box<telemetry::Call>>,
 }
 
 impl Tensoras {
@@ -226,7 +231,7 @@ impl Tensoras {
         let client = self.clone();
         async move {
             let sent = client.send(request?).await?;
-            Ok(EventStream::new(sent.response, sent.settings))
+            Ok(EventStream::new(sent))
         }
     }
 
@@ -268,6 +273,7 @@ impl Tensoras {
             query: operation.query(),
             body,
             accept: None,
+            observed: telemetry::Call::start(self, operation),
         })
     }
 
@@ -285,12 +291,13 @@ impl Tensoras {
             query: operation.query(),
             body: Body::Multipart(make),
             accept: None,
+            observed: telemetry::Call::start(self, operation),
         })
     }
 
     /// Sends a request and decodes its JSON answer, all within the total
     /// timeout when there is one.
-    pub(crate) async fn json<T: DeserializeOwned>(
+    pub(crate) async fn json<T: DeserializeOwned + 'static>(
         &self,
         request: Request,
     ) -> Result<ApiResponse<T>> {
@@ -300,17 +307,28 @@ impl Tensoras {
 
     /// Sends a request and decodes its answer with `decode`, all within the
     /// total timeout when there is one.
-    pub(crate) async fn decoded<T>(
+    pub(crate) async fn decoded<T: 'static>(
         &self,
-        request: Request,
+        mut request: Request,
         decode: fn(Bytes) -> serde_json::Result<T>,
     ) -> Result<ApiResponse<T>> {
-        let settings = self.settings(&request)?;
-        transport::within_total(settings.deadline, async move {
-            let sent = self.send_with(request, settings).await?;
-            read_decoded(sent, decode).await
-        })
-        .await
+        let observed = request.observed.take();
+        let result = match self.settings(&request) {
+            Ok(settings) => {
+                transport::within_total(settings.deadline, async {
+                    let sent = self
+                        .send_with(request, settings, observed.as_deref())
+                        .await?;
+                    read_decoded(sent, decode).await
+                })
+                .await
+            }
+            Err(error) => Err(error),
+        };
+        if let Some(call) = observed {
+            call.finish(&result);
+        }
+        result
     }
 
     /// The bounds of one call: the client's configuration, overridden by
@@ -457,33 +475,71 @@ impl Tensoras {
     /// Sends with retries and returns a 2xx response whose body is unread,
     /// within the total timeout when there is one (the caller reads the
     /// body within its own bounds: [`read_json`], streams, downloads).
-    pub(crate) async fn send(&self, request: Request) -> Result<Sent> {
-        let settings = self.settings(&request)?;
-        transport::within_total(settings.deadline, self.send_with(request, settings)).await
+    pub(crate) async fn send(&self, mut request: Request) -> Result<Sent> {
+        let observed = request.observed.take();
+        let sent = match self.settings(&request) {
+            Ok(settings) => {
+                let deadline = settings.deadline;
+                let send = self.send_with(request, settings, observed.as_deref());
+                transport::within_total(deadline, send).await
+            }
+            Err(error) => Err(error),
+        };
+        match (sent, observed) {
+            (Ok(sent), observed) => Ok(Sent { observed, ..sent }),
+            (Err(error), Some(call)) => {
+                call.failed(&error);
+                Err(error)
+            }
+            (Err(error), None) => Err(error),
+        }
     }
 
-    async fn send_with(&self, request: Request, settings: Settings) -> Result<Sent> {
+    async fn send_with(
+        &self,
+        request: Request,
+        settings: Settings,
+        observed: Option<&telemetry::Call>,
+    ) -> Result<Sent> {
         let mut retry = 0;
         loop {
             let (built, progress) = self.build(&request, &settings, retry)?;
             let send = self.inner.http.execute(built);
+            let span = observed.map(|call| call.attempt(retry));
             let err = match transport::attempt(send, progress.as_deref(), &settings).await {
                 Err(err) => err,
                 Ok(response) if response.status().is_success() => {
+                    if let Some(span) = &span {
+                        telemetry::record_head(
+                            span,
+                            response.status().as_u16(),
+                            response.headers(),
+                            0,
+                        );
+                    }
                     return Ok(Sent {
                         response,
                         attempts: retry.saturating_add(1),
                         settings,
+                        observed: None,
                     });
                 }
                 // Boxed: the error path's state would otherwise make every
                 // request's future (moved into each task) larger.
                 Ok(response) => Box::pin(transport::error_from_response(response, &settings)).await,
             };
+            if let Some(span) = &span {
+                telemetry::record_error(span, &err);
+            }
             if retry >= settings.max_retries || !err.is_retryable() {
                 return Err(err);
             }
             let delay = retry::delay(retry, err.as_api().and_then(|e| e.retry_after));
+            if let Some(span) = &span {
+                let millis = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+                span.record("tensoras.retry.delay_ms", millis);
+            }
+            drop(span);
             tracing::warn!(
                 target: "tensoras::retry",
                 operation = request.operation,
@@ -509,6 +565,7 @@ pub(crate) async fn read_decoded<T>(
         mut response,
         attempts,
         settings,
+        ..
     } = sent;
     let status = response.status().as_u16();
     let headers: HeaderMap = std::mem::take(response.headers_mut()); // moved, not copied
@@ -565,6 +622,7 @@ mod tests {
                 response,
                 attempts: 2,
                 settings: settings(),
+                observed: None,
             },
             |body| serde_json::from_slice(&body),
         )
@@ -605,6 +663,7 @@ mod tests {
                     query: query.clone(),
                     body: Body::None,
                     accept: None,
+                    observed: None,
                 };
                 let (built, _) = client.build(&request, &settings(), 0).unwrap();
                 let mut expected =

@@ -76,6 +76,10 @@ pub struct ClientBuilder<C = crate::Tensoras> {
     max_retries: Option<u32>,
     default_headers: HeaderMap,
     http_client: Option<reqwest::Client>,
+    capture_content: Option<bool>,
+    capture_limit: usize,
+    #[cfg(feature = "opentelemetry")]
+    meter: Option<opentelemetry::metrics::Meter>,
     client: std::marker::PhantomData<fn() -> C>,
 }
 
@@ -92,6 +96,10 @@ impl<C> Default for ClientBuilder<C> {
             max_retries: None,
             default_headers: HeaderMap::new(),
             http_client: None,
+            capture_content: None,
+            capture_limit: crate::telemetry::DEFAULT_CAPTURE_LIMIT,
+            #[cfg(feature = "opentelemetry")]
+            meter: None,
             client: std::marker::PhantomData,
         }
     }
@@ -126,6 +134,7 @@ impl<C> std::fmt::Debug for ClientBuilder<C> {
             .field("total_timeout", &self.total_timeout)
             .field("limits", &self.limits)
             .field("max_retries", &self.max_retries)
+            .field("capture_content", &self.capture_content)
             .finish_non_exhaustive()
     }
 }
@@ -147,8 +156,12 @@ pub struct Config {
     pub(crate) max_retries: u32,
     pub(crate) default_headers: HeaderMap,
     /// Whether the HTTP client is this crate's own (not the caller's
-    /// `http_client`): then another one like it can be made.
+    /// `http_client`): then another one like it can be made (for a blocking
+    /// client made from an async one).
+    #[cfg_attr(not(feature = "blocking"), allow(dead_code))]
     pub(crate) own_http: bool,
+    /// Content capture and metrics (see [`crate::telemetry`]).
+    pub(crate) telemetry: crate::telemetry::Settings,
 }
 
 /// The HTTP client this crate makes: its user agent, connect timeout and TLS.
@@ -285,6 +298,47 @@ impl<C: BuildClient> ClientBuilder<C> {
         self
     }
 
+    /// Records the content of calls on their spans (see
+    /// [`crate::telemetry`]): input and output messages, system
+    /// instructions and tool definitions, each at most
+    /// [`captured_content_limit`](Self::captured_content_limit) bytes.
+    /// Off by default, as the conventions say (content may hold personal
+    /// data); when not set here, `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`
+    /// in the environment switches it on. Headers, the API key and other
+    /// secrets are never recorded.
+    ///
+    /// ```
+    /// let client = tensoras::Tensoras::builder()
+    ///     .api_key("tns_x")
+    ///     .capture_content(true)
+    ///     .captured_content_limit(4096)
+    ///     .build()?;
+    /// # let _ = client;
+    /// # Ok::<(), tensoras::Error>(())
+    /// ```
+    pub fn capture_content(mut self, capture: bool) -> Self {
+        self.capture_content = Some(capture);
+        self
+    }
+
+    /// The most bytes of each captured content attribute (default 16 KiB;
+    /// any value, 0 records empty text): longer content has its texts cut
+    /// and its oldest messages left out until it fits.
+    pub fn captured_content_limit(mut self, bytes: usize) -> Self {
+        self.capture_limit = bytes;
+        self
+    }
+
+    /// The meter the GenAI metrics are recorded with (feature
+    /// `opentelemetry`); by default the global meter provider's, taken when
+    /// the client is built (so set the global provider first).
+    #[cfg(feature = "opentelemetry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+    pub fn meter(mut self, meter: opentelemetry::metrics::Meter) -> Self {
+        self.meter = Some(meter);
+        self
+    }
+
     /// Your own `reqwest::Client` (proxies, TLS roots, connection limits).
     /// Its own timeouts apply on top of this client's; this builder's
     /// [`connect_timeout`](Self::connect_timeout) and TLS choice do not
@@ -360,6 +414,20 @@ impl<C: BuildClient> ClientBuilder<C> {
                 max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                 default_headers,
                 own_http,
+                telemetry: crate::telemetry::Settings {
+                    capture: self
+                        .capture_content
+                        .unwrap_or_else(|| {
+                            std::env::var(crate::telemetry::CAPTURE_CONTENT_ENV)
+                                .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
+                        })
+                        .then_some(self.capture_limit),
+                    #[cfg(feature = "opentelemetry")]
+                    instruments: Some(std::sync::Arc::new(match &self.meter {
+                        Some(meter) => crate::telemetry::metrics::Instruments::new(meter),
+                        None => crate::telemetry::metrics::global(),
+                    })),
+                },
             },
             http,
         ))

@@ -30,6 +30,9 @@
 //! - Any operation of the spec: [`Tensoras::call`] with an [`operations`] value.
 //! - Blocking: [`blocking::Tensoras`] (feature `blocking`, on by default)
 //!   has the same surface without `async`.
+//! - Observability: every call is a `tracing` span under OpenTelemetry's
+//!   GenAI semantic conventions, with metrics behind the `opentelemetry`
+//!   feature ([`telemetry`]).
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -52,6 +55,7 @@ pub mod resources;
 mod response;
 mod retry;
 pub mod sse;
+pub mod telemetry;
 mod transport;
 pub mod webhooks;
 

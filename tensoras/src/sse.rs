@@ -412,6 +412,9 @@ pub struct EventStream<T> {
     /// What should have come before the body ended, for the error when it
     /// ends early: `[DONE]`, or the event that ends another kind of stream.
     end: &'static str,
+    /// The call's span and metrics, when someone listens: told of each
+    /// item and of the end (boxed: a disabled one costs a pointer).
+    observer: Option<Box<crate::telemetry::StreamObserver>>,
     _marker: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -446,17 +449,25 @@ impl<T> EventStream<T> {
 }
 
 impl<T: DeserializeOwned> EventStream<T> {
-    /// The events of `response`, each wait for bytes within the read
-    /// timeout, the whole within the total timeout, lines and events within
-    /// the limits.
-    pub(crate) fn new(
-        mut response: reqwest::Response,
-        settings: crate::transport::Settings,
-    ) -> Self {
+    /// The events of a sent call's response, each wait for bytes within the
+    /// read timeout, the whole within the total timeout, lines and events
+    /// within the limits.
+    pub(crate) fn new(sent: crate::client::Sent) -> Self {
+        let crate::client::Sent {
+            mut response,
+            attempts,
+            settings,
+            observed,
+        } = sent;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let limits = settings.limits;
         let mut stream = Self::from_stream(crate::transport::Guarded::new(response, settings));
+        stream.observer = observed.map(|call| {
+            Box::new(crate::telemetry::StreamObserver::new(
+                call, status, &headers, attempts,
+            ))
+        });
         stream.status = status;
         stream.headers = headers;
         stream.decoder = Decoder::with_limits(limits.max_event_line_bytes, limits.max_event_bytes);
@@ -486,6 +497,7 @@ impl<T: DeserializeOwned> EventStream<T> {
             pos: 0,
             search_all: absorbs_errors::<T>(),
             end: "[DONE]",
+            observer: None,
             _marker: std::marker::PhantomData,
         }
     }
@@ -500,7 +512,53 @@ impl<T: DeserializeOwned> EventStream<T> {
 
     fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
         self.body = None; // ends the stream and closes the connection now
+        self.finish_observed(Some(&err));
         Poll::Ready(Some(Err(err)))
+    }
+}
+
+impl<T> EventStream<T> {
+    /// Ends the observation of a stream that ended as it should (`None`)
+    /// or with an error, before its end marker: for a caller that stops
+    /// reading at an event of its own (the Responses stream).
+    pub(crate) fn finish_observed(&mut self, error: Option<&Error>) {
+        if let Some(observer) = self.observer.take() {
+            observer.end(error, false);
+        }
+    }
+}
+
+impl<T> Drop for EventStream<T> {
+    fn drop(&mut self) {
+        if let Some(observer) = self.observer.take() {
+            // Dropped before its end: the caller stopped reading.
+            observer.end(None, true);
+        }
+    }
+}
+
+/// Tells the observer, if any, of the item about to be returned.
+#[inline(never)]
+fn observe<T: 'static>(
+    observer: &mut Option<Box<crate::telemetry::StreamObserver>>,
+    item: &Option<Result<T>>,
+) {
+    match item {
+        Some(Ok(item)) => {
+            if let Some(observer) = observer {
+                observer.item(item);
+            }
+        }
+        Some(Err(error)) => {
+            if let Some(observer) = observer.take() {
+                observer.end(Some(error), false);
+            }
+        }
+        None => {
+            if let Some(observer) = observer.take() {
+                observer.end(None, false);
+            }
+        }
     }
 }
 
@@ -606,7 +664,7 @@ fn stream_error(data: &str) -> Error {
     }
 }
 
-impl<T: DeserializeOwned> Stream for EventStream<T> {
+impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
     type Item = Result<T>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -619,12 +677,20 @@ impl<T: DeserializeOwned> Stream for EventStream<T> {
             // read: no queue, and only one chunk alive at once. The
             // common event takes the fast path; the rest, the general one.
             if let Some(data) = this.decoder.pull_data_event(&this.read, &mut this.pos) {
-                return Poll::Ready(handle(false, this.search_all, data, &mut this.body));
+                let item = handle(false, this.search_all, data, &mut this.body);
+                if this.observer.is_some() {
+                    observe(&mut this.observer, &item);
+                }
+                return Poll::Ready(item);
             }
             if let Some(pulled) = this.decoder.pull_any(&this.read, &mut this.pos) {
                 let error_event = pulled.event.as_deref() == Some("error");
                 let data = &pulled.data;
-                return Poll::Ready(handle(error_event, this.search_all, data, &mut this.body));
+                let item = handle(error_event, this.search_all, data, &mut this.body);
+                if this.observer.is_some() {
+                    observe(&mut this.observer, &item);
+                }
+                return Poll::Ready(item);
             }
             if let Some((what, limit)) = this.decoder.overflow() {
                 // Nothing more is read: the connection is dropped.

@@ -30,6 +30,7 @@ pub mod deliveries;
 mod listener;
 pub mod logs;
 pub mod raw;
+pub mod spans;
 pub mod tour;
 
 mod gate;

@@ -334,11 +334,7 @@ impl<M: Mode> Files<M> {
         let client = self.client.clone();
         async move {
             let sent = client.send(request?).await?;
-            Ok(FileContent::new(
-                sent.response,
-                sent.attempts,
-                sent.settings,
-            ))
+            Ok(FileContent::new(sent))
         }
     }
 
@@ -382,6 +378,8 @@ pub struct FileContent {
     headers: HeaderMap,
     attempts: u32,
     body: Guarded,
+    /// The call's span, when someone listens: it ends with the body.
+    observed: Option<Box<crate::telemetry::Call>>,
 }
 
 impl std::fmt::Debug for FileContent {
@@ -394,18 +392,24 @@ impl std::fmt::Debug for FileContent {
 }
 
 impl FileContent {
-    fn new(
-        mut response: reqwest::Response,
-        attempts: u32,
-        settings: crate::transport::Settings,
-    ) -> Self {
+    fn new(sent: crate::client::Sent) -> Self {
+        let crate::client::Sent {
+            mut response,
+            attempts,
+            settings,
+            observed,
+        } = sent;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
+        if let Some(call) = &observed {
+            crate::telemetry::record_head(&call.span, status, &headers, attempts);
+        }
         FileContent {
             status,
             headers,
             attempts,
             body: Guarded::new(response, settings),
+            observed,
         }
     }
 
@@ -442,6 +446,20 @@ impl Stream for FileContent {
     type Item = Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.body).poll_next(cx)
+        let polled = Pin::new(&mut self.body).poll_next(cx);
+        match &polled {
+            Poll::Ready(None) => {
+                if let Some(call) = self.observed.take() {
+                    call.end(None, None, None);
+                }
+            }
+            Poll::Ready(Some(Err(error))) => {
+                if let Some(call) = self.observed.take() {
+                    call.failed(error);
+                }
+            }
+            _ => {}
+        }
+        polled
     }
 }

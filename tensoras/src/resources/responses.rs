@@ -153,10 +153,7 @@ impl Stream for ResponseStream {
             ),
             _ => true,
         };
-        if ends {
-            self.inner = None; // closes the connection
-        }
-        Poll::Ready(match item {
+        let item = match item {
             Some(Ok(ResponseStreamEvent::Error(e))) => {
                 let api = ApiError::from_stream(&e.message, e.code.clone(), e.param.clone());
                 Some(Err(Error::Stream {
@@ -165,7 +162,14 @@ impl Stream for ResponseStream {
                 }))
             }
             other => other,
-        })
+        };
+        if ends {
+            if let Some(mut inner) = self.inner.take() {
+                // Ended at its own last event (or an error event): not dropped.
+                inner.finish_observed(item.as_ref().and_then(|i| i.as_ref().err()));
+            } // dropped here: closes the connection
+        }
+        Poll::Ready(item)
     }
 }
 

@@ -76,9 +76,9 @@ fn preamble() -> TokenStream {
         /// template's order, for the client to check and percent-encode.
         pub trait Operation {
             /// The decoded success body.
-            type Response;
+            type Response: 'static;
             /// The request body; `()` when there is none.
-            type Body: ::serde::Serialize;
+            type Body: ::serde::Serialize + 'static;
             /// The spec's `operationId`.
             const ID: &'static str;
             /// The HTTP method.
@@ -109,7 +109,7 @@ fn preamble() -> TokenStream {
         /// An operation that can answer with server-sent events.
         pub trait Streaming: Operation {
             /// The type of each event's data.
-            type Event;
+            type Event: 'static;
             /// Asks for the event stream (`stream: true`) or not.
             fn set_stream(&mut self, stream: bool);
         }

@@ -1,0 +1,501 @@
+//! Every call is a span under OpenTelemetry's GenAI conventions, seen by an
+//! in-process subscriber: name, kind, status and each attribute for a plain
+//! call, a stream read to its end, a stream dropped early, a retried call, a
+//! failed call, the HTTP operations, and content capture on and off.
+//! Expected values come from the conventions (names, forms) and from what
+//! the server answered (ids, usage), never from the SDK's own records.
+
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::time::Duration;
+use tensoras::prelude::*;
+use tensoras_tests::spans::{SpanRecord, Spans};
+use tensoras_tests::{faults, Server, API_KEY};
+
+fn request() -> ChatCompletionRequest {
+    ChatCompletionRequest::new(
+        "llama-3.3-70b",
+        [
+            ChatMessage::system("Be brief."),
+            ChatMessage::user("What is RAG?"),
+        ],
+    )
+    .max_tokens(256)
+    .temperature(0.7)
+    .top_p(0.9)
+    .seed(42)
+    .n(2)
+    .stop(vec!["\n\n".to_owned(), "END".to_owned()])
+}
+
+fn the_one(spans: &Spans, name: &str) -> SpanRecord {
+    let found = spans.named(name);
+    assert_eq!(found.len(), 1, "one {name} span: {found:#?}");
+    found.into_iter().next().unwrap()
+}
+
+fn json_field(span: &SpanRecord, field: &str) -> Value {
+    let text = span
+        .get(field)
+        .unwrap_or_else(|| panic!("{field} in {span:#?}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{field} is not JSON ({e}): {text}"))
+}
+
+#[tokio::test]
+async fn a_chat_call_is_one_client_span_with_the_conventions_attributes() {
+    let server = Server::start().await.unwrap();
+    let (spans, _guard) = Spans::capture();
+    let reply = server
+        .client()
+        .chat()
+        .completions()
+        .with_raw_response()
+        .create(request())
+        .await
+        .unwrap();
+
+    let span = the_one(&spans, "gen_ai");
+    assert!(span.closed, "ended with the call");
+    assert_eq!(span.target, "tensoras");
+    let port = server.addr.port().to_string();
+    for (field, expected) in [
+        ("otel.name", "chat llama-3.3-70b"),
+        ("otel.kind", "client"),
+        ("gen_ai.operation.name", "chat"),
+        ("gen_ai.provider.name", "tensoras"),
+        ("gen_ai.request.model", "llama-3.3-70b"),
+        ("gen_ai.request.max_tokens", "256"),
+        ("gen_ai.request.temperature", "0.7"),
+        ("gen_ai.request.top_p", "0.9"),
+        ("gen_ai.request.seed", "42"),
+        ("gen_ai.request.choice.count", "2"),
+        ("gen_ai.request.stop_sequences", r#"["\n\n","END"]"#),
+        ("gen_ai.response.id", reply.data.id.as_str()),
+        ("gen_ai.response.model", reply.data.model.as_str()),
+        ("gen_ai.response.finish_reasons", r#"["stop"]"#),
+        ("server.address", "127.0.0.1"),
+        ("server.port", port.as_str()),
+        ("tensoras.request.id", reply.request_id().unwrap()),
+        ("tensoras.attempts", "1"),
+    ] {
+        assert_eq!(span.get(field), Some(expected), "{field}: {span:#?}");
+    }
+    let usage = reply.data.usage.as_ref().unwrap();
+    assert_eq!(
+        span.get("gen_ai.usage.input_tokens"),
+        Some(usage.prompt_tokens.to_string().as_str())
+    );
+    assert_eq!(
+        span.get("gen_ai.usage.output_tokens"),
+        Some(usage.completion_tokens.unwrap().to_string().as_str())
+    );
+    // Success leaves the status unset; no stream, no error, no content.
+    for absent in [
+        "otel.status_code",
+        "error.type",
+        "gen_ai.request.stream",
+        "gen_ai.response.time_to_first_chunk",
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "tensoras.stream.dropped",
+    ] {
+        assert_eq!(span.get(absent), None, "{absent}");
+    }
+    // One attempt, a child HTTP span.
+    let attempts = spans.children(&span);
+    assert_eq!(attempts.len(), 1, "{attempts:#?}");
+    let attempt = &attempts[0];
+    assert_eq!(attempt.name, "tensoras.attempt");
+    assert_eq!(attempt.get("otel.name"), Some("POST /v1/chat/completions"));
+    assert_eq!(attempt.get("http.request.method"), Some("POST"));
+    assert_eq!(attempt.get("url.template"), Some("/v1/chat/completions"));
+    assert_eq!(attempt.get("http.response.status_code"), Some("200"));
+    assert_eq!(attempt.get("http.request.resend_count"), None);
+}
+
+#[tokio::test]
+async fn a_stream_read_to_the_end_is_one_span_until_its_end() {
+    let server = Server::start().await.unwrap();
+    let (spans, _guard) = Spans::capture();
+    let mut stream = server
+        .client()
+        .chat()
+        .completions()
+        .create_stream(request().n(1))
+        .await
+        .unwrap();
+    assert!(
+        !the_one(&spans, "gen_ai").closed,
+        "open while the stream is"
+    );
+    let mut chunks = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        chunks.push(chunk.unwrap());
+    }
+    let span = the_one(&spans, "gen_ai");
+    assert!(span.closed);
+    assert_eq!(span.get("gen_ai.request.stream"), Some("true"));
+    assert_eq!(span.get("gen_ai.response.id"), Some(chunks[0].id.as_str()));
+    assert_eq!(
+        span.get("gen_ai.response.finish_reasons"),
+        Some(r#"["stop"]"#)
+    );
+    let first: f64 = span
+        .get("gen_ai.response.time_to_first_chunk")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(first > 0.0 && first < 30.0, "{first}");
+    // The usage chunk `create_stream` asks for.
+    let usage = chunks
+        .iter()
+        .find_map(|c| c.usage.clone())
+        .expect("a usage chunk");
+    assert_eq!(
+        span.get("gen_ai.usage.input_tokens"),
+        Some(usage.prompt_tokens.to_string().as_str())
+    );
+    assert_eq!(span.get("tensoras.stream.dropped"), None);
+    assert_eq!(span.get("otel.status_code"), None);
+}
+
+#[tokio::test]
+async fn a_stream_dropped_early_says_so() {
+    let server = Server::start().await.unwrap();
+    let (spans, _guard) = Spans::capture();
+    let mut stream = server
+        .client()
+        .chat()
+        .completions()
+        .create_stream(ChatCompletionRequest::new(
+            "llama-3.3-70b",
+            [ChatMessage::user("one two three four five six")],
+        ))
+        .await
+        .unwrap();
+    stream.next().await.unwrap().unwrap();
+    assert!(!the_one(&spans, "gen_ai").closed);
+    drop(stream);
+    let span = the_one(&spans, "gen_ai");
+    assert!(span.closed, "ended when dropped");
+    assert_eq!(span.get("tensoras.stream.dropped"), Some("true"));
+    assert_eq!(
+        span.get("otel.status_code"),
+        None,
+        "dropping is not an error"
+    );
+    assert!(span.get("gen_ai.response.time_to_first_chunk").is_some());
+}
+
+#[tokio::test]
+async fn a_retried_call_has_an_attempt_span_each_and_one_call_span() {
+    let server = Server::start().await.unwrap();
+    let (spans, _guard) = Spans::capture();
+    let client = server.client().with_options(faults(&[
+        ("x-mock-status", "503"),
+        ("x-mock-fail-times", "2"),
+        ("x-mock-key", "observed-retries"),
+        ("x-mock-retry-after-ms", "10"),
+    ]));
+    client
+        .embeddings()
+        .create(EmbeddingRequest::new("bge-large-en-v1.5", "hello"))
+        .await
+        .unwrap();
+
+    let span = the_one(&spans, "gen_ai");
+    assert_eq!(span.get("otel.name"), Some("embeddings bge-large-en-v1.5"));
+    assert_eq!(span.get("gen_ai.operation.name"), Some("embeddings"));
+    assert_eq!(span.get("tensoras.attempts"), Some("3"));
+    assert_eq!(span.get("otel.status_code"), None, "the call succeeded");
+    let attempts = spans.children(&span);
+    let seen: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a.get("http.request.resend_count"),
+                a.get("http.response.status_code"),
+                a.get("error.type"),
+                a.get("tensoras.retry.delay_ms"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (None, Some("503"), Some("503"), Some("10")),
+            (Some("1"), Some("503"), Some("503"), Some("10")),
+            (Some("2"), Some("200"), None, None),
+        ]
+    );
+    assert!(attempts[..2]
+        .iter()
+        .all(|a| a.get("otel.status_code") == Some("ERROR")));
+}
+
+#[tokio::test]
+async fn a_failed_call_records_its_error_type_and_status() {
+    let server = Server::start().await.unwrap();
+    let (spans, _guard) = Spans::capture();
+    let wrong_key = Tensoras::builder()
+        .api_key("tns_wrong")
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let error = wrong_key
+        .chat()
+        .completions()
+        .create(request())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Authentication(_)));
+    let span = the_one(&spans, "gen_ai");
+    assert_eq!(span.get("error.type"), Some("401"));
+    assert_eq!(span.get("otel.status_code"), Some("ERROR"));
+    assert!(span.get("otel.status_message").unwrap().contains("401"));
+    assert!(span.closed);
+
+    // A timeout.
+    let (spans, _guard) = Spans::capture();
+    let slow = server.client().with_options(
+        faults(&[("x-mock-delay-ms", "2000")])
+            .timeout(Duration::from_millis(100))
+            .max_retries(0),
+    );
+    slow.chat()
+        .completions()
+        .create(request())
+        .await
+        .unwrap_err();
+    assert_eq!(the_one(&spans, "gen_ai").get("error.type"), Some("timeout"));
+    // Nothing that could be secret.
+    let everything = format!("{:?}", spans.all());
+    assert!(!everything.contains(API_KEY) && !everything.contains("tns_wrong"));
+}
+
+#[tokio::test]
+async fn other_operations_are_http_client_spans_named_after_their_route() {
+    let server = Server::start().await.unwrap();
+    let (spans, _guard) = Spans::capture();
+    let client = server.client();
+    let file = client
+        .files()
+        .create(
+            FileSource::bytes("a.txt", "hello"),
+            FilePurpose::KnowledgeBase,
+        )
+        .await
+        .unwrap();
+    client.files().retrieve(&file.id).await.unwrap();
+    let error = client.files().retrieve("file-missing").await.unwrap_err();
+    assert!(matches!(error, Error::NotFound(_)));
+
+    let http = spans.named("tensoras.request");
+    let seen: Vec<_> = http
+        .iter()
+        .map(|s| {
+            (
+                s.get("otel.name"),
+                s.get("tensoras.operation"),
+                s.get("http.response.status_code"),
+                s.get("error.type"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                Some("POST /v1/files"),
+                Some("createFile"),
+                Some("200"),
+                None
+            ),
+            (
+                Some("GET /v1/files/{file_id}"),
+                Some("retrieveFile"),
+                Some("200"),
+                None
+            ),
+            (
+                Some("GET /v1/files/{file_id}"),
+                Some("retrieveFile"),
+                Some("404"),
+                Some("404")
+            ),
+        ]
+    );
+    assert!(http
+        .iter()
+        .all(|s| s.get("otel.kind") == Some("client") && s.closed));
+    assert!(spans.named("gen_ai").is_empty());
+
+    // A knowledge-base query is a retrieval.
+    let (spans, _guard) = Spans::capture();
+    let kb = client
+        .knowledge_bases()
+        .create(KnowledgeBaseCreateRequest::new("docs"))
+        .await
+        .unwrap();
+    client
+        .knowledge_bases()
+        .retrieve_chunks(&kb.id, RetrievalRequest::new("what?"))
+        .await
+        .unwrap();
+    let query = spans
+        .named("tensoras.request")
+        .into_iter()
+        .find(|s| s.get("tensoras.operation") == Some("retrieveChunks"))
+        .expect("the query's span");
+    assert_eq!(query.get("gen_ai.operation.name"), Some("retrieval"));
+    assert_eq!(query.get("gen_ai.data_source.id"), Some(kb.id.as_str()));
+}
+
+#[tokio::test]
+async fn content_is_captured_only_when_asked_in_the_conventions_form() {
+    let server = Server::start().await.unwrap();
+    let weather = Tool::new(
+        FunctionDefinition::new("get_weather")
+            .description("The weather in a city.")
+            .parameters(serde_json::from_value::<JsonSchemaObject>(json!({
+                "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]
+            })).unwrap()),
+    );
+    let asked = ChatCompletionRequest::new(
+        "llama-3.3-70b",
+        [
+            ChatMessage::system("Be brief."),
+            ChatMessage::user("Weather in Paris?"),
+        ],
+    )
+    .tools([weather]);
+
+    // Off by default (the environment does not switch it on here).
+    let (spans, _guard) = Spans::capture();
+    server
+        .client()
+        .chat()
+        .completions()
+        .create(asked.clone())
+        .await
+        .unwrap();
+    let span = the_one(&spans, "gen_ai");
+    for field in [
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.tool.definitions",
+    ] {
+        assert_eq!(
+            span.get(field),
+            None,
+            "{field} recorded without being asked"
+        );
+    }
+
+    // On.
+    let capturing = Tensoras::builder()
+        .api_key(API_KEY)
+        .base_url(&server.base_url)
+        .capture_content(true)
+        .build()
+        .unwrap();
+    let (spans, _guard) = Spans::capture();
+    let reply = capturing
+        .chat()
+        .completions()
+        .create(asked.clone())
+        .await
+        .unwrap();
+    let span = the_one(&spans, "gen_ai");
+    assert_eq!(
+        json_field(&span, "gen_ai.input.messages"),
+        json!([
+            {"role": "system", "parts": [{"type": "text", "content": "Be brief."}]},
+            {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+        ])
+    );
+    assert_eq!(
+        json_field(&span, "gen_ai.tool.definitions"),
+        json!([{"type": "function", "name": "get_weather", "description": "The weather in a city.",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}])
+    );
+    let call = &reply.choices[0].message.tool_calls[0];
+    assert_eq!(
+        json_field(&span, "gen_ai.output.messages"),
+        json!([{"role": "assistant", "finish_reason": "tool_calls", "parts": [{"type": "tool_call",
+            "id": call.id, "name": "get_weather",
+            "arguments": serde_json::from_str::<Value>(&call.function.arguments).unwrap()}]}])
+    );
+    assert!(!format!("{:?}", spans.all()).contains(API_KEY));
+
+    // A stream's output is rebuilt from its chunks; a bound applies.
+    let bounded = Tensoras::builder()
+        .api_key(API_KEY)
+        .base_url(&server.base_url)
+        .capture_content(true)
+        .captured_content_limit(64)
+        .build()
+        .unwrap();
+    let (spans, _guard) = Spans::capture();
+    let long = "word ".repeat(200);
+    let stream = bounded
+        .chat()
+        .completions()
+        .create_stream(ChatCompletionRequest::new(
+            "llama-3.3-70b",
+            [ChatMessage::user(long)],
+        ))
+        .await
+        .unwrap();
+    let _: Vec<_> = stream.collect().await;
+    let span = the_one(&spans, "gen_ai");
+    for field in ["gen_ai.input.messages", "gen_ai.output.messages"] {
+        let text = span.get(field).unwrap();
+        assert!(text.len() <= 64, "{field}: {} bytes", text.len());
+        let value: Value = serde_json::from_str(text).unwrap();
+        assert!(value.is_array(), "{text}");
+    }
+
+    // The Responses API: instructions are system instructions.
+    let (spans, _guard) = Spans::capture();
+    capturing
+        .responses()
+        .create(ResponseCreateRequest::new("llama-3.3-70b", "Hi").instructions("Answer in French."))
+        .await
+        .unwrap();
+    let span = the_one(&spans, "gen_ai");
+    assert_eq!(
+        json_field(&span, "gen_ai.system_instructions"),
+        json!([{"type": "text", "content": "Answer in French."}])
+    );
+    assert_eq!(
+        json_field(&span, "gen_ai.input.messages"),
+        json!([{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}])
+    );
+}
+
+#[test]
+fn the_blocking_client_opens_the_same_spans_on_the_calling_thread() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = rt.block_on(Server::start()).unwrap();
+    let client = tensoras::blocking::Tensoras::builder()
+        .api_key(API_KEY)
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let (spans, _guard) = Spans::capture();
+    let chunks: Vec<_> = client
+        .chat()
+        .completions()
+        .create_stream(ChatCompletionRequest::new(
+            "llama-3.3-70b",
+            [ChatMessage::user("hi")],
+        ))
+        .unwrap()
+        .collect();
+    assert!(chunks.iter().all(Result::is_ok));
+    let span = the_one(&spans, "gen_ai");
+    assert!(span.closed);
+    assert_eq!(span.get("gen_ai.request.stream"), Some("true"));
+    assert_eq!(spans.children(&span).len(), 1);
+}
