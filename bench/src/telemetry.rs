@@ -4,14 +4,13 @@
 //! each span's fields when it closes, to a sink), without and with content
 //! capture.
 
+use crate::chat::request;
 use crate::{compare, report, Job, Mode};
 use futures::{FutureExt, StreamExt};
-use crate::chat::request;
 use tensoras_tests::{Server, API_KEY};
 use tracing::instrument::WithSubscriber;
 
 const CONCURRENCY: usize = 8;
-
 
 /// A subscriber that formats every span's fields (and writes them, to a
 /// sink, when the span closes): what an exporter has to do at least.

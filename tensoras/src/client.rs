@@ -273,7 +273,7 @@ impl Tensoras {
             query: operation.query(),
             body,
             accept: None,
-            observed: telemetry::Call::start(self, operation),
+            observed: telemetry::Call::prepare(self, operation),
         })
     }
 
@@ -291,7 +291,7 @@ impl Tensoras {
             query: operation.query(),
             body: Body::Multipart(make),
             accept: None,
-            observed: telemetry::Call::start(self, operation),
+            observed: telemetry::Call::prepare(self, operation),
         })
     }
 
@@ -312,7 +312,10 @@ impl Tensoras {
         mut request: Request,
         decode: fn(Bytes) -> serde_json::Result<T>,
     ) -> Result<ApiResponse<T>> {
-        let observed = request.observed.take();
+        let mut observed = request.observed.take();
+        if let Some(call) = &mut observed {
+            call.begin(); // the first poll: the call starts now
+        }
         let result = match self.settings(&request) {
             Ok(settings) => {
                 transport::within_total(settings.deadline, async {
@@ -476,7 +479,10 @@ impl Tensoras {
     /// within the total timeout when there is one (the caller reads the
     /// body within its own bounds: [`read_json`], streams, downloads).
     pub(crate) async fn send(&self, mut request: Request) -> Result<Sent> {
-        let observed = request.observed.take();
+        let mut observed = request.observed.take();
+        if let Some(call) = &mut observed {
+            call.begin(); // the first poll: the call starts now
+        }
         let sent = match self.settings(&request) {
             Ok(settings) => {
                 let deadline = settings.deadline;
@@ -505,17 +511,12 @@ impl Tensoras {
         loop {
             let (built, progress) = self.build(&request, &settings, retry)?;
             let send = self.inner.http.execute(built);
-            let span = observed.map(|call| call.attempt(retry));
+            let attempt = observed.map(|call| call.attempt(retry));
             let err = match transport::attempt(send, progress.as_deref(), &settings).await {
                 Err(err) => err,
                 Ok(response) if response.status().is_success() => {
-                    if let Some(span) = &span {
-                        telemetry::record_head(
-                            span,
-                            response.status().as_u16(),
-                            response.headers(),
-                            0,
-                        );
+                    if let Some(attempt) = attempt {
+                        attempt.succeeded(response.status().as_u16(), response.headers());
                     }
                     return Ok(Sent {
                         response,
@@ -528,18 +529,16 @@ impl Tensoras {
                 // request's future (moved into each task) larger.
                 Ok(response) => Box::pin(transport::error_from_response(response, &settings)).await,
             };
-            if let Some(span) = &span {
-                telemetry::record_error(span, &err);
-            }
             if retry >= settings.max_retries || !err.is_retryable() {
+                if let Some(attempt) = attempt {
+                    attempt.failed(&err, None);
+                }
                 return Err(err);
             }
             let delay = retry::delay(retry, err.as_api().and_then(|e| e.retry_after));
-            if let Some(span) = &span {
-                let millis = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-                span.record("tensoras.retry.delay_ms", millis);
+            if let Some(attempt) = attempt {
+                attempt.failed(&err, Some(delay));
             }
-            drop(span);
             tracing::warn!(
                 target: "tensoras::retry",
                 operation = request.operation,

@@ -303,9 +303,9 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// instructions and tool definitions, each at most
     /// [`captured_content_limit`](Self::captured_content_limit) bytes.
     /// Off by default, as the conventions say (content may hold personal
-    /// data); when not set here, `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`
-    /// in the environment switches it on. Headers, the API key and other
-    /// secrets are never recorded.
+    /// data); when not set here, `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`
+    /// set to `true` (or `SPAN_ONLY`, `SPAN_AND_EVENT`) in the environment
+    /// switches it on. Headers and the API key are never recorded.
     ///
     /// ```
     /// let client = tensoras::Tensoras::builder()
@@ -419,7 +419,7 @@ impl<C: BuildClient> ClientBuilder<C> {
                         .capture_content
                         .unwrap_or_else(|| {
                             std::env::var(crate::telemetry::CAPTURE_CONTENT_ENV)
-                                .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"))
+                                .is_ok_and(|v| crate::telemetry::capture_requested(&v))
                         })
                         .then_some(self.capture_limit),
                     #[cfg(feature = "opentelemetry")]

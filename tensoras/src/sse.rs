@@ -463,11 +463,9 @@ impl<T: DeserializeOwned> EventStream<T> {
         let headers = std::mem::take(response.headers_mut());
         let limits = settings.limits;
         let mut stream = Self::from_stream(crate::transport::Guarded::new(response, settings));
-        stream.observer = observed.map(|call| {
-            Box::new(crate::telemetry::StreamObserver::new(
-                call, status, &headers, attempts,
-            ))
-        });
+        stream.observer =
+            observed.map(|call| Box::new(crate::telemetry::StreamObserver::new(call, &headers)));
+        let _ = attempts;
         stream.status = status;
         stream.headers = headers;
         stream.decoder = Decoder::with_limits(limits.max_event_line_bytes, limits.max_event_bytes);

@@ -402,7 +402,8 @@ impl FileContent {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         if let Some(call) = &observed {
-            crate::telemetry::record_head(&call.span, status, &headers, attempts);
+            crate::telemetry::record_request_id(&call.span, &headers);
+            call.record_status(status);
         }
         FileContent {
             status,
@@ -439,6 +440,16 @@ impl FileContent {
     /// The response's metadata, without the body.
     pub fn response(&self) -> ApiResponse<()> {
         ApiResponse::new((), self.status, self.headers.clone(), self.attempts)
+    }
+}
+
+impl Drop for FileContent {
+    fn drop(&mut self) {
+        if let Some(call) = self.observed.take() {
+            // Dropped before its end: the caller stopped reading.
+            call.span.record("tensoras.stream.dropped", true);
+            call.end(None, None, None);
+        }
     }
 }
 

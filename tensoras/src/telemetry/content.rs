@@ -15,7 +15,7 @@ pub(crate) fn message(value: &Value) -> Value {
         Value::String(text) if role == "tool" => parts.push(json!({
             "type": "tool_call_response",
             "id": value["tool_call_id"],
-            "result": text,
+            "response": text,
         })),
         Value::String(text) => parts.push(json!({"type": "text", "content": text})),
         Value::Array(items) => parts.extend(items.iter().map(content_part)),
@@ -40,8 +40,8 @@ pub(crate) fn message(value: &Value) -> Value {
     Value::Object(out)
 }
 
-/// A content part of a message: text, or an image by its URI (a `data:` URI
-/// only by its modality: it is the image itself).
+/// A content part of a message: text, or an image by its URI, or (a
+/// `data:` URI) as a blob with its MIME type and base64 content.
 fn content_part(item: &Value) -> Value {
     match item["type"].as_str() {
         Some("text") | Some("input_text") | Some("output_text") => {
@@ -49,10 +49,13 @@ fn content_part(item: &Value) -> Value {
         }
         Some("image_url") => {
             let uri = item["image_url"]["url"].as_str().unwrap_or_default();
-            if uri.starts_with("data:") {
-                json!({"type": "blob", "modality": "image"})
-            } else {
-                json!({"type": "uri", "modality": "image", "uri": uri})
+            match uri
+                .strip_prefix("data:")
+                .and_then(|rest| rest.split_once(";base64,"))
+            {
+                Some((mime_type, data)) => json!({"type": "blob", "modality": "image",
+                    "mime_type": mime_type, "content": data}),
+                None => json!({"type": "uri", "modality": "image", "uri": uri}),
             }
         }
         Some("refusal") => json!({"type": "text", "content": item["refusal"]}),
@@ -98,64 +101,110 @@ pub(crate) fn tool_definition(tool: &Value) -> Value {
     Value::Object(out)
 }
 
+/// Members whose text is structure, not content: never cut.
+const KEEP: [&str; 8] = [
+    "type",
+    "role",
+    "name",
+    "id",
+    "finish_reason",
+    "modality",
+    "mime_type",
+    "call_id",
+];
+
 /// `values` as JSON text of at most `limit` bytes: whole when it fits;
-/// otherwise every string is cut to a share of the limit (marked `…`), then
-/// shorter, and the oldest entries are left out, until it fits (at the
-/// least, `[]`).
+/// otherwise the texts in them (content, arguments, responses, URIs,
+/// descriptions: not the structure's `type`, `role`, `name`, ids) are cut to
+/// a share of the limit, marked `…`, and the oldest entries are left out
+/// until it fits (at the least, `[]`). Each entry is serialized a bounded
+/// number of times, however long the history.
 pub(crate) fn bounded(mut values: Vec<Value>, limit: usize) -> String {
-    let text = Value::Array(values.clone()).to_string();
-    if text.len() <= limit {
-        return text;
+    let size = |v: &Value| v.to_string().len();
+    let mut sizes: Vec<usize> = values.iter().map(size).collect();
+    // Brackets and commas: the array's own bytes.
+    let total = |sizes: &[usize]| sizes.iter().sum::<usize>() + sizes.len().saturating_sub(1) + 2;
+    if total(&sizes) > limit {
+        let texts = values.iter().map(count_texts).sum::<usize>().max(1);
+        let share = (limit / texts).max(MIN_CUT);
+        for (value, size) in values.iter_mut().zip(&mut sizes) {
+            truncate_texts(value, share);
+            *size = value.to_string().len();
+        }
+        // The oldest entries out until the rest fits (one at the least).
+        let mut first = 0;
+        while total(&sizes[first..]) > limit && first + 1 < values.len() {
+            first += 1;
+        }
+        values.drain(..first);
+        sizes.drain(..first);
+        // One entry left over the bound: cut its texts shorter.
+        let mut share = share;
+        while total(&sizes) > limit && share > MIN_CUT {
+            share = (share / 2).max(MIN_CUT);
+            if let (Some(value), Some(size)) = (values.first_mut(), sizes.first_mut()) {
+                truncate_texts(value, share);
+                *size = value.to_string().len();
+            }
+        }
     }
-    let strings = count_strings(&Value::Array(values.clone())).max(1);
-    let mut share = (limit / strings).max(1);
-    // Each round halves the share or drops the oldest entry: bounded by
-    // the entries and the bits of the limit.
-    loop {
-        let mut cut = values.clone();
-        cut.iter_mut().for_each(|v| truncate_strings(v, share));
-        let text = Value::Array(cut).to_string();
-        if text.len() <= limit {
-            return text;
-        }
-        if share > 16 {
-            share /= 2;
-        } else if values.len() > 1 {
-            values.remove(0);
-            share = (limit / count_strings(&Value::Array(values.clone())).max(1)).max(1);
-        } else if limit >= 2 {
-            return "[]".into();
-        } else {
-            return String::new();
-        }
+    let text = Value::Array(values).to_string();
+    if text.len() <= limit {
+        text
+    } else if limit >= 2 {
+        "[]".into()
+    } else {
+        String::new()
     }
 }
 
-fn count_strings(value: &Value) -> usize {
+/// The shortest a text is cut to: the mark and a character or so.
+const MIN_CUT: usize = 8;
+
+fn count_texts(value: &Value) -> usize {
     match value {
+        Value::Array(items) => items.iter().map(count_texts).sum(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, v)| match v {
+                Value::String(_) if KEEP.contains(&key.as_str()) => 0,
+                Value::String(_) => 1,
+                other => count_texts(other),
+            })
+            .sum(),
         Value::String(_) => 1,
-        Value::Array(items) => items.iter().map(count_strings).sum(),
-        Value::Object(map) => map.values().map(count_strings).sum(),
         _ => 0,
     }
 }
 
-/// Cuts every string longer than `max` bytes at a character boundary,
-/// marking the cut with `…`.
-fn truncate_strings(value: &mut Value, max: usize) {
+/// Cuts every text longer than `max` bytes (at least [`MIN_CUT`]) at a
+/// character boundary, marking the cut with `…`; structural members stay.
+fn truncate_texts(value: &mut Value, max: usize) {
     match value {
-        Value::String(text) if text.len() > max => {
-            let mut at = max.saturating_sub(3);
-            while !text.is_char_boundary(at) {
-                at -= 1;
+        Value::String(text) => cut(text, max),
+        Value::Array(items) => items.iter_mut().for_each(|v| truncate_texts(v, max)),
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if !(v.is_string() && KEEP.contains(&key.as_str())) {
+                    truncate_texts(v, max);
+                }
             }
-            text.truncate(at);
-            text.push('…');
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| truncate_strings(v, max)),
-        Value::Object(map) => map.values_mut().for_each(|v| truncate_strings(v, max)),
         _ => {}
     }
+}
+
+fn cut(text: &mut String, max: usize) {
+    let max = max.max(MIN_CUT);
+    if text.len() <= max {
+        return;
+    }
+    let mut at = max - '…'.len_utf8();
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    text.truncate(at);
+    text.push('…');
 }
 
 #[cfg(test)]
@@ -179,13 +228,14 @@ mod tests {
         let result = json!({"role": "tool", "tool_call_id": "call_1", "content": "rainy, 57°F"});
         assert_eq!(
             message(&result),
-            json!({"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_1", "result": "rainy, 57°F"}]})
+            json!({"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_1", "response": "rainy, 57°F"}]})
         );
         let parts = json!({"role": "user", "content": [{"type": "text", "text": "What is this?"},
             {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]});
         assert_eq!(
             message(&parts)["parts"],
-            json!([{"type": "text", "content": "What is this?"}, {"type": "blob", "modality": "image"}])
+            json!([{"type": "text", "content": "What is this?"},
+                {"type": "blob", "modality": "image", "mime_type": "image/png", "content": "AAAA"}])
         );
     }
 
@@ -209,8 +259,20 @@ mod tests {
         let small = vec![json!({"role": "user", "parts": []})];
         let kept: Value = serde_json::from_str(&bounded(small.clone(), 1000)).unwrap();
         assert_eq!(kept, Value::Array(small));
-        // The newest messages are the ones kept.
+        // The newest messages are the ones kept, and the structure whole.
         let text = bounded(values, 1000);
         assert!(text.contains("\"9"), "{text}");
+        let kept: Value = serde_json::from_str(&text).unwrap();
+        for message in kept.as_array().unwrap() {
+            assert_eq!(message["role"], "user");
+            assert_eq!(message["parts"][0]["type"], "text");
+        }
+        // A long history: the newest messages kept, within the bound.
+        let history: Vec<Value> = (0..5000)
+            .map(|i| json!({"role": "user", "parts": [{"type": "text", "content": format!("{i} {}", "x".repeat(400))}]}))
+            .collect();
+        let text = bounded(history, 16 << 10);
+        assert!(text.len() <= 16 << 10);
+        assert!(text.contains("4999"), "the newest kept");
     }
 }

@@ -5,7 +5,6 @@
 
 use super::observe::Usage;
 use super::Call;
-use crate::error::Error;
 use opentelemetry::metrics::{Histogram, Meter};
 use opentelemetry::KeyValue;
 
@@ -63,16 +62,22 @@ impl Instruments {
     pub(crate) fn record_end(
         &self,
         call: &Call,
-        error: Option<&Error>,
+        elapsed: std::time::Duration,
+        error_type: Option<&str>,
         usage: Option<&Usage>,
         response_model: Option<&str>,
     ) {
-        if call.operation.is_none() {
+        if call.prepared.operation.is_none() {
             return; // not a GenAI operation
         }
-        let attributes = call.metric_attributes(error, response_model);
-        self.duration
-            .record(call.elapsed().as_secs_f64(), &attributes);
+        let mut attributes = call.metric_attributes.clone();
+        if let Some(model) = response_model {
+            attributes.push(KeyValue::new("gen_ai.response.model", model.to_owned()));
+        }
+        if let Some(kind) = error_type {
+            attributes.push(KeyValue::new("error.type", kind.to_owned()));
+        }
+        self.duration.record(elapsed.as_secs_f64(), &attributes);
         let Some(usage) = usage else { return };
         for (kind, count) in [("input", usage.input), ("output", usage.output)] {
             if let Some(count) = count.and_then(|c| u64::try_from(c).ok()) {

@@ -6,9 +6,18 @@
 //! Every call is a span, through [`tracing`](https://docs.rs/tracing): any
 //! subscriber sees it, and `tracing-opentelemetry` exports it as the
 //! conventions describe (name in `otel.name`, kind `client` in `otel.kind`,
-//! `otel.status_code = "ERROR"` and `otel.status_message` on failure, the
-//! status left unset on success as instrumentation libraries should). With
-//! no subscriber, nothing is computed: a disabled span is one check.
+//! `otel.status_code = "ERROR"` and `otel.status_description` on failure,
+//! the status left unset on success as instrumentation libraries should).
+//! The span opens when the call's future is first polled (under the span
+//! current then) and ends with its outcome; a call dropped before its end is
+//! `error.type = "cancelled"`. The status description names the failure
+//! (`429 (rate_limit_exceeded)`, `the response did not decode`), never an
+//! error's message or a body excerpt, which can quote content.
+//!
+//! With no subscriber interested in target `tensoras` at `INFO`, a call
+//! costs one interest check: nothing is computed or allocated. (With the
+//! `opentelemetry` feature, each GenAI call also prepares its metric
+//! attributes: a few small allocations.)
 //!
 //! - **Inference** (chat completions, the Responses API, legacy completions,
 //!   embeddings): span `gen_ai` at `INFO`, target `tensoras`, named
@@ -37,10 +46,14 @@
 //!   child span `tensoras.attempt` (target `tensoras::attempt`) with
 //!   `http.request.resend_count` from the second, its status or
 //!   `error.type`, its request id, and `tensoras.retry.delay_ms`, the wait
-//!   before the next attempt.
+//!   before the next attempt. The call's span counts them in
+//!   `tensoras.attempts`, whether it succeeded or not.
 //! - **Streams**: the span lives until the stream ends or is dropped
 //!   (`tensoras.stream.dropped = true` then), and records the time to the
-//!   first chunk, the finish reasons and the usage of the final chunks.
+//!   first chunk (any event), the finish reasons and the usage of the final
+//!   chunks (a caller that stops at the finish reason, before the usage
+//!   chunk, leaves the usage out). A Responses run that ends `failed` is
+//!   `error.type = "response_failed"`.
 //!
 //! `error.type` is low-cardinality: see [`error_type`].
 //!
@@ -49,8 +62,8 @@
 //! (or [`CAPTURE_CONTENT_ENV`]) records `gen_ai.input.messages`,
 //! `gen_ai.output.messages`, `gen_ai.system_instructions` and
 //! `gen_ai.tool.definitions` in the conventions' structured form (JSON
-//! text), each bounded in size. Headers, the API key and other secrets are
-//! never recorded.
+//! text), each bounded in size (texts cut, then the oldest messages left
+//! out). Headers and the API key are never recorded.
 //!
 //! **Metrics** (feature `opentelemetry`): `gen_ai.client.operation.duration`
 //! (s), `gen_ai.client.token.usage` ({token}, by `gen_ai.token.type`),
@@ -113,7 +126,8 @@ pub const SEMCONV_VERSION: &str = "1.41";
 
 /// The environment variable that switches content capture on when the
 /// builder does not say (the name OpenTelemetry's GenAI instrumentations
-/// use): `true` captures.
+/// use): `true`, `SPAN_ONLY` or `SPAN_AND_EVENT` (any case) capture; any
+/// other value does not.
 pub const CAPTURE_CONTENT_ENV: &str = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
 /// The default bound on each captured content attribute, in bytes.
@@ -150,225 +164,186 @@ fn gen_ai_operation(id: &str) -> Option<&'static str> {
     }
 }
 
-/// One logical operation being observed: its span, and what its metrics
-/// need. It exists only when someone listens (an enabled span, or metrics).
-pub(crate) struct Call {
-    pub(crate) span: tracing::Span,
-    started: Instant,
-    /// `gen_ai.operation.name` for inference; `None` for an HTTP call.
-    #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
-    pub(crate) operation: Option<&'static str>,
-    method: &'static str,
-    template: String,
-    host: String,
-    port: u16,
-    #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
-    model: Option<String>,
-    pub(crate) capture: Option<usize>,
-    #[cfg(feature = "opentelemetry")]
-    instruments: Option<std::sync::Arc<metrics::Instruments>>,
+/// Whether a GenAI operation is inference (a `gen_ai` span) rather than a
+/// retrieval (an HTTP span with the retrieval attributes).
+fn gen_ai_operation_is_inference(name: &str) -> bool {
+    name != "retrieval"
 }
 
-/// What a call's request says, read from its typed body.
-#[derive(Default)]
-struct Request<'a> {
-    model: Option<&'a str>,
-    stream: Option<bool>,
+/// One logical operation being observed. Prepared when the call is made
+/// (from its typed request, which the call's future does not keep), begun
+/// at its first poll (the span starts, the clock runs), ended once with its
+/// outcome; dropped unended after it began, it was cancelled.
+pub(crate) struct Call {
+    /// `Span::none()` until [`Call::begin`].
+    pub(crate) span: tracing::Span,
+    started: Option<Instant>,
+    ended: bool,
+    attempts: std::sync::atomic::AtomicU32,
+    pub(crate) prepared: Box<observe::Prepared>,
+    #[cfg(feature = "opentelemetry")]
+    instruments: Option<std::sync::Arc<metrics::Instruments>>,
+    /// The metric attributes known when the call began (built once).
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) metric_attributes: Vec<opentelemetry::KeyValue>,
 }
 
 impl Call {
-    /// Starts observing `operation`: `None` (and nothing computed) when no
-    /// subscriber wants its span and there are no metrics to record.
-    pub(crate) fn start<O: crate::operations::Operation>(
+    /// Prepares to observe `operation`: `None`, with nothing computed,
+    /// when no subscriber wants the call's span and there are no metrics.
+    pub(crate) fn prepare<O: crate::operations::Operation>(
         client: &crate::Tensoras,
         operation: &O,
     ) -> Option<Box<Call>> {
         let config = &client.inner.config;
-        let gen_ai = gen_ai_operation(O::ID);
-        let body = operation.body().map(|b| b as &dyn Any);
-        let host = || config.base.host_str().unwrap_or_default().to_owned();
-        let port = || config.base.port_or_known_default().unwrap_or_default();
-        let template = || format!("{}{}", config.base.path().trim_end_matches('/'), O::PATH);
-        let span = match gen_ai {
-            Some(name) if name != "retrieval" => {
-                let request = body.map(observe::request).unwrap_or_default();
-                tracing::info_span!(
-                    target: "tensoras",
-                    "gen_ai",
-                    otel.name = %format_args!("{name} {}", request.model.unwrap_or_default()),
-                    otel.kind = "client",
-                    otel.status_code = Empty,
-                    otel.status_message = Empty,
-                    gen_ai.operation.name = name,
-                    gen_ai.provider.name = PROVIDER,
-                    gen_ai.request.model = request.model,
-                    gen_ai.request.max_tokens = Empty,
-                    gen_ai.request.temperature = Empty,
-                    gen_ai.request.top_p = Empty,
-                    gen_ai.request.stop_sequences = Empty,
-                    gen_ai.request.seed = Empty,
-                    gen_ai.request.choice.count = Empty,
-                    gen_ai.request.stream = request.stream,
-                    gen_ai.request.encoding_formats = Empty,
-                    gen_ai.response.id = Empty,
-                    gen_ai.response.model = Empty,
-                    gen_ai.response.finish_reasons = Empty,
-                    gen_ai.response.time_to_first_chunk = Empty,
-                    gen_ai.usage.input_tokens = Empty,
-                    gen_ai.usage.output_tokens = Empty,
-                    gen_ai.usage.cache_read.input_tokens = Empty,
-                    gen_ai.input.messages = Empty,
-                    gen_ai.output.messages = Empty,
-                    gen_ai.system_instructions = Empty,
-                    gen_ai.tool.definitions = Empty,
-                    server.address = %host(),
-                    server.port = i64::from(port()),
-                    error.type = Empty,
-                    tensoras.request.id = Empty,
-                    tensoras.attempts = Empty,
-                    tensoras.stream.dropped = Empty,
-                )
-            }
-            _ => tracing::info_span!(
-                target: "tensoras",
-                "tensoras.request",
-                otel.name = %format_args!("{} {}", O::METHOD.as_str(), template()),
-                otel.kind = "client",
-                otel.status_code = Empty,
-                otel.status_message = Empty,
-                http.request.method = O::METHOD.as_str(),
-                url.template = %template(),
-                server.address = %host(),
-                server.port = i64::from(port()),
-                http.response.status_code = Empty,
-                error.type = Empty,
-                tensoras.operation = O::ID,
-                tensoras.request.id = Empty,
-                tensoras.attempts = Empty,
-                gen_ai.operation.name = gen_ai,
-                gen_ai.provider.name = gen_ai.map(|_| PROVIDER),
-                gen_ai.data_source.id = gen_ai.and_then(|_| operation.path_params().first().copied()),
-            ),
-        };
         let settings = &config.telemetry;
+        let listening = tracing::span_enabled!(target: "tensoras", tracing::Level::INFO);
+        let gen_ai = gen_ai_operation(O::ID);
         #[cfg(feature = "opentelemetry")]
         let metrics = gen_ai.is_some() && settings.instruments.is_some();
         #[cfg(not(feature = "opentelemetry"))]
         let metrics = false;
-        if span.is_disabled() && !metrics {
+        if !listening && !metrics {
             return None;
         }
-        let capture = settings.capture.filter(|_| !span.is_disabled());
-        let model = match body {
-            Some(body) if gen_ai.is_some() => observe::record_request(&span, body, capture),
-            _ => None,
-        };
+        let body = operation.body().map(|b| b as &dyn Any);
+        let capture = settings.capture.filter(|_| listening);
+        let prepared = observe::prepare::<O>(config, operation, body, gen_ai, listening, capture);
         Some(Box::new(Call {
-            span,
-            started: Instant::now(),
-            operation: gen_ai,
-            method: O::METHOD.as_str(),
-            template: template(),
-            host: host(),
-            port: port(),
-            model,
-            capture,
+            span: tracing::Span::none(),
+            started: None,
+            ended: false,
+            attempts: std::sync::atomic::AtomicU32::new(0),
+            prepared: Box::new(prepared),
             #[cfg(feature = "opentelemetry")]
             instruments: settings.instruments.clone(),
+            #[cfg(feature = "opentelemetry")]
+            metric_attributes: Vec::new(),
         }))
+    }
+
+    /// The call starts (its first poll): the span opens, under whatever
+    /// span is current then, and the clock runs.
+    pub(crate) fn begin(&mut self) {
+        if self.started.is_some() {
+            return;
+        }
+        self.span = self.prepared.span();
+        self.started = Some(Instant::now());
+        #[cfg(feature = "opentelemetry")]
+        if self.instruments.is_some() {
+            self.metric_attributes = self.prepared.metric_attributes();
+        }
     }
 
     /// A child span for one attempt (`http.request.resend_count` from the
     /// second on), as the HTTP conventions describe a physical request.
-    pub(crate) fn attempt(&self, retry: u32) -> tracing::Span {
-        tracing::info_span!(
-            target: "tensoras::attempt",
-            parent: &self.span,
-            "tensoras.attempt",
-            otel.name = %format_args!("{} {}", self.method, self.template),
-            otel.kind = "client",
-            otel.status_code = Empty,
-            http.request.method = self.method,
-            url.template = %self.template,
-            server.address = %self.host,
-            server.port = i64::from(self.port),
-            http.request.resend_count = (retry > 0).then_some(i64::from(retry)),
-            http.response.status_code = Empty,
-            error.type = Empty,
-            tensoras.request.id = Empty,
-            tensoras.retry.delay_ms = Empty,
-        )
+    pub(crate) fn attempt(&self, retry: u32) -> Attempt {
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = &self.prepared;
+        Attempt {
+            span: tracing::info_span!(
+                target: "tensoras::attempt",
+                parent: &self.span,
+                "tensoras.attempt",
+                otel.name = %format_args!("{} {}", p.method, p.template),
+                otel.kind = "client",
+                otel.status_code = Empty,
+                otel.status_description = Empty,
+                http.request.method = p.method,
+                url.template = %p.template,
+                server.address = %p.host,
+                server.port = i64::from(p.port),
+                http.request.resend_count = (retry > 0).then_some(i64::from(retry)),
+                http.response.status_code = Empty,
+                error.type = Empty,
+                tensoras.request.id = Empty,
+                tensoras.retry.delay_ms = Empty,
+            ),
+            done: false,
+        }
     }
 
     /// Ends a call that failed before anything was read.
     pub(crate) fn failed(self: Box<Self>, error: &Error) {
-        self.end(Some(error), None, None);
+        self.end(Some(Outcome::Error(error)), None, None);
+    }
+
+    /// The HTTP status, on an HTTP span (a `gen_ai` span has none: its
+    /// attempts carry theirs).
+    pub(crate) fn record_status(&self, status: u16) {
+        let http = self
+            .prepared
+            .operation
+            .is_none_or(|o| !gen_ai_operation_is_inference(o));
+        if http && !self.span.is_disabled() {
+            self.span
+                .record("http.response.status_code", i64::from(status));
+        }
     }
 
     /// Ends a call with its decoded answer or its error.
     pub(crate) fn finish<T: 'static>(self: Box<Self>, result: &crate::Result<ApiResponse<T>>) {
         match result {
             Ok(response) => {
-                record_head(
-                    &self.span,
-                    response.status,
-                    &response.headers,
-                    response.attempts,
-                );
-                let (usage, model) = observe::record_response(&self, &response.data);
-                self.end(None, usage, model);
+                record_request_id(&self.span, &response.headers);
+                self.record_status(response.status);
+                let (usage, model, failed) = observe::record_response(&self, &response.data);
+                self.end(failed.then_some(Outcome::ResponseFailed), usage, model);
             }
-            Err(error) => self.end(Some(error), None, None),
+            Err(error) => self.end(Some(Outcome::Error(error)), None, None),
         }
     }
 
     /// Records the outcome on the span and in the metrics; the span ends
-    /// as `self` is dropped, here (taken by value for that).
+    /// as `self` is dropped, here (taken by value, box and all, for that).
     #[allow(clippy::boxed_local)]
     pub(crate) fn end(
-        self: Box<Self>,
-        error: Option<&Error>,
+        mut self: Box<Self>,
+        outcome: Option<Outcome<'_>>,
         usage: Option<observe::Usage>,
         response_model: Option<String>,
     ) {
-        if let Some(error) = error {
-            record_error(&self.span, error);
+        self.ended = true;
+        self.record_end(outcome, usage, response_model);
+    }
+
+    fn record_end(
+        &self,
+        outcome: Option<Outcome<'_>>,
+        usage: Option<observe::Usage>,
+        response_model: Option<String>,
+    ) {
+        let attempts = self.attempts.load(std::sync::atomic::Ordering::Relaxed);
+        if attempts > 0 {
+            self.span.record("tensoras.attempts", i64::from(attempts));
+        }
+        let kind = outcome.as_ref().map(Outcome::kind);
+        if let Some(outcome) = &outcome {
+            outcome.record(&self.span);
+            if let Outcome::Error(error) = outcome {
+                if let Some(status) = error.status() {
+                    self.record_status(status);
+                }
+            }
         }
         #[cfg(feature = "opentelemetry")]
-        if let Some(instruments) = &self.instruments {
-            instruments.record_end(&self, error, usage.as_ref(), response_model.as_deref());
+        if let (Some(instruments), Some(started)) = (&self.instruments, self.started) {
+            instruments.record_end(
+                self,
+                started.elapsed(),
+                kind.as_deref(),
+                usage.as_ref(),
+                response_model.as_deref(),
+            );
         }
-        let _ = (usage, response_model);
+        let _ = (kind, usage, response_model);
     }
 
-    #[cfg(feature = "opentelemetry")]
-    pub(crate) fn metric_attributes(
-        &self,
-        error: Option<&Error>,
-        response_model: Option<&str>,
-    ) -> Vec<opentelemetry::KeyValue> {
-        use opentelemetry::KeyValue;
-        let mut attributes = vec![
-            KeyValue::new("gen_ai.operation.name", self.operation.unwrap_or_default()),
-            KeyValue::new("gen_ai.provider.name", PROVIDER),
-            KeyValue::new("server.address", self.host.clone()),
-            KeyValue::new("server.port", i64::from(self.port)),
-        ];
-        if let Some(model) = &self.model {
-            attributes.push(KeyValue::new("gen_ai.request.model", model.clone()));
-        }
-        if let Some(model) = response_model {
-            attributes.push(KeyValue::new("gen_ai.response.model", model.to_owned()));
-        }
-        if let Some(error) = error {
-            attributes.push(KeyValue::new("error.type", error_type(error)));
-        }
-        attributes
-    }
-
-    #[cfg(feature = "opentelemetry")]
-    pub(crate) fn elapsed(&self) -> std::time::Duration {
-        self.started.elapsed()
+    /// When the call began (its first poll).
+    pub(crate) fn started(&self) -> Option<Instant> {
+        self.started
     }
 
     #[cfg(feature = "opentelemetry")]
@@ -377,40 +352,139 @@ impl Call {
     }
 }
 
-/// The status, request id and attempts of a response on a span (the call's
-/// or an attempt's). Integers are recorded as `i64`, which exporters carry
-/// as integers (`tracing-opentelemetry` writes a `u64` as text).
-pub(crate) fn record_head(
-    span: &tracing::Span,
-    status: u16,
-    headers: &reqwest::header::HeaderMap,
-    attempts: u32,
-) {
-    if span.is_disabled() {
-        return;
-    }
-    span.record("http.response.status_code", i64::from(status));
-    if let Some(id) = crate::rate_limit::request_id(headers) {
-        span.record("tensoras.request.id", id);
-    }
-    if attempts > 0 {
-        span.record("tensoras.attempts", i64::from(attempts));
+impl Drop for Call {
+    fn drop(&mut self) {
+        if self.started.is_some() && !self.ended {
+            // Begun and never ended: the caller dropped the call's future
+            // (a timeout of its own, a `select!`).
+            self.record_end(Some(Outcome::Cancelled), None, None);
+        }
     }
 }
 
-/// An error on a span: `error.type`, status `ERROR` and its message.
-pub(crate) fn record_error(span: &tracing::Span, error: &Error) {
+/// How a call or an attempt failed.
+pub(crate) enum Outcome<'a> {
+    Error(&'a Error),
+    /// Dropped by the caller before it completed.
+    Cancelled,
+    /// A Responses run the server ended as `failed`.
+    ResponseFailed,
+}
+
+impl Outcome<'_> {
+    fn kind(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Outcome::Error(error) => error_type(error),
+            Outcome::Cancelled => "cancelled".into(),
+            Outcome::ResponseFailed => "response_failed".into(),
+        }
+    }
+
+    /// `error.type`, status `ERROR` and a description without any body
+    /// text (an error's message can quote what the server or the model
+    /// sent, which may hold content).
+    fn record(&self, span: &tracing::Span) {
+        if span.is_disabled() {
+            return;
+        }
+        span.record("error.type", &*self.kind());
+        span.record("otel.status_code", "ERROR");
+        match self {
+            Outcome::Error(error) => {
+                span.record("otel.status_description", describe(error).as_str());
+                if let Some(id) = error.request_id() {
+                    span.record("tensoras.request.id", id);
+                }
+            }
+            Outcome::Cancelled => {
+                span.record("otel.status_description", "cancelled by the caller");
+            }
+            Outcome::ResponseFailed => {
+                span.record("otel.status_description", "the response run failed");
+            }
+        }
+    }
+}
+
+/// One attempt's span; dropped without an outcome (the call's total
+/// timeout, or the caller, cut it short), it records `cancelled`.
+pub(crate) struct Attempt {
+    span: tracing::Span,
+    done: bool,
+}
+
+impl Attempt {
+    /// The attempt got a success response.
+    pub(crate) fn succeeded(mut self, status: u16, headers: &reqwest::header::HeaderMap) {
+        self.done = true;
+        if !self.span.is_disabled() {
+            self.span
+                .record("http.response.status_code", i64::from(status));
+            record_request_id(&self.span, headers);
+        }
+    }
+
+    /// The attempt failed; `retry_in` is the wait before the next one.
+    pub(crate) fn failed(mut self, error: &Error, retry_in: Option<std::time::Duration>) {
+        self.done = true;
+        if self.span.is_disabled() {
+            return;
+        }
+        Outcome::Error(error).record(&self.span);
+        if let Some(status) = error.status() {
+            self.span
+                .record("http.response.status_code", i64::from(status));
+        }
+        if let Some(wait) = retry_in {
+            let millis = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+            self.span.record("tensoras.retry.delay_ms", millis);
+        }
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if !self.done {
+            Outcome::Cancelled.record(&self.span);
+        }
+    }
+}
+
+/// The request id of a response on a span.
+pub(crate) fn record_request_id(span: &tracing::Span, headers: &reqwest::header::HeaderMap) {
     if span.is_disabled() {
         return;
     }
-    span.record("error.type", error_type(error));
-    span.record("otel.status_code", "ERROR");
-    span.record("otel.status_message", tracing::field::display(error));
-    if let Some(status) = error.status() {
-        span.record("http.response.status_code", i64::from(status));
-    }
-    if let Some(id) = error.request_id() {
+    if let Some(id) = crate::rate_limit::request_id(headers) {
         span.record("tensoras.request.id", id);
+    }
+}
+
+/// What a span's status description says of an error: its kind and, for an
+/// API error, the status and the server's error type or code, never the
+/// message or a body excerpt (which can quote content).
+fn describe(error: &Error) -> String {
+    match error {
+        Error::Timeout { kind, after } => format!("{kind} timed out after {after:?}"),
+        Error::Connection { .. } => "the connection failed".into(),
+        Error::LimitExceeded { what, limit } => format!("{what} exceeded its limit of {limit}"),
+        Error::Decode { .. } => "the response did not decode".into(),
+        Error::Parse { .. } => "the output did not parse into the type".into(),
+        Error::Config(_) => "invalid configuration".into(),
+        Error::InvalidInput(_) => "invalid input".into(),
+        Error::Webhook(_) => "webhook refused".into(),
+        other => match other.as_api() {
+            Some(api) => {
+                let kind = api.code.as_deref().or(api.error_type.as_deref());
+                match (api.status_code, kind) {
+                    (200, Some(kind)) => format!("the stream failed ({kind})"),
+                    (200, None) => "the stream failed".into(),
+                    (status, Some(kind)) => format!("{status} ({kind})"),
+                    (status, None) => status.to_string(),
+                }
+            }
+            None => "the stream failed".into(),
+        },
     }
 }
 
@@ -426,8 +500,10 @@ pub(crate) fn record_error(span: &tracing::Span, error: &Error) {
 /// | `Decode` | `decode` |
 /// | `Stream` | `stream` |
 /// | `InvalidInput`, `Config`, `Webhook`, `Parse` | `invalid_input`, `config`, `webhook`, `parse` |
-pub fn error_type(error: &Error) -> &'static str {
-    match error {
+/// | a Responses run that ended `failed` | `response_failed` |
+/// | a call dropped by the caller before it completed | `cancelled` |
+pub fn error_type(error: &Error) -> std::borrow::Cow<'static, str> {
+    let kind = match error {
         Error::Timeout { .. } => "timeout",
         Error::Connection { .. } => "connection",
         Error::LimitExceeded { .. } => "limit_exceeded",
@@ -437,36 +513,62 @@ pub fn error_type(error: &Error) -> &'static str {
         Error::Config(_) => "config",
         Error::Webhook(_) => "webhook",
         Error::Parse { .. } => "parse",
-        other => match other.status() {
-            Some(status) => status_text(status),
-            None => "_OTHER",
-        },
-    }
+        other => {
+            return match other.status() {
+                Some(status) => status.to_string().into(),
+                None => "_OTHER".into(),
+            }
+        }
+    };
+    kind.into()
 }
 
-/// An HTTP status as static text (the common ones; others are `_OTHER`
-/// rather than an allocation per error).
-fn status_text(status: u16) -> &'static str {
-    match status {
-        400 => "400",
-        401 => "401",
-        402 => "402",
-        403 => "403",
-        404 => "404",
-        405 => "405",
-        408 => "408",
-        409 => "409",
-        410 => "410",
-        413 => "413",
-        415 => "415",
-        422 => "422",
-        429 => "429",
-        500 => "500",
-        501 => "501",
-        502 => "502",
-        503 => "503",
-        504 => "504",
-        _ if status >= 500 => "5xx",
-        _ => "4xx",
+/// Whether an environment value of [`CAPTURE_CONTENT_ENV`] asks for capture.
+pub(crate) fn capture_requested(value: &str) -> bool {
+    let value = value.trim();
+    ["true", "span_only", "span_and_event"]
+        .iter()
+        .any(|on| value.eq_ignore_ascii_case(on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_switch_takes_the_conventions_values() {
+        for on in ["true", "TRUE", " SPAN_ONLY ", "span_and_event"] {
+            assert!(capture_requested(on), "{on}");
+        }
+        for off in ["", "false", "1", "EVENT_ONLY", "NO_CONTENT", "yes"] {
+            assert!(!capture_requested(off), "{off}");
+        }
+    }
+
+    #[test]
+    fn error_types_are_low_cardinality_and_documented() {
+        let api = |status: u16| {
+            Error::from_api(crate::ApiError::from_response(
+                status,
+                &reqwest::header::HeaderMap::new(),
+                b"",
+            ))
+        };
+        assert_eq!(error_type(&api(429)), "429");
+        assert_eq!(error_type(&api(599)), "599");
+        assert_eq!(error_type(&api(418)), "418");
+        let timeout = Error::Timeout {
+            after: std::time::Duration::from_secs(1),
+            kind: crate::TimeoutKind::Read,
+        };
+        assert_eq!(error_type(&timeout), "timeout");
+        assert_eq!(error_type(&Error::Config("x".into())), "config");
+        // The description never quotes the server's message.
+        let quoted = Error::from_api(crate::ApiError::from_response(
+            400,
+            &reqwest::header::HeaderMap::new(),
+            br#"{"error":{"message":"bad value 'my secret prompt'","type":"invalid_request_error"}}"#,
+        ));
+        assert_eq!(describe(&quoted), "400 (invalid_request_error)");
     }
 }
