@@ -103,6 +103,23 @@ fn bounded_list<T: serde::Serialize>(
     Some(content::bounded(values, limit))
 }
 
+/// The model, streaming flag and sampling parameters, which chat and legacy
+/// completion requests name alike.
+macro_rules! sampling {
+    ($p:ident, $r:ident, $listening:ident) => {
+        $p.model = Some($r.model.clone());
+        $p.stream = $r.stream == Some(true);
+        if $listening {
+            $p.max_tokens = as_i64($r.max_tokens);
+            $p.temperature = $r.temperature;
+            $p.top_p = $r.top_p;
+            $p.seed = $r.seed;
+            $p.choice_count = as_i64($r.n.filter(|n| *n != 1));
+            $p.stop = $r.stop.as_ref().map(stop_sequences);
+        }
+    };
+}
+
 /// Reads what the span will record from the operation and its typed body.
 /// `listening`: someone wants the span (else only the metrics' few fields).
 pub(super) fn prepare<O: crate::operations::Operation>(
@@ -128,16 +145,7 @@ pub(super) fn prepare<O: crate::operations::Operation>(
     }
     let Some(body) = body else { return p };
     if let Some(r) = body.downcast_ref::<ChatCompletionRequest>() {
-        p.model = Some(r.model.clone());
-        p.stream = r.stream == Some(true);
-        if listening {
-            p.max_tokens = as_i64(r.max_tokens);
-            p.temperature = r.temperature;
-            p.top_p = r.top_p;
-            p.seed = r.seed;
-            p.choice_count = as_i64(r.n.filter(|n| *n != 1));
-            p.stop = r.stop.as_ref().map(stop_sequences);
-        }
+        sampling!(p, r, listening);
         if let Some(limit) = capture {
             p.input = bounded_list(&r.messages, content::message, limit);
             if !r.tools.is_empty() {
@@ -145,16 +153,7 @@ pub(super) fn prepare<O: crate::operations::Operation>(
             }
         }
     } else if let Some(r) = body.downcast_ref::<CompletionRequest>() {
-        p.model = Some(r.model.clone());
-        p.stream = r.stream == Some(true);
-        if listening {
-            p.max_tokens = as_i64(r.max_tokens);
-            p.temperature = r.temperature;
-            p.top_p = r.top_p;
-            p.seed = r.seed;
-            p.choice_count = as_i64(r.n.filter(|n| *n != 1));
-            p.stop = r.stop.as_ref().map(stop_sequences);
-        }
+        sampling!(p, r, listening);
         if let Some(limit) = capture {
             let prompts = match &r.prompt {
                 CompletionPrompt::Text(text) => vec![text.clone()],
