@@ -39,3 +39,4 @@ group() {
 
 group chat 1 "reqwest" "tensoras" "async-openai"
 group sse-memory 3 "serde_json" "tensoras EventStream" "sse::Decoder + serde_json"
+group telemetry 1 "tensoras, no subscriber" "tensoras, recording subscriber" "tensoras, recording subscriber, content"

@@ -78,8 +78,8 @@ pub trait Operation {
     /// The JSON body, when [`Operation::BODY`] is [`BodyKind::Json`].
     fn body(&self) -> ::std::option::Option<&Self::Body>;
     /// Decodes a success body into [`Operation::Response`]: JSON, or
-    /// for a binary response the bytes themselves.
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error>;
+    /// for a binary response the bytes themselves (a cheap clone).
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error>;
 }
 /// An operation whose value holds its whole request, so a client can
 /// send it as it is: every operation but those with a multipart body,
@@ -163,8 +163,8 @@ impl Operation for ListBatches {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListBatches {}
@@ -215,8 +215,8 @@ impl Operation for CreateBatch {
     fn body(&self) -> ::std::option::Option<&types::BatchCreateRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateBatch {}
@@ -256,8 +256,8 @@ impl Operation for RetrieveBatch {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveBatch {}
@@ -297,8 +297,8 @@ impl Operation for CancelBatch {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CancelBatch {}
@@ -340,8 +340,8 @@ impl Operation for CreateChatCompletion {
     fn body(&self) -> ::std::option::Option<&types::ChatCompletionRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateChatCompletion {}
@@ -385,8 +385,8 @@ impl Operation for CreateCompletion {
     fn body(&self) -> ::std::option::Option<&types::CompletionRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateCompletion {}
@@ -430,8 +430,8 @@ impl Operation for CreateEmbedding {
     fn body(&self) -> ::std::option::Option<&types::EmbeddingRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateEmbedding {}
@@ -507,8 +507,8 @@ impl Operation for ListFiles {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListFiles {}
@@ -556,8 +556,8 @@ impl Operation for CreateFile {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 /// `DELETE /files/{file_id}`: Delete a file.
@@ -596,8 +596,8 @@ impl Operation for DeleteFile {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for DeleteFile {}
@@ -637,8 +637,8 @@ impl Operation for RetrieveFile {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveFile {}
@@ -678,8 +678,8 @@ impl Operation for DownloadFileContent {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        Ok(body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        Ok(body.clone())
     }
 }
 impl Callable for DownloadFileContent {}
@@ -742,8 +742,8 @@ impl Operation for ListKnowledgeBases {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListKnowledgeBases {}
@@ -794,8 +794,8 @@ impl Operation for CreateKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&types::KnowledgeBaseCreateRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateKnowledgeBase {}
@@ -835,8 +835,8 @@ impl Operation for DeleteKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for DeleteKnowledgeBase {}
@@ -876,8 +876,8 @@ impl Operation for RetrieveKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveKnowledgeBase {}
@@ -923,8 +923,8 @@ impl Operation for UpdateKnowledgeBase {
     fn body(&self) -> ::std::option::Option<&types::KnowledgeBaseUpdateRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for UpdateKnowledgeBase {}
@@ -990,8 +990,8 @@ impl Operation for ListDataSources {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListDataSources {}
@@ -1050,8 +1050,8 @@ impl Operation for CreateDataSource {
     fn body(&self) -> ::std::option::Option<&types::DataSourceCreateRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateDataSource {}
@@ -1097,8 +1097,8 @@ impl Operation for DeleteDataSource {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for DeleteDataSource {}
@@ -1144,8 +1144,8 @@ impl Operation for RetrieveDataSource {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveDataSource {}
@@ -1227,8 +1227,8 @@ impl Operation for ListDocuments {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListDocuments {}
@@ -1287,8 +1287,8 @@ impl Operation for DeleteDocument {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for DeleteDocument {}
@@ -1334,8 +1334,8 @@ impl Operation for RetrieveDocument {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveDocument {}
@@ -1414,8 +1414,8 @@ impl Operation for ListIngestionJobs {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListIngestionJobs {}
@@ -1474,8 +1474,8 @@ impl Operation for RetrieveIngestionJob {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveIngestionJob {}
@@ -1521,8 +1521,8 @@ impl Operation for RetrieveChunks {
     fn body(&self) -> ::std::option::Option<&types::RetrievalRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveChunks {}
@@ -1557,8 +1557,8 @@ impl Operation for ListModels {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListModels {}
@@ -1598,8 +1598,8 @@ impl Operation for RetrieveModel {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveModel {}
@@ -1637,8 +1637,8 @@ impl Operation for CreateRerank {
     fn body(&self) -> ::std::option::Option<&types::RerankRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateRerank {}
@@ -1678,8 +1678,8 @@ impl Operation for CreateResponse {
     fn body(&self) -> ::std::option::Option<&types::ResponseCreateRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateResponse {}
@@ -1725,8 +1725,8 @@ impl Operation for RetrieveResponse {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveResponse {}
@@ -1789,8 +1789,8 @@ impl Operation for ListWebhooks {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for ListWebhooks {}
@@ -1841,8 +1841,8 @@ impl Operation for CreateWebhook {
     fn body(&self) -> ::std::option::Option<&types::WebhookCreateRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for CreateWebhook {}
@@ -1882,8 +1882,8 @@ impl Operation for DeleteWebhook {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for DeleteWebhook {}
@@ -1923,8 +1923,8 @@ impl Operation for RetrieveWebhook {
     fn body(&self) -> ::std::option::Option<&()> {
         None
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for RetrieveWebhook {}
@@ -1970,8 +1970,8 @@ impl Operation for UpdateWebhook {
     fn body(&self) -> ::std::option::Option<&types::WebhookUpdateRequest> {
         Some(&self.body)
     }
-    fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
-        ::serde_json::from_slice(&body)
+    fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+        ::serde_json::from_slice(body)
     }
 }
 impl Callable for UpdateWebhook {}

@@ -301,7 +301,7 @@ impl Tensoras {
         &self,
         request: Request,
     ) -> Result<ApiResponse<T>> {
-        self.decoded(request, |body| serde_json::from_slice(&body))
+        self.decoded(request, |body| serde_json::from_slice(body))
             .await
     }
 
@@ -310,28 +310,36 @@ impl Tensoras {
     pub(crate) async fn decoded<T: 'static>(
         &self,
         mut request: Request,
-        decode: fn(Bytes) -> serde_json::Result<T>,
+        decode: fn(&Bytes) -> serde_json::Result<T>,
     ) -> Result<ApiResponse<T>> {
         let mut observed = request.observed.take();
         if let Some(call) = &mut observed {
             call.begin(); // the first poll: the call starts now
         }
-        let result = match self.settings(&request) {
-            Ok(settings) => {
-                transport::within_total(settings.deadline, async {
-                    let sent = self
-                        .send_with(request, settings, observed.as_deref())
-                        .await?;
-                    read_decoded(sent, decode).await
-                })
-                .await
-            }
-            Err(error) => Err(error),
-        };
+        let result = self
+            .decoded_within(request, decode, observed.as_deref())
+            .await;
         if let Some(call) = observed {
             call.finish(&result);
         }
         result
+    }
+
+    /// [`decoded`](Self::decoded) without the call's observation. (Its own
+    /// function, with the request moved into the inner future: a future
+    /// holding both would be larger, and every call's future is moved.)
+    async fn decoded_within<T>(
+        &self,
+        request: Request,
+        decode: fn(&Bytes) -> serde_json::Result<T>,
+        observed: Option<&telemetry::Call>,
+    ) -> Result<ApiResponse<T>> {
+        let settings = self.settings(&request)?;
+        transport::within_total(settings.deadline, async move {
+            let sent = self.send_with(request, settings, observed).await?;
+            read_decoded(sent, decode).await
+        })
+        .await
     }
 
     /// The bounds of one call: the client's configuration, overridden by
@@ -483,22 +491,26 @@ impl Tensoras {
         if let Some(call) = &mut observed {
             call.begin(); // the first poll: the call starts now
         }
-        let sent = match self.settings(&request) {
-            Ok(settings) => {
-                let deadline = settings.deadline;
-                let send = self.send_with(request, settings, observed.as_deref());
-                transport::within_total(deadline, send).await
-            }
-            Err(error) => Err(error),
-        };
-        match (sent, observed) {
-            (Ok(sent), observed) => Ok(Sent { observed, ..sent }),
-            (Err(error), Some(call)) => {
-                call.failed(&error);
+        match self.send_within(request, observed.as_deref()).await {
+            Ok(sent) => Ok(Sent { observed, ..sent }),
+            Err(error) => {
+                if let Some(call) = observed {
+                    call.failed(&error);
+                }
                 Err(error)
             }
-            (Err(error), None) => Err(error),
         }
+    }
+
+    /// [`send`](Self::send) without the call's observation.
+    async fn send_within(
+        &self,
+        request: Request,
+        observed: Option<&telemetry::Call>,
+    ) -> Result<Sent> {
+        let settings = self.settings(&request)?;
+        let deadline = settings.deadline;
+        transport::within_total(deadline, self.send_with(request, settings, observed)).await
     }
 
     async fn send_with(
@@ -511,7 +523,9 @@ impl Tensoras {
         loop {
             let (built, progress) = self.build(&request, &settings, retry)?;
             let send = self.inner.http.execute(built);
-            let attempt = observed.map(|call| call.attempt(retry));
+            // Boxed: held across the attempt's await, it would otherwise
+            // enlarge every call's future, observed or not.
+            let attempt = observed.map(|call| Box::new(call.attempt(retry)));
             let err = match transport::attempt(send, progress.as_deref(), &settings).await {
                 Err(err) => err,
                 Ok(response) if response.status().is_success() => {
@@ -558,7 +572,7 @@ impl Tensoras {
 /// Reads a success body within its bounds and decodes it with `decode`.
 pub(crate) async fn read_decoded<T>(
     sent: Sent,
-    decode: fn(Bytes) -> serde_json::Result<T>,
+    decode: fn(&Bytes) -> serde_json::Result<T>,
 ) -> Result<ApiResponse<T>> {
     let Sent {
         mut response,
@@ -569,7 +583,7 @@ pub(crate) async fn read_decoded<T>(
     let status = response.status().as_u16();
     let headers: HeaderMap = std::mem::take(response.headers_mut()); // moved, not copied
     let body = transport::read_body(&mut response, &settings).await?;
-    let data = decode(body.clone()).map_err(|e| Error::decode(e.to_string(), &body))?;
+    let data = decode(&body).map_err(|e| Error::decode(e.to_string(), &body))?;
     Ok(ApiResponse::new(data, status, headers, attempts))
 }
 
@@ -623,7 +637,7 @@ mod tests {
                 settings: settings(),
                 observed: None,
             },
-            |body| serde_json::from_slice(&body),
+            |body| serde_json::from_slice(body),
         )
         .await
         .expect("json");

@@ -675,10 +675,13 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
             // read: no queue, and only one chunk alive at once. The
             // common event takes the fast path; the rest, the general one.
             if let Some(data) = this.decoder.pull_data_event(&this.read, &mut this.pos) {
-                let item = handle(false, this.search_all, data, &mut this.body);
-                if this.observer.is_some() {
-                    observe(&mut this.observer, &item);
+                // Unobserved, the item goes straight into the result (the
+                // hot path of every stream nobody traces).
+                if this.observer.is_none() {
+                    return Poll::Ready(handle(false, this.search_all, data, &mut this.body));
                 }
+                let item = handle(false, this.search_all, data, &mut this.body);
+                observe(&mut this.observer, &item);
                 return Poll::Ready(item);
             }
             if let Some(pulled) = this.decoder.pull_any(&this.read, &mut this.pos) {

@@ -37,20 +37,56 @@ pub(crate) struct Settings {
 }
 
 /// `future`, cut at `deadline` (a call's total timeout and when it runs
-/// out) if there is one. (Takes the deadline, not the [`Settings`], so a
-/// call need not copy its settings to move them into `future`.)
-pub(crate) async fn within_total<T>(
-    deadline: Option<(Duration, Instant)>,
-    future: impl Future<Output = Result<T>>,
-) -> Result<T> {
+/// out) if there is one; a deadline already past fails at once, sending
+/// nothing (tokio's timers fire on the next millisecond, which a local call
+/// can beat). (Takes the deadline, not the [`Settings`], so a call need not
+/// copy its settings to move them into `future`.)
+///
+/// A concrete future, not an `async fn`: an `async fn` awaiting `future` in
+/// two branches (bounded or not) holds room for it several times over, and
+/// every call's future contains this one.
+pub(crate) fn within_total<F, T>(deadline: Option<(Duration, Instant)>, future: F) -> WithinTotal<F>
+where
+    F: Future<Output = Result<T>>,
+{
     match deadline {
-        None => future.await,
-        // Already run out (a zero total): nothing is sent. (tokio's timers
-        // fire on the next millisecond, which a local call can beat.)
-        Some((total, at)) if at <= Instant::now() => Err(Error::timeout(total, TimeoutKind::Total)),
-        Some((total, at)) => tokio::time::timeout_at(at, future)
-            .await
-            .unwrap_or_else(|_| Err(Error::timeout(total, TimeoutKind::Total))),
+        None => WithinTotal::Unbounded { future },
+        Some((total, at)) if at <= Instant::now() => WithinTotal::Expired { total },
+        Some((total, at)) => WithinTotal::Bounded {
+            inner: tokio::time::timeout_at(at, future),
+            total,
+        },
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// See [`within_total`].
+    #[project = WithinTotalProjection]
+    pub(crate) enum WithinTotal<F> {
+        Unbounded { #[pin] future: F },
+        Bounded { #[pin] inner: tokio::time::Timeout<F>, total: Duration },
+        Expired { total: Duration },
+    }
+}
+
+impl<F, T> Future for WithinTotal<F>
+where
+    F: Future<Output = Result<T>>,
+{
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        match self.project() {
+            WithinTotalProjection::Unbounded { future } => future.poll(cx),
+            WithinTotalProjection::Bounded { inner, total } => match inner.poll(cx) {
+                Poll::Ready(Ok(output)) => Poll::Ready(output),
+                Poll::Ready(Err(_)) => Poll::Ready(Err(Error::timeout(*total, TimeoutKind::Total))),
+                Poll::Pending => Poll::Pending,
+            },
+            WithinTotalProjection::Expired { total } => {
+                Poll::Ready(Err(Error::timeout(*total, TimeoutKind::Total)))
+            }
+        }
     }
 }
 
@@ -296,24 +332,26 @@ pub(crate) async fn attempt(
             progress.phase.register(cx.waker());
         }
         loop {
-            let (at, kind, after) = expiry();
+            let (at, ..) = expiry();
             let Some(at) = at else {
                 return Poll::Pending; // no limit in this phase
             };
-            if at <= Instant::now() {
-                return Poll::Ready(Err(Error::timeout(after, kind)));
+            let Some(mut sleep) = timer.as_mut().as_pin_mut() else {
+                timer.set(Some(tokio::time::sleep_until(at)));
+                continue;
+            };
+            if sleep.deadline() != at {
+                sleep.as_mut().reset(at);
             }
-            match timer.as_mut().as_pin_mut() {
-                Some(mut sleep) => {
-                    if sleep.deadline() != at {
-                        sleep.as_mut().reset(at);
-                    }
-                    if sleep.poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    // It fired: the phase may have moved on; look again.
-                }
-                None => timer.set(Some(tokio::time::sleep_until(at))),
+            if sleep.poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // It fired. Unless the phase moved on meanwhile (an upload that
+            // made progress or ended), its wait ran out. (The clock is read
+            // by the timer, not on every poll.)
+            let (now_at, kind, after) = expiry();
+            if now_at == Some(at) {
+                return Poll::Ready(Err(Error::timeout(after, kind)));
             }
         }
     })

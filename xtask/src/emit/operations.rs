@@ -96,8 +96,8 @@ fn preamble() -> TokenStream {
             /// The JSON body, when [`Operation::BODY`] is [`BodyKind::Json`].
             fn body(&self) -> ::std::option::Option<&Self::Body>;
             /// Decodes a success body into [`Operation::Response`]: JSON, or
-            /// for a binary response the bytes themselves.
-            fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error>;
+            /// for a binary response the bytes themselves (a cheap clone).
+            fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error>;
         }
 
         /// An operation whose value holds its whole request, so a client can
@@ -389,9 +389,9 @@ fn operation(
         quote! { #[derive(Clone, Debug, PartialEq, Eq)] }
     };
     let decode = if response_ref.is_some() {
-        quote! { ::serde_json::from_slice(&body) }
+        quote! { ::serde_json::from_slice(body) }
     } else {
-        quote! { Ok(body) }
+        quote! { Ok(body.clone()) }
     };
     let multipart = content.is_some_and(|c| c.contains_key("multipart/form-data"));
     let callable = if multipart {
@@ -432,7 +432,7 @@ fn operation(
                 query
             }
             #body_assoc
-            fn decode(body: ::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
+            fn decode(body: &::bytes::Bytes) -> ::std::result::Result<Self::Response, ::serde_json::Error> {
                 #decode
             }
         }
