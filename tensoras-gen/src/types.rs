@@ -3,129 +3,179 @@
 //! Every schema of the spec, as Rust types.
 
 use crate::types;
-///`Batch`
+///A batch of requests processed asynchronously, at a lower cost, within its completion window.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Batch {
+    ///When it was cancelled (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cancelled_at: ::std::option::Option<i64>,
+    ///When cancelling started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cancelling_at: ::std::option::Option<i64>,
+    ///When it completed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub completed_at: ::std::option::Option<i64>,
+    ///How long the batch may take.
     pub completion_window: crate::types::CompletionWindow,
+    ///When it was created (Unix seconds).
     pub created_at: i64,
+    ///The endpoint its requests go to.
     pub endpoint: crate::types::BatchEndpoint,
+    ///The file of requests that failed (one JSON line each), once there is one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error_file_id: ::std::option::Option<::std::string::String>,
+    ///Problems found in the input file, when validation failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub errors: ::std::option::Option<BatchErrors>,
+    ///When it expired (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expired_at: ::std::option::Option<i64>,
+    ///When the completion window runs out (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub expires_at: ::std::option::Option<i64>,
+    ///When it failed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub failed_at: ::std::option::Option<i64>,
+    ///When finalizing started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finalizing_at: ::std::option::Option<i64>,
+    ///The batch's id.
     pub id: ::std::string::String,
+    ///When processing started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub in_progress_at: ::std::option::Option<i64>,
+    ///The input file's id.
     pub input_file_id: ::std::string::String,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///Always `batch`.
     pub object: ::std::string::String,
+    ///The file of results (one JSON line per request that got a response), once there is one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub output_file_id: ::std::option::Option<::std::string::String>,
+    ///How many requests there are, and how many completed or failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub request_counts: ::std::option::Option<BatchRequestCounts>,
+    ///Where the batch is: `validating`, `in_progress`, `finalizing`, `completed`, or `failed`, `expired`, `cancelling`, `cancelled`.
     pub status: crate::types::BatchStatus,
 }
-///`BatchCreateRequest`
+///A new batch: an uploaded JSONL file of requests to one endpoint.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchCreateRequest {
+    ///How long the batch may take: only `24h`.
     pub completion_window: crate::types::CompletionWindow,
+    ///The endpoint every request of the batch goes to.
     pub endpoint: crate::types::BatchEndpoint,
+    ///The id of an uploaded JSONL file (purpose `batch`), one request per line.
     pub input_file_id: ::std::string::String,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
 }
-///`BatchError`
+///One problem in a batch's input file.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct BatchError {
+    ///The problem's code.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<::std::string::String>,
+    ///The input line it is on (1-based).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub line: ::std::option::Option<i64>,
+    ///What the problem is.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
+    ///The parameter it is about.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub param: ::std::option::Option<::std::string::String>,
 }
-///`BatchErrors`
+///Problems found in a batch's input file.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct BatchErrors {
+    ///The problems.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub data: ::std::vec::Vec<BatchError>,
+    ///Always `list`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub object: ::std::option::Option<::std::string::String>,
 }
-///`BatchList`
+///A page of batches.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchList {
+    ///The items of this page.
     pub data: ::std::vec::Vec<Batch>,
+    ///Whether more items follow this page (ask for them with `after`).
     pub has_more: bool,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
-///`BatchRequestCounts`
+///How many of a batch's requests there are, and how many completed or failed.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchRequestCounts {
+    ///Requests that got a response.
     pub completed: i64,
+    ///Requests that failed.
     pub failed: i64,
+    ///Requests in the batch.
     pub total: i64,
 }
-///`ChatChoice`
+///One generated reply.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatChoice {
+    ///Why generation stopped: `stop`, `length`, `tool_calls`, `content_filter`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_reason: ::std::option::Option<crate::types::FinishReason>,
+    ///The reply's index among the choices.
     pub index: i64,
+    ///Log probabilities of the reply's tokens (with `logprobs`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logprobs: ::std::option::Option<ChatLogprobs>,
+    ///The reply.
     pub message: ChatResponseMessage,
 }
-///`ChatChunkChoice`
+///The part of one reply a chunk carries.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatChunkChoice {
+    ///What this chunk adds to the reply.
     pub delta: ChatDelta,
+    ///Why generation stopped, on the reply's last chunk.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_reason: ::std::option::Option<crate::types::FinishReason>,
+    ///The reply's index among the choices.
     pub index: i64,
+    ///Log probabilities of this chunk's tokens.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logprobs: ::std::option::Option<ChatLogprobs>,
 }
-///`ChatCompletion`
+///A whole chat completion: the model's reply, why it stopped, and the tokens used.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatCompletion {
+    ///The generated replies (one unless `n` asked for more).
     pub choices: ::std::vec::Vec<ChatChoice>,
     ///The knowledge-base chunks the answer used, when `knowledge_bases` was set.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub citations: ::std::vec::Vec<Citation>,
+    ///When it was created (Unix seconds).
     pub created: i64,
+    ///The completion's id.
     pub id: ::std::string::String,
+    ///The model that generated it.
     pub model: ::std::string::String,
     ///Always `chat.completion`.
     pub object: ::std::string::String,
+    ///The backend configuration that generated it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub system_fingerprint: ::std::option::Option<::std::string::String>,
+    ///The tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<Usage>,
 }
@@ -135,22 +185,30 @@ pub struct ChatCompletion {
 pub struct ChatCompletionChunk {
     ///Empty on the last chunk that carries `usage`.
     pub choices: ::std::vec::Vec<ChatChunkChoice>,
+    ///The passages the answer draws on (RAG), on the last chunk.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub citations: ::std::vec::Vec<Citation>,
+    ///When the completion was created (Unix seconds), the same on every chunk.
     pub created: i64,
+    ///The completion's id, the same on every chunk.
     pub id: ::std::string::String,
+    ///The model that generates it.
     pub model: ::std::string::String,
     ///Always `chat.completion.chunk`.
     pub object: ::std::string::String,
+    ///The backend configuration that generates it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub system_fingerprint: ::std::option::Option<::std::string::String>,
+    ///The tokens used: on the last chunk only, with `stream_options.include_usage`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<Usage>,
 }
-///`ChatCompletionRequest`
+///A chat completion request: the model, the conversation, and how to sample the reply.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatCompletionRequest {
+    ///Penalizes tokens by how often they have appeared, reducing repetition (-2.0 to 2.0).
+    ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frequency_penalty: ::std::option::Option<f64>,
@@ -167,6 +225,7 @@ pub struct ChatCompletionRequest {
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub max_tokens: ::std::option::Option<u64>,
+    ///The conversation so far, oldest first.
     pub messages: ::std::vec::Vec<ChatMessage>,
     ///The model id, such as `llama-3.3-70b`.
     pub model: ::std::string::String,
@@ -177,16 +236,23 @@ pub struct ChatCompletionRequest {
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub n: ::std::option::Option<u64>,
+    ///Whether the model may call several tools in one turn.
+    ///
     ///Default: `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parallel_tool_calls: ::std::option::Option<bool>,
+    ///Penalizes tokens that have appeared at all, encouraging new topics (-2.0 to 2.0).
+    ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub presence_penalty: ::std::option::Option<f64>,
+    ///The output format: text, any JSON object, or JSON matching a schema.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub response_format: ::std::option::Option<crate::types::ResponseFormat>,
+    ///Sample deterministically, as far as the model allows: the same seed and request give the same output.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seed: ::std::option::Option<i64>,
+    ///Up to 4 sequences at which generation stops (not included in the output).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stop: ::std::option::Option<StopSequences>,
     ///Send partial deltas as server-sent events.
@@ -194,13 +260,18 @@ pub struct ChatCompletionRequest {
     ///Default: `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stream: ::std::option::Option<bool>,
+    ///Options of a streamed completion (`include_usage`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stream_options: ::std::option::Option<StreamOptions>,
+    ///Sampling temperature: higher is more random, 0 is nearly deterministic.
+    ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub temperature: ::std::option::Option<f64>,
+    ///Whether the model may, must or must not call a tool, or which one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tool_choice: ::std::option::Option<ToolChoice>,
+    ///Tools the model may call.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tools: ::std::vec::Vec<Tool>,
     ///How many most likely tokens to return at each position (needs `logprobs`).
@@ -208,6 +279,8 @@ pub struct ChatCompletionRequest {
     ///From 0 to 20.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_logprobs: ::std::option::Option<u64>,
+    ///Nucleus sampling: only the tokens within this cumulative probability are considered.
+    ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_p: ::std::option::Option<f64>,
@@ -215,16 +288,20 @@ pub struct ChatCompletionRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::string::String>,
 }
-///`ChatDelta`
+///What a chunk adds to a reply.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ChatDelta {
+    ///The next piece of the reply's text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<::std::string::String>,
+    ///The next piece of the model's reasoning (reasoning models).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reasoning_content: ::std::option::Option<::std::string::String>,
+    ///Who writes the message, on the first chunk.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub role: ::std::option::Option<crate::types::Role>,
+    ///The next pieces of the tool calls.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tool_calls: ::std::vec::Vec<ToolCallDelta>,
 }
@@ -232,8 +309,10 @@ pub struct ChatDelta {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ChatLogprobs {
+    ///The content's tokens and their log probabilities.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<::std::vec::Vec<TokenLogprob>>,
+    ///A refusal's tokens and their log probabilities.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub refusal: ::std::option::Option<::std::vec::Vec<TokenLogprob>>,
 }
@@ -241,11 +320,13 @@ pub struct ChatLogprobs {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatMessage {
+    ///The message: text, or a list of text and image parts.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<MessageContent>,
     ///An optional name for the participant.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Who wrote the message.
     pub role: crate::types::Role,
     ///On a `tool` turn, the id of the call this is the result of.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -254,16 +335,19 @@ pub struct ChatMessage {
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tool_calls: ::std::vec::Vec<ToolCall>,
 }
-///`ChatResponseMessage`
+///The message the model generated.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChatResponseMessage {
+    ///The reply's text; null when the model only calls tools.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub content: ::std::option::Option<::std::string::String>,
     ///The reasoning text of reasoning models, where the server exposes it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub reasoning_content: ::std::option::Option<::std::string::String>,
+    ///Always `assistant`.
     pub role: crate::types::Role,
+    ///The tools the model calls.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tool_calls: ::std::vec::Vec<ToolCall>,
 }
@@ -283,13 +367,14 @@ pub struct ChunkingStrategy {
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chunk_size: ::std::option::Option<u64>,
+    ///How documents are split: `fixed`, `semantic` or `recursive`.
     #[serde(
         rename = "type",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub type_: ::std::option::Option<crate::types::ChunkingStrategyType>,
 }
-///`Citation`
+///A passage of a knowledge base the answer draws on (RAG).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Citation {
@@ -300,40 +385,53 @@ pub struct Citation {
     ///The chunk's text that was given to the model.
     pub text: ::std::string::String,
 }
-///`Completion`
+///A legacy text completion (or, streamed, one chunk of it).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Completion {
+    ///The generated texts.
     pub choices: ::std::vec::Vec<CompletionChoice>,
+    ///When it was created (Unix seconds).
     pub created: i64,
+    ///The completion's id.
     pub id: ::std::string::String,
+    ///The model that generated it.
     pub model: ::std::string::String,
     ///Always `text_completion`.
     pub object: ::std::string::String,
+    ///The tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<Usage>,
 }
-///`CompletionChoice`
+///One generated text.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CompletionChoice {
+    ///Why generation stopped: `stop` or `length`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_reason: ::std::option::Option<crate::types::FinishReason>,
+    ///The text's index among the choices.
     pub index: i64,
+    ///Log probabilities of the text's tokens (with `logprobs`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logprobs: ::std::option::Option<CompletionLogprobs>,
+    ///The generated text.
     pub text: ::std::string::String,
 }
 ///Log probabilities of a legacy completion's tokens (with `logprobs`).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct CompletionLogprobs {
+    ///Each token's offset in the text.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub text_offset: ::std::vec::Vec<i64>,
+    ///Each token's log probability.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub token_logprobs: ::std::vec::Vec<::std::option::Option<f64>>,
+    ///The tokens.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tokens: ::std::vec::Vec<::std::string::String>,
+    ///The most likely tokens at each position, with their log probabilities.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub top_logprobs: ::std::vec::Vec<
         ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
@@ -352,10 +450,12 @@ impl ::std::convert::From<::std::vec::Vec<::std::string::String>> for Completion
         Self::Batch(value)
     }
 }
-///`CompletionRequest`
+///A legacy text completion request.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CompletionRequest {
+    ///Penalizes tokens by how often they have appeared, reducing repetition (-2.0 to 2.0).
+    ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub frequency_penalty: ::std::option::Option<f64>,
@@ -364,49 +464,70 @@ pub struct CompletionRequest {
     ///From 0 to 5.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub logprobs: ::std::option::Option<u64>,
+    ///The most tokens to generate.
+    ///
     ///Default: `16`.
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub max_tokens: ::std::option::Option<u64>,
+    ///The model to complete with.
     pub model: ::std::string::String,
+    ///How many completions to generate for each prompt.
+    ///
     ///Default: `1`.
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub n: ::std::option::Option<u64>,
+    ///Penalizes tokens that have appeared at all, encouraging new topics (-2.0 to 2.0).
+    ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub presence_penalty: ::std::option::Option<f64>,
+    ///The prompt: one text, or several (one completion each).
     pub prompt: CompletionPrompt,
+    ///Sample deterministically, as far as the model allows: the same seed and request give the same output.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub seed: ::std::option::Option<i64>,
+    ///Up to 4 sequences at which generation stops (not included in the output).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stop: ::std::option::Option<StopSequences>,
+    ///Stream the completion as server-sent events.
+    ///
     ///Default: `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stream: ::std::option::Option<bool>,
+    ///Text that comes after the completion.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub suffix: ::std::option::Option<::std::string::String>,
+    ///Sampling temperature: higher is more random, 0 is nearly deterministic.
+    ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub temperature: ::std::option::Option<f64>,
+    ///Nucleus sampling: only the tokens within this cumulative probability are considered.
+    ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_p: ::std::option::Option<f64>,
+    ///An id of your end user, to help detect abuse.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::string::String>,
 }
-///`ConfluenceConfig`
+///The site, spaces and credentials of a `confluence` data source.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ConfluenceConfig {
+    ///An Atlassian API token; sent on create, never shown by the SDK.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub api_token: ::std::option::Option<crate::types::Secret>,
     ///Such as `https://example.atlassian.net/wiki`.
     pub base_url: ::std::string::String,
+    ///The email of the account the API token belongs to.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub email: ::std::option::Option<::std::string::String>,
+    ///The spaces to ingest (all the credentials can read when left out).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub space_keys: ::std::vec::Vec<::std::string::String>,
 }
@@ -414,42 +535,56 @@ pub struct ConfluenceConfig {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContentPartEvent {
+    ///The content part the event is about (its index in the item's `content`).
     pub content_index: u64,
+    ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
+    ///The output item the event is about (its index in `output`).
     pub output_index: u64,
+    ///The part (whole, on `done`).
     pub part: crate::types::OutputContent,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
-///`ContentPartImage`
+///An image part of a message (vision models).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContentPartImage {
+    ///The image.
     pub image_url: ImageUrl,
 }
-///`ContentPartText`
+///A text part of a message.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContentPartText {
+    ///The text.
     pub text: ::std::string::String,
 }
 ///A data source of a knowledge base.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DataSource {
+    ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<i64>,
+    ///The data source's id.
     pub id: ::std::string::String,
+    ///The knowledge base it belongs to.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub knowledge_base_id: ::std::option::Option<::std::string::String>,
+    ///Its display name.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+    ///Always `data_source`.
     pub object: ::std::string::String,
     #[serde(flatten)]
     pub source: crate::types::DataSourceConfig,
+    ///Where its ingestion is.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::ProcessingStatus>,
+    ///When it last changed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated_at: ::std::option::Option<i64>,
 }
@@ -463,62 +598,84 @@ pub struct DataSourceCreateRequest {
     #[serde(flatten)]
     pub source: crate::types::DataSourceConfig,
 }
-///`DataSourceList`
+///A page of data sources.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DataSourceList {
+    ///The items of this page.
     pub data: ::std::vec::Vec<DataSource>,
+    ///Whether more items follow this page (ask for them with `after`).
     pub has_more: bool,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
 ///The receipt of a deletion.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeletedObject {
+    ///Whether it was deleted.
     pub deleted: bool,
+    ///The deleted object's id.
     pub id: ::std::string::String,
     ///The type of the deleted object, such as `file` or `knowledge_base`.
     pub object: ::std::string::String,
 }
-///`Document`
+///A document of a knowledge base, as ingested from one of its data sources.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Document {
+    ///Its size in bytes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bytes: ::std::option::Option<i64>,
+    ///Chunks it was split into.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chunk_count: ::std::option::Option<i64>,
+    ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<i64>,
+    ///The data source it came from.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_source_id: ::std::option::Option<::std::string::String>,
+    ///Its name.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub filename: ::std::option::Option<::std::string::String>,
+    ///The document's id.
     pub id: ::std::string::String,
+    ///The knowledge base it belongs to.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub knowledge_base_id: ::std::option::Option<::std::string::String>,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///Always `document`.
     pub object: ::std::string::String,
+    ///Where its ingestion is.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::ProcessingStatus>,
+    ///When it last changed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated_at: ::std::option::Option<i64>,
 }
-///`DocumentList`
+///A page of documents.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DocumentList {
+    ///The items of this page.
     pub data: ::std::vec::Vec<Document>,
+    ///Whether more items follow this page (ask for them with `after`).
     pub has_more: bool,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
-///`Embedding`
+///The embedding of one input.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Embedding {
+    ///The vector.
     pub embedding: crate::types::EmbeddingVector,
+    ///The input's index.
     pub index: i64,
+    ///Always `embedding`.
     pub object: ::std::string::String,
 }
 ///One string, or a batch of strings.
@@ -534,35 +691,45 @@ impl ::std::convert::From<::std::vec::Vec<::std::string::String>> for EmbeddingI
         Self::Batch(value)
     }
 }
-///`EmbeddingRequest`
+///An embeddings request: the model and the text(s) to embed.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EmbeddingRequest {
+    ///The vectors' form: `float` arrays or `base64` of little-endian f32s.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub encoding_format: ::std::option::Option<crate::types::EncodingFormat>,
+    ///The text to embed, or several texts.
     pub input: EmbeddingInput,
+    ///The embedding model, such as `bge-large-en-v1.5` (1,024 dimensions).
     pub model: ::std::string::String,
+    ///An id of your end user, to help detect abuse.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::string::String>,
 }
-///`EmbeddingResponse`
+///The embeddings of the input, in input order.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EmbeddingResponse {
+    ///One embedding per input, in input order.
     pub data: ::std::vec::Vec<Embedding>,
+    ///The model that embedded the input.
     pub model: ::std::string::String,
+    ///Always `list`.
     pub object: ::std::string::String,
+    ///The tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<EmbeddingUsage>,
 }
-///`EmbeddingUsage`
+///The tokens an embeddings request used.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EmbeddingUsage {
+    ///Tokens in the input.
     pub prompt_tokens: i64,
+    ///All tokens used.
     pub total_tokens: i64,
 }
-///`ErrorObject`
+///What went wrong: a message, and the error's type, code and parameter when the API gives them.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ErrorObject {
@@ -585,26 +752,37 @@ pub struct ErrorObject {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ErrorResponse {
+    ///The error.
     pub error: ErrorObject,
 }
-///`FileList`
+///A page of files.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileList {
+    ///The items of this page.
     pub data: ::std::vec::Vec<FileObject>,
+    ///Whether more items follow this page (ask for them with `after`).
     pub has_more: bool,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
-///`FileObject`
+///An uploaded file.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileObject {
+    ///Its size in bytes.
     pub bytes: i64,
+    ///When it was created (Unix seconds).
     pub created_at: i64,
+    ///Its name, as uploaded.
     pub filename: ::std::string::String,
+    ///The file's id.
     pub id: ::std::string::String,
+    ///Always `file`.
     pub object: ::std::string::String,
+    ///What it is for.
     pub purpose: crate::types::FilePurpose,
+    ///Whether it is ready.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::FileStatus>,
 }
@@ -612,9 +790,12 @@ pub struct FileObject {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileSearchCallEvent {
+    ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
+    ///The output item the event is about (its index in `output`).
     pub output_index: u64,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
@@ -622,11 +803,15 @@ pub struct FileSearchCallEvent {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileSearchCallItem {
+    ///The item's id.
     pub id: ::std::string::String,
+    ///The queries the model searched with.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub queries: ::std::vec::Vec<::std::string::String>,
+    ///The chunks found.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub results: ::std::option::Option<::std::vec::Vec<RetrievalResult>>,
+    ///Whether the search is complete.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::ItemStatus>,
 }
@@ -634,41 +819,51 @@ pub struct FileSearchCallItem {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileSearchTool {
+    ///The knowledge bases to search.
     pub knowledge_base_ids: ::std::vec::Vec<::std::string::String>,
+    ///How many chunks each search returns.
+    ///
     ///From 1 to 100.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_k: ::std::option::Option<u64>,
 }
-///`FileUploadConfig`
+///The files of a `file_upload` data source.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileUploadConfig {
     ///Files uploaded with purpose `knowledge-base`.
     pub file_ids: ::std::vec::Vec<::std::string::String>,
 }
-///`FileUploadRequest`
+///A file upload (multipart/form-data).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileUploadRequest {
+    ///The file's content.
     pub file: ::std::string::String,
+    ///What the file is for: `batch` input or `knowledge-base` documents.
     pub purpose: crate::types::FilePurpose,
 }
-///`FunctionCall`
+///The function a tool call calls, and its arguments.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FunctionCall {
     ///The arguments as a JSON-encoded string; validate before use.
     pub arguments: ::std::string::String,
+    ///The function's name.
     pub name: ::std::string::String,
 }
 ///More of a function call's arguments.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FunctionCallArgumentsDeltaEvent {
+    ///The next piece of the arguments.
     pub delta: ::std::string::String,
+    ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
+    ///The output item the event is about (its index in `output`).
     pub output_index: u64,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
@@ -676,20 +871,25 @@ pub struct FunctionCallArgumentsDeltaEvent {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FunctionCallArgumentsDoneEvent {
+    ///The whole arguments, as JSON text.
     pub arguments: ::std::string::String,
+    ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
+    ///The output item the event is about (its index in `output`).
     pub output_index: u64,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
-///`FunctionCallDelta`
+///A piece of a tool call's function name and arguments.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct FunctionCallDelta {
     ///A fragment of the arguments; concatenate the fragments of one index.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub arguments: ::std::option::Option<::std::string::String>,
+    ///The function's name, on the call's first piece.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
 }
@@ -699,77 +899,101 @@ pub struct FunctionCallDelta {
 pub struct FunctionCallItem {
     ///The arguments as a JSON-encoded string; validate before use.
     pub arguments: ::std::string::String,
+    ///The call's id; the result you send back names it.
     pub call_id: ::std::string::String,
+    ///The item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
+    ///The function called.
     pub name: ::std::string::String,
+    ///Whether the item is complete.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::ItemStatus>,
 }
-///`FunctionDefinition`
+///A function the model may call: its name, what it does and its parameters as a JSON Schema.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FunctionDefinition {
+    ///What the function does, for the model to decide when to call it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The function's name, as the model calls it.
     pub name: ::std::string::String,
+    ///The function's parameters, as a JSON Schema object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parameters: ::std::option::Option<JsonSchemaObject>,
+    ///Whether the model's arguments must match `parameters` exactly.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub strict: ::std::option::Option<bool>,
 }
-///`GcsConfig`
+///The bucket (and credentials) of a `gcs` data source.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GcsConfig {
+    ///The bucket's name.
     pub bucket: ::std::string::String,
+    ///Only objects under this prefix (a folder).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prefix: ::std::option::Option<::std::string::String>,
     ///A service-account key, as JSON text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_account_json: ::std::option::Option<crate::types::Secret>,
 }
-///`GoogleDriveConfig`
+///The folders (and credentials) of a `google_drive` data source.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GoogleDriveConfig {
+    ///The folders to ingest.
     pub folder_ids: ::std::vec::Vec<::std::string::String>,
     ///A service-account key, as JSON text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub service_account_json: ::std::option::Option<crate::types::Secret>,
 }
-///`ImageUrl`
+///An image given by URL or as a `data:` URI.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ImageUrl {
+    ///How closely the model looks at the image.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub detail: ::std::option::Option<crate::types::ImageDetail>,
     ///An https URL or a `data:` URI with base64 image data.
     pub url: ::std::string::String,
 }
-///`IngestionJob`
+///The ingestion of a data source into its knowledge base: started when the source is added or synced.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IngestionJob {
+    ///Chunks created so far.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chunks_created: ::std::option::Option<i64>,
+    ///When it ended (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub completed_at: ::std::option::Option<i64>,
+    ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<i64>,
+    ///The data source it came from.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_source_id: ::std::option::Option<::std::string::String>,
+    ///Documents that could not be ingested.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub documents_failed: ::std::option::Option<i64>,
+    ///Documents ingested so far.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub documents_processed: ::std::option::Option<i64>,
+    ///What went wrong, when it failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error: ::std::option::Option<IngestionJobError>,
+    ///The job's id.
     pub id: ::std::string::String,
+    ///The knowledge base it belongs to.
     pub knowledge_base_id: ::std::string::String,
+    ///Always `ingestion_job`.
     pub object: ::std::string::String,
+    ///When the job started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub started_at: ::std::option::Option<i64>,
+    ///Where the job is: `queued`, `processing`, `completed` or `failed`.
     pub status: crate::types::IngestionJobStatus,
 }
 ///Why a job failed, as text or as an object; null unless it failed.
@@ -787,22 +1011,30 @@ impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json:
         Self::Details(value)
     }
 }
-///`IngestionJobList`
+///A page of ingestion jobs.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IngestionJobList {
+    ///The items of this page.
     pub data: ::std::vec::Vec<IngestionJob>,
+    ///Whether more items follow this page (ask for them with `after`).
     pub has_more: bool,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
-///`JsonSchemaConfig`
+///The JSON Schema the output must match.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct JsonSchemaConfig {
+    ///What the output is, for the model.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The schema's name (letters, digits, `_` and `-`).
     pub name: ::std::string::String,
+    ///The JSON Schema.
     pub schema: JsonSchemaObject,
+    ///Whether the output must match the schema exactly.
+    ///
     ///Default: `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub strict: ::std::option::Option<bool>,
@@ -827,65 +1059,92 @@ impl ::std::convert::From<::serde_json::Value> for JsonSchemaObject {
         Self(value)
     }
 }
-///`KnowledgeBase`
+///A knowledge base: documents chunked, embedded and indexed for retrieval (RAG).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct KnowledgeBase {
+    ///Chunks indexed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chunk_count: ::std::option::Option<i64>,
+    ///How its documents are split into chunks.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chunking_strategy: ::std::option::Option<ChunkingStrategy>,
+    ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<i64>,
+    ///What it holds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Documents ingested.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub document_count: ::std::option::Option<i64>,
+    ///The model its chunks are embedded with.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub embedding_model: ::std::option::Option<::std::string::String>,
+    ///The knowledge base's id.
     pub id: ::std::string::String,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///Its name.
     pub name: ::std::string::String,
+    ///Always `knowledge_base`.
     pub object: ::std::string::String,
+    ///Whether it is ready to query.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::KnowledgeBaseStatus>,
+    ///When it last changed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub updated_at: ::std::option::Option<i64>,
 }
-///`KnowledgeBaseCreateRequest`
+///A new knowledge base: its name, embedding model and chunking strategy.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct KnowledgeBaseCreateRequest {
+    ///How its documents are split into chunks.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chunking_strategy: ::std::option::Option<ChunkingStrategy>,
+    ///What it holds.
+    ///
     ///Default: `""`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The model its chunks are embedded with, such as `bge-large-en-v1.5`.
+    ///
     ///Default: `"bge-large-en-v1.5"`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub embedding_model: ::std::option::Option<::std::string::String>,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///The knowledge base's name.
+    ///
     ///At least 1 character(s).
     pub name: ::std::string::String,
 }
-///`KnowledgeBaseList`
+///A page of knowledge bases.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct KnowledgeBaseList {
+    ///The items of this page.
     pub data: ::std::vec::Vec<KnowledgeBase>,
+    ///Whether more items follow this page (ask for them with `after`).
     pub has_more: bool,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
-///`KnowledgeBaseUpdateRequest`
+///Changes to a knowledge base.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct KnowledgeBaseUpdateRequest {
+    ///A new description.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///A new name.
+    ///
     ///At least 1 character(s).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -951,20 +1210,27 @@ impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json:
         Self(value)
     }
 }
-///`Model`
+///A model available to your key.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Model {
+    ///What the model can do.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub capabilities: ::std::option::Option<ModelCapabilities>,
+    ///The most tokens of context the model takes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub context_length: ::std::option::Option<i64>,
+    ///When the model was added (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created: ::std::option::Option<i64>,
+    ///The model's id, as requests name it.
     pub id: ::std::string::String,
+    ///Always `model`.
     pub object: ::std::string::String,
+    ///Who publishes the model.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub owned_by: ::std::option::Option<::std::string::String>,
+    ///What the model costs.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub pricing: ::std::option::Option<ModelPricing>,
 }
@@ -972,60 +1238,76 @@ pub struct Model {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ModelCapabilities {
+    ///Chat completions.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chat_completion: ::std::option::Option<bool>,
+    ///Legacy text completions.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub completion: ::std::option::Option<bool>,
+    ///Tool (function) calling.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub function_calling: ::std::option::Option<bool>,
+    ///JSON output modes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub json_mode: ::std::option::Option<bool>,
+    ///Streamed responses.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub streaming: ::std::option::Option<bool>,
 }
-///`ModelList`
+///The models available to your key.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ModelList {
+    ///The models.
     pub data: ::std::vec::Vec<Model>,
+    ///Whether more items follow this page (ask for them with `after`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub has_more: ::std::option::Option<bool>,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
-///`ModelPricing`
+///What a model costs.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ModelPricing {
+    ///The price of output tokens, per `unit`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub completion: ::std::option::Option<f64>,
+    ///The price of input tokens, per `unit`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prompt: ::std::option::Option<f64>,
+    ///What the prices are per, such as `per_1k_tokens`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub unit: ::std::option::Option<::std::string::String>,
 }
-///`NamedFunction`
+///The function the model must call.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NamedFunction {
+    ///The function's name.
     pub name: ::std::string::String,
 }
-///`NamedToolChoice`
+///A choice of one function the model must call.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NamedToolChoice {
+    ///The function to call.
     pub function: NamedFunction,
+    ///Always `function`.
     #[serde(rename = "type")]
     pub type_: crate::types::ToolType,
 }
-///`NotionConfig`
+///The pages, databases and token of a `notion` data source.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct NotionConfig {
+    ///Databases to ingest.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub database_ids: ::std::vec::Vec<::std::string::String>,
     ///Required on create; left out when the server returns the config.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub integration_token: ::std::option::Option<crate::types::Secret>,
+    ///Pages to ingest.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub page_ids: ::std::vec::Vec<::std::string::String>,
 }
@@ -1033,8 +1315,11 @@ pub struct NotionConfig {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OutputItemEvent {
+    ///The item (whole, on `done`).
     pub item: crate::types::OutputItem,
+    ///The output item the event is about (its index in `output`).
     pub output_index: u64,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
@@ -1042,36 +1327,47 @@ pub struct OutputItemEvent {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OutputMessage {
+    ///The message's parts: text or a refusal.
     pub content: ::std::vec::Vec<crate::types::OutputContent>,
+    ///The item's id.
     pub id: ::std::string::String,
+    ///Always `assistant`.
     pub role: crate::types::Role,
+    ///Whether the item is complete.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::ItemStatus>,
 }
-///`OutputRefusal`
+///A refusal by the model.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OutputRefusal {
+    ///Why the model refused.
     pub refusal: ::std::string::String,
 }
-///`OutputText`
+///Text the model wrote.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OutputText {
     ///Citations and other notes on spans of the text, as the server sends them.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub annotations: ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+    ///The text.
     pub text: ::std::string::String,
 }
 ///More text of an `output_text` part.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OutputTextDeltaEvent {
+    ///The content part the event is about (its index in the item's `content`).
     pub content_index: u64,
+    ///The next piece of the text.
     pub delta: ::std::string::String,
+    ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
+    ///The output item the event is about (its index in `output`).
     pub output_index: u64,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
@@ -1079,15 +1375,20 @@ pub struct OutputTextDeltaEvent {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OutputTextDoneEvent {
+    ///The content part the event is about (its index in the item's `content`).
     pub content_index: u64,
+    ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
+    ///The output item the event is about (its index in `output`).
     pub output_index: u64,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
+    ///The whole text.
     pub text: ::std::string::String,
 }
-///`PromptTokensDetails`
+///How the prompt's tokens break down.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct PromptTokensDetails {
@@ -1095,10 +1396,11 @@ pub struct PromptTokensDetails {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub cached_tokens: ::std::option::Option<i64>,
 }
-///`RerankDocument`
+///A document as it was given.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RerankDocument {
+    ///The document's text.
     pub text: ::std::string::String,
 }
 ///A document to rank, as text or as `{text}`.
@@ -1114,13 +1416,18 @@ impl ::std::convert::From<RerankDocument> for RerankInputDocument {
         Self::Document(value)
     }
 }
-///`RerankRequest`
+///A rerank request: a query and the documents to order by relevance to it.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RerankRequest {
+    ///The documents: texts, or objects with a `text`.
     pub documents: ::std::vec::Vec<RerankInputDocument>,
+    ///The rerank model, such as `bge-reranker-v2-m3`.
     pub model: ::std::string::String,
+    ///The query to order the documents by.
     pub query: ::std::string::String,
+    ///Whether each result carries its document.
+    ///
     ///Default: `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub return_documents: ::std::option::Option<bool>,
@@ -1130,46 +1437,60 @@ pub struct RerankRequest {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_n: ::std::option::Option<u64>,
 }
-///`RerankResponse`
+///The documents ordered by relevance, most relevant first.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RerankResponse {
+    ///The model that ranked them.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<::std::string::String>,
+    ///Always `list`.
     pub object: ::std::string::String,
+    ///The documents, most relevant first.
     pub results: ::std::vec::Vec<RerankResult>,
+    ///The tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<RerankUsage>,
 }
-///`RerankResult`
+///A document's place and relevance score.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RerankResult {
+    ///The document, with `return_documents`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub document: ::std::option::Option<RerankDocument>,
+    ///The document's index in the request.
     pub index: i64,
+    ///Its relevance to the query (higher is more relevant).
     pub relevance_score: f64,
 }
-///`RerankUsage`
+///The tokens a rerank request used.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct RerankUsage {
+    ///All tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_tokens: ::std::option::Option<i64>,
 }
-///`Response`
+///A Responses API run: its status, output items and usage.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Response {
+    ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<i64>,
+    ///What went wrong, when the run failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub error: ::std::option::Option<ErrorObject>,
+    ///The run's id.
     pub id: ::std::string::String,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///The model that ran.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub model: ::std::option::Option<::std::string::String>,
+    ///Always `response`.
     pub object: ::std::string::String,
     ///The loop's steps, in order.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1177,14 +1498,17 @@ pub struct Response {
     ///The text of every `output_text` part, joined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub output_text: ::std::option::Option<::std::string::String>,
+    ///Where the run is: `in_progress`, `completed`, `failed` or `incomplete`.
     pub status: crate::types::ResponseStatus,
+    ///The tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub usage: ::std::option::Option<ResponseUsage>,
 }
-///`ResponseCreateRequest`
+///A Responses API request: the input, the tools the model may use, and how many turns it may take.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResponseCreateRequest {
+    ///The input: a text, or messages.
     pub input: ResponseInput,
     ///System text put before the input.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1201,22 +1525,29 @@ pub struct ResponseCreateRequest {
     ///From 1 to 50.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub max_turns: ::std::option::Option<u64>,
+    ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///The model to run with.
     pub model: ::std::string::String,
     ///Send server-sent events while the loop runs.
     ///
     ///Default: `false`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub stream: ::std::option::Option<bool>,
+    ///Sampling temperature: higher is more random, 0 is nearly deterministic.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub temperature: ::std::option::Option<f64>,
+    ///Whether the model may, must or must not use a tool, or which one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tool_choice: ::std::option::Option<ToolChoice>,
+    ///Tools the model may use: your functions, or `file_search` over knowledge bases.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub tools: ::std::vec::Vec<crate::types::ResponseTool>,
+    ///Nucleus sampling: only the tokens within this cumulative probability are considered.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_p: ::std::option::Option<f64>,
+    ///An id of your end user, to help detect abuse.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub user: ::std::option::Option<::std::string::String>,
 }
@@ -1224,29 +1555,38 @@ pub struct ResponseCreateRequest {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResponseErrorEvent {
+    ///The error's code.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub code: ::std::option::Option<::std::string::String>,
+    ///What went wrong.
     pub message: ::std::string::String,
+    ///The parameter it is about.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub param: ::std::option::Option<::std::string::String>,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
-///`ResponseFormatJsonSchema`
+///JSON output matching a JSON Schema (structured outputs).
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResponseFormatJsonSchema {
+    ///The schema and its name.
     pub json_schema: JsonSchemaConfig,
 }
 ///A function of yours; the loop stops with a `function_call` item for you to run.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResponseFunctionTool {
+    ///What the function does, for the model to decide when to call it.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The function's name, as the model calls it.
     pub name: ::std::string::String,
+    ///The function's parameters, as a JSON Schema object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub parameters: ::std::option::Option<JsonSchemaObject>,
+    ///Whether the model's arguments must match `parameters` exactly.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub strict: ::std::option::Option<bool>,
 }
@@ -1263,29 +1603,36 @@ impl ::std::convert::From<::std::vec::Vec<ResponseInputMessage>> for ResponseInp
         Self::Messages(value)
     }
 }
-///`ResponseInputMessage`
+///A message of a Responses input.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResponseInputMessage {
+    ///The message's text.
     pub content: ::std::string::String,
+    ///Who wrote the message.
     pub role: crate::types::Role,
 }
 ///The response as it stands when it is created, runs, completes, fails or stops short.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ResponseLifecycleEvent {
+    ///The run as it stands.
     pub response: Response,
+    ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub sequence_number: ::std::option::Option<i64>,
 }
-///`ResponseUsage`
+///The tokens a Responses run used.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ResponseUsage {
+    ///Tokens in the input, over every turn.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub input_tokens: ::std::option::Option<i64>,
+    ///Tokens generated, over every turn.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub output_tokens: ::std::option::Option<i64>,
+    ///All tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub total_tokens: ::std::option::Option<i64>,
 }
@@ -1293,72 +1640,100 @@ pub struct ResponseUsage {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct RetrievalFilters {
+    ///Only this document, by id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub document_id: ::std::option::Option<::std::string::String>,
+    ///Only this document, by name.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub document_name: ::std::option::Option<::std::string::String>,
+    ///Only documents whose metadata match.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<MetadataFilter>,
+    ///Only documents from data sources of this type.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub source_type: ::std::option::Option<crate::types::DataSourceType>,
 }
-///`RetrievalRequest`
+///A search of a knowledge base.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RetrievalRequest {
+    ///Only chunks whose documents match these.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub filters: ::std::option::Option<RetrievalFilters>,
+    ///Whether each result carries its document's metadata.
+    ///
     ///Default: `true`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub include_metadata: ::std::option::Option<bool>,
+    ///Only chunks scoring at least this.
+    ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub min_score: ::std::option::Option<f64>,
+    ///What to search for.
+    ///
     ///At least 1 character(s).
     pub query: ::std::string::String,
+    ///How to search: `semantic`, `keyword` or `hybrid`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub search_type: ::std::option::Option<crate::types::SearchType>,
+    ///How many chunks to return.
+    ///
     ///Default: `10`.
     ///
     ///From 1 to 100.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub top_k: ::std::option::Option<u64>,
 }
-///`RetrievalResponse`
+///The chunks that matched, best first.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RetrievalResponse {
+    ///Always `list`.
     pub object: ::std::string::String,
+    ///The chunks that matched, best first.
     pub results: ::std::vec::Vec<RetrievalResult>,
 }
-///`RetrievalResult`
+///A chunk that matched, with its score and source.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RetrievalResult {
+    ///The chunk's id.
     pub chunk_id: ::std::string::String,
+    ///The document it is from.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub document_id: ::std::option::Option<::std::string::String>,
+    ///That document's name.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub document_name: ::std::option::Option<::std::string::String>,
+    ///The document's metadata, with `include_metadata`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
+    ///How well it matched (higher is better).
     pub score: f64,
+    ///Where the document came from (a file name or URL).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub source: ::std::option::Option<::std::string::String>,
+    ///The type of its data source.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub source_type: ::std::option::Option<crate::types::DataSourceType>,
+    ///The chunk's text.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub text: ::std::option::Option<::std::string::String>,
 }
-///`S3Config`
+///The bucket (and credentials) of an `s3` data source.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct S3Config {
+    ///The access key id of credentials that can read the bucket.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub access_key_id: ::std::option::Option<::std::string::String>,
+    ///The bucket's name.
     pub bucket: ::std::string::String,
+    ///Only objects under this prefix (a folder).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prefix: ::std::option::Option<::std::string::String>,
+    ///The bucket's AWS region.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
     ///Sent on create; never shown by the SDK (`Debug` redacts it).
@@ -1378,7 +1753,7 @@ impl ::std::convert::From<::std::vec::Vec<::std::string::String>> for StopSequen
         Self::Many(value)
     }
 }
-///`StreamOptions`
+///Options of a streamed completion.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct StreamOptions {
@@ -1386,45 +1761,56 @@ pub struct StreamOptions {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub include_usage: ::std::option::Option<bool>,
 }
-///`TokenLogprob`
+///An output token and its log probability.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TokenLogprob {
+    ///Its UTF-8 bytes, when it is part of a character.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bytes: ::std::option::Option<::std::vec::Vec<u8>>,
+    ///Its log probability.
     pub logprob: f64,
+    ///The token.
     pub token: ::std::string::String,
     ///The most likely tokens at this position (with `top_logprobs`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub top_logprobs: ::std::vec::Vec<TopLogprob>,
 }
-///`Tool`
+///A tool the model may call.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Tool {
+    ///The function.
     pub function: FunctionDefinition,
+    ///Always `function`.
     #[serde(rename = "type")]
     pub type_: crate::types::ToolType,
 }
-///`ToolCall`
+///A call of one of your tools by the model; send its result back in a `tool` message.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ToolCall {
+    ///The function called and its arguments.
     pub function: FunctionCall,
+    ///The call's id; the `tool` message with its result names it.
     pub id: ::std::string::String,
+    ///Always `function`.
     #[serde(rename = "type")]
     pub type_: crate::types::ToolType,
 }
-///`ToolCallDelta`
+///A piece of a tool call, joined with the others of the same `index`.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ToolCallDelta {
+    ///The next piece of the function's name and arguments.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub function: ::std::option::Option<FunctionCallDelta>,
+    ///The call's id, on its first piece.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
     ///Which tool call of the message this fragment belongs to.
     pub index: i64,
+    ///Always `function`, on the call's first piece.
     #[serde(
         rename = "type",
         skip_serializing_if = "::std::option::Option::is_none"
@@ -1449,27 +1835,34 @@ impl ::std::convert::From<NamedToolChoice> for ToolChoice {
         Self::Function(value)
     }
 }
-///`TopLogprob`
+///One of the most likely tokens at a position, with its log probability.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TopLogprob {
+    ///Its UTF-8 bytes, when it is part of a character.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bytes: ::std::option::Option<::std::vec::Vec<u8>>,
+    ///Its log probability.
     pub logprob: f64,
+    ///The token.
     pub token: ::std::string::String,
 }
 ///Token counts of a request.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Usage {
+    ///Tokens generated.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub completion_tokens: ::std::option::Option<i64>,
+    ///Tokens in the prompt (cached ones included).
     pub prompt_tokens: i64,
+    ///How the prompt's tokens break down (cached tokens).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prompt_tokens_details: ::std::option::Option<PromptTokensDetails>,
+    ///Prompt and completion tokens together.
     pub total_tokens: i64,
 }
-///`WebCrawlConfig`
+///Where a `web_crawl` data source crawls, and how far.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WebCrawlConfig {
@@ -1479,9 +1872,13 @@ pub struct WebCrawlConfig {
     ///Glob patterns a crawled URL must match.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub include_patterns: ::std::vec::Vec<::std::string::String>,
+    ///How many links deep to follow from the seed URLs.
+    ///
     ///Default: `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub max_depth: ::std::option::Option<u64>,
+    ///The most pages to crawl.
+    ///
     ///Default: `100`.
     ///
     ///At least 1.
@@ -1490,30 +1887,39 @@ pub struct WebCrawlConfig {
     ///Seed URLs.
     pub urls: ::std::vec::Vec<::std::string::String>,
 }
-///`Webhook`
+///A webhook: an endpoint that receives signed event deliveries.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Webhook {
+    ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub created_at: ::std::option::Option<i64>,
+    ///What the webhook is for.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The events delivered.
     pub events: ::std::vec::Vec<crate::types::WebhookEventType>,
+    ///The webhook's id.
     pub id: ::std::string::String,
+    ///Always `webhook`.
     pub object: ::std::string::String,
     ///Only in the response to create, when the server generated the secret.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub secret: ::std::option::Option<crate::types::Secret>,
+    ///Whether deliveries are on.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::WebhookStatus>,
+    ///The endpoint deliveries go to.
     pub url: ::std::string::String,
 }
-///`WebhookCreateRequest`
+///A new webhook: the URL to deliver to and the events to deliver.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WebhookCreateRequest {
+    ///What the webhook is for.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The events to deliver.
     pub events: ::std::vec::Vec<crate::types::WebhookEventType>,
     ///Your signing secret (`whsec_...`); the server generates one when left out.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1526,6 +1932,7 @@ pub struct WebhookCreateRequest {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WebhookEvent {
+    ///When the event happened (Unix seconds).
     pub created_at: i64,
     ///The event's id; the same across redeliveries of one event.
     pub id: ::std::string::String,
@@ -1534,24 +1941,31 @@ pub struct WebhookEvent {
     #[serde(flatten)]
     pub payload: crate::types::WebhookPayload,
 }
-///`WebhookList`
+///A page of webhooks.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WebhookList {
+    ///The items of this page.
     pub data: ::std::vec::Vec<Webhook>,
+    ///Whether more items follow this page (ask for them with `after`).
     pub has_more: bool,
+    ///Always `list`.
     pub object: ::std::string::String,
 }
-///`WebhookUpdateRequest`
+///Changes to a webhook.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct WebhookUpdateRequest {
+    ///A new description.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
+    ///The events to deliver from now on.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     pub events: ::std::vec::Vec<crate::types::WebhookEventType>,
+    ///Pause (`disabled`) or resume (`enabled`) deliveries.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<crate::types::WebhookStatus>,
+    ///A new endpoint.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub url: ::std::option::Option<::std::string::String>,
 }
@@ -5669,28 +6083,28 @@ impl types::Batch {
             status: status.into(),
         }
     }
-    /// Sets `cancelled_at`.
+    /// When it was cancelled (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn cancelled_at(mut self, value: i64) -> Self {
         self.cancelled_at = Some(value.into());
         self
     }
-    /// Sets `cancelling_at`.
+    /// When cancelling started (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn cancelling_at(mut self, value: i64) -> Self {
         self.cancelling_at = Some(value.into());
         self
     }
-    /// Sets `completed_at`.
+    /// When it completed (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn completed_at(mut self, value: i64) -> Self {
         self.completed_at = Some(value.into());
         self
     }
-    /// Sets `completion_window`.
+    /// How long the batch may take.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn completion_window(
@@ -5700,7 +6114,7 @@ impl types::Batch {
         self.completion_window = value.into();
         self
     }
-    /// Sets `error_file_id`.
+    /// The file of requests that failed (one JSON line each), once there is one.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn error_file_id(
@@ -5710,56 +6124,56 @@ impl types::Batch {
         self.error_file_id = Some(value.into());
         self
     }
-    /// Sets `errors`.
+    /// Problems found in the input file, when validation failed.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn errors(mut self, value: impl ::std::convert::Into<types::BatchErrors>) -> Self {
         self.errors = Some(value.into());
         self
     }
-    /// Sets `expired_at`.
+    /// When it expired (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn expired_at(mut self, value: i64) -> Self {
         self.expired_at = Some(value.into());
         self
     }
-    /// Sets `expires_at`.
+    /// When the completion window runs out (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn expires_at(mut self, value: i64) -> Self {
         self.expires_at = Some(value.into());
         self
     }
-    /// Sets `failed_at`.
+    /// When it failed (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn failed_at(mut self, value: i64) -> Self {
         self.failed_at = Some(value.into());
         self
     }
-    /// Sets `finalizing_at`.
+    /// When finalizing started (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn finalizing_at(mut self, value: i64) -> Self {
         self.finalizing_at = Some(value.into());
         self
     }
-    /// Sets `in_progress_at`.
+    /// When processing started (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn in_progress_at(mut self, value: i64) -> Self {
         self.in_progress_at = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `output_file_id`.
+    /// The file of results (one JSON line per request that got a response), once there is one.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn output_file_id(
@@ -5769,7 +6183,7 @@ impl types::Batch {
         self.output_file_id = Some(value.into());
         self
     }
-    /// Sets `request_counts`.
+    /// How many requests there are, and how many completed or failed.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn request_counts(
@@ -5794,7 +6208,7 @@ impl types::BatchCreateRequest {
             metadata: ::std::default::Default::default(),
         }
     }
-    /// Sets `completion_window`.
+    /// How long the batch may take: only `24h`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn completion_window(
@@ -5804,7 +6218,7 @@ impl types::BatchCreateRequest {
         self.completion_window = value.into();
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
@@ -5823,28 +6237,28 @@ impl types::BatchError {
             param: ::std::default::Default::default(),
         }
     }
-    /// Sets `code`.
+    /// The problem's code.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn code(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.code = Some(value.into());
         self
     }
-    /// Sets `line`.
+    /// The input line it is on (1-based).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn line(mut self, value: i64) -> Self {
         self.line = Some(value.into());
         self
     }
-    /// Sets `message`.
+    /// What the problem is.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn message(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.message = Some(value.into());
         self
     }
-    /// Sets `param`.
+    /// The parameter it is about.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn param(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -5861,7 +6275,7 @@ impl types::BatchErrors {
             object: ::std::default::Default::default(),
         }
     }
-    /// Sets `data`.
+    /// The problems.
     #[must_use]
     pub fn data(
         mut self,
@@ -5870,7 +6284,7 @@ impl types::BatchErrors {
         self.data = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `object`.
+    /// Always `list`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn object(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -5915,7 +6329,7 @@ impl types::ChatChoice {
             message: message.into(),
         }
     }
-    /// Sets `finish_reason`.
+    /// Why generation stopped: `stop`, `length`, `tool_calls`, `content_filter`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn finish_reason(
@@ -5925,7 +6339,7 @@ impl types::ChatChoice {
         self.finish_reason = Some(value.into());
         self
     }
-    /// Sets `logprobs`.
+    /// Log probabilities of the reply's tokens (with `logprobs`).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn logprobs(mut self, value: impl ::std::convert::Into<types::ChatLogprobs>) -> Self {
@@ -5944,7 +6358,7 @@ impl types::ChatChunkChoice {
             logprobs: ::std::default::Default::default(),
         }
     }
-    /// Sets `finish_reason`.
+    /// Why generation stopped, on the reply's last chunk.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn finish_reason(
@@ -5954,7 +6368,7 @@ impl types::ChatChunkChoice {
         self.finish_reason = Some(value.into());
         self
     }
-    /// Sets `logprobs`.
+    /// Log probabilities of this chunk's tokens.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn logprobs(mut self, value: impl ::std::convert::Into<types::ChatLogprobs>) -> Self {
@@ -5995,7 +6409,7 @@ impl types::ChatCompletion {
         self.citations = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `system_fingerprint`.
+    /// The backend configuration that generated it.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn system_fingerprint(
@@ -6005,7 +6419,7 @@ impl types::ChatCompletion {
         self.system_fingerprint = Some(value.into());
         self
     }
-    /// Sets `usage`.
+    /// The tokens used.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn usage(mut self, value: impl ::std::convert::Into<types::Usage>) -> Self {
@@ -6039,7 +6453,7 @@ impl types::ChatCompletionChunk {
             usage: ::std::default::Default::default(),
         }
     }
-    /// Sets `citations`.
+    /// The passages the answer draws on (RAG), on the last chunk.
     #[must_use]
     pub fn citations(
         mut self,
@@ -6048,7 +6462,7 @@ impl types::ChatCompletionChunk {
         self.citations = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `system_fingerprint`.
+    /// The backend configuration that generates it.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn system_fingerprint(
@@ -6058,7 +6472,7 @@ impl types::ChatCompletionChunk {
         self.system_fingerprint = Some(value.into());
         self
     }
-    /// Sets `usage`.
+    /// The tokens used: on the last chunk only, with `stream_options.include_usage`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn usage(mut self, value: impl ::std::convert::Into<types::Usage>) -> Self {
@@ -6099,6 +6513,8 @@ impl types::ChatCompletionRequest {
             user: ::std::default::Default::default(),
         }
     }
+    /// Penalizes tokens by how often they have appeared, reducing repetition (-2.0 to 2.0).
+    ///
     /// Default: `0`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6144,6 +6560,8 @@ impl types::ChatCompletionRequest {
         self.n = Some(value.into());
         self
     }
+    /// Whether the model may call several tools in one turn.
+    ///
     /// Default: `true`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6151,6 +6569,8 @@ impl types::ChatCompletionRequest {
         self.parallel_tool_calls = Some(value.into());
         self
     }
+    /// Penalizes tokens that have appeared at all, encouraging new topics (-2.0 to 2.0).
+    ///
     /// Default: `0`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6158,7 +6578,7 @@ impl types::ChatCompletionRequest {
         self.presence_penalty = Some(value.into());
         self
     }
-    /// Sets `response_format`.
+    /// The output format: text, any JSON object, or JSON matching a schema.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn response_format(
@@ -6168,14 +6588,14 @@ impl types::ChatCompletionRequest {
         self.response_format = Some(value.into());
         self
     }
-    /// Sets `seed`.
+    /// Sample deterministically, as far as the model allows: the same seed and request give the same output.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn seed(mut self, value: i64) -> Self {
         self.seed = Some(value.into());
         self
     }
-    /// Sets `stop`.
+    /// Up to 4 sequences at which generation stops (not included in the output).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn stop(mut self, value: impl ::std::convert::Into<types::StopSequences>) -> Self {
@@ -6191,7 +6611,7 @@ impl types::ChatCompletionRequest {
         self.stream = Some(value.into());
         self
     }
-    /// Sets `stream_options`.
+    /// Options of a streamed completion (`include_usage`).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn stream_options(
@@ -6201,6 +6621,8 @@ impl types::ChatCompletionRequest {
         self.stream_options = Some(value.into());
         self
     }
+    /// Sampling temperature: higher is more random, 0 is nearly deterministic.
+    ///
     /// Default: `1`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6208,14 +6630,14 @@ impl types::ChatCompletionRequest {
         self.temperature = Some(value.into());
         self
     }
-    /// Sets `tool_choice`.
+    /// Whether the model may, must or must not call a tool, or which one.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn tool_choice(mut self, value: impl ::std::convert::Into<types::ToolChoice>) -> Self {
         self.tool_choice = Some(value.into());
         self
     }
-    /// Sets `tools`.
+    /// Tools the model may call.
     #[must_use]
     pub fn tools(
         mut self,
@@ -6233,6 +6655,8 @@ impl types::ChatCompletionRequest {
         self.top_logprobs = Some(value.into());
         self
     }
+    /// Nucleus sampling: only the tokens within this cumulative probability are considered.
+    ///
     /// Default: `1`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6259,14 +6683,14 @@ impl types::ChatDelta {
             tool_calls: ::std::default::Default::default(),
         }
     }
-    /// Sets `content`.
+    /// The next piece of the reply's text.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn content(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.content = Some(value.into());
         self
     }
-    /// Sets `reasoning_content`.
+    /// The next piece of the model's reasoning (reasoning models).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn reasoning_content(
@@ -6276,14 +6700,14 @@ impl types::ChatDelta {
         self.reasoning_content = Some(value.into());
         self
     }
-    /// Sets `role`.
+    /// Who writes the message, on the first chunk.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn role(mut self, value: impl ::std::convert::Into<crate::types::Role>) -> Self {
         self.role = Some(value.into());
         self
     }
-    /// Sets `tool_calls`.
+    /// The next pieces of the tool calls.
     #[must_use]
     pub fn tool_calls(
         mut self,
@@ -6302,7 +6726,7 @@ impl types::ChatLogprobs {
             refusal: ::std::default::Default::default(),
         }
     }
-    /// Sets `content`.
+    /// The content's tokens and their log probabilities.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn content(
@@ -6312,7 +6736,7 @@ impl types::ChatLogprobs {
         self.content = Some(value.into());
         self
     }
-    /// Sets `refusal`.
+    /// A refusal's tokens and their log probabilities.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn refusal(
@@ -6335,7 +6759,7 @@ impl types::ChatMessage {
             tool_calls: ::std::default::Default::default(),
         }
     }
-    /// Sets `content`.
+    /// The message: text, or a list of text and image parts.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn content(mut self, value: impl ::std::convert::Into<types::MessageContent>) -> Self {
@@ -6377,7 +6801,7 @@ impl types::ChatResponseMessage {
             tool_calls: ::std::default::Default::default(),
         }
     }
-    /// Sets `content`.
+    /// The reply's text; null when the model only calls tools.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn content(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -6394,7 +6818,7 @@ impl types::ChatResponseMessage {
         self.reasoning_content = Some(value.into());
         self
     }
-    /// Sets `tool_calls`.
+    /// The tools the model calls.
     #[must_use]
     pub fn tool_calls(
         mut self,
@@ -6434,7 +6858,7 @@ impl types::ChunkingStrategy {
         self.chunk_size = Some(value.into());
         self
     }
-    /// Sets `type`.
+    /// How documents are split: `fixed`, `semantic` or `recursive`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn type_(
@@ -6484,7 +6908,7 @@ impl types::Completion {
             usage: ::std::default::Default::default(),
         }
     }
-    /// Sets `usage`.
+    /// The tokens used.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn usage(mut self, value: impl ::std::convert::Into<types::Usage>) -> Self {
@@ -6503,7 +6927,7 @@ impl types::CompletionChoice {
             text: text.into(),
         }
     }
-    /// Sets `finish_reason`.
+    /// Why generation stopped: `stop` or `length`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn finish_reason(
@@ -6513,7 +6937,7 @@ impl types::CompletionChoice {
         self.finish_reason = Some(value.into());
         self
     }
-    /// Sets `logprobs`.
+    /// Log probabilities of the text's tokens (with `logprobs`).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn logprobs(mut self, value: impl ::std::convert::Into<types::CompletionLogprobs>) -> Self {
@@ -6532,7 +6956,7 @@ impl types::CompletionLogprobs {
             top_logprobs: ::std::default::Default::default(),
         }
     }
-    /// Sets `text_offset`.
+    /// Each token's offset in the text.
     #[must_use]
     pub fn text_offset(
         mut self,
@@ -6541,7 +6965,7 @@ impl types::CompletionLogprobs {
         self.text_offset = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `token_logprobs`.
+    /// Each token's log probability.
     #[must_use]
     pub fn token_logprobs(
         mut self,
@@ -6552,7 +6976,7 @@ impl types::CompletionLogprobs {
         self.token_logprobs = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `tokens`.
+    /// The tokens.
     #[must_use]
     pub fn tokens(
         mut self,
@@ -6561,7 +6985,7 @@ impl types::CompletionLogprobs {
         self.tokens = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `top_logprobs`.
+    /// The most likely tokens at each position, with their log probabilities.
     #[must_use]
     pub fn top_logprobs(
         mut self,
@@ -6599,6 +7023,8 @@ impl types::CompletionRequest {
             user: ::std::default::Default::default(),
         }
     }
+    /// Penalizes tokens by how often they have appeared, reducing repetition (-2.0 to 2.0).
+    ///
     /// Default: `0`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6615,6 +7041,8 @@ impl types::CompletionRequest {
         self.logprobs = Some(value.into());
         self
     }
+    /// The most tokens to generate.
+    ///
     /// Default: `16`.
     ///
     /// At least 1.
@@ -6624,6 +7052,8 @@ impl types::CompletionRequest {
         self.max_tokens = Some(value.into());
         self
     }
+    /// How many completions to generate for each prompt.
+    ///
     /// Default: `1`.
     ///
     /// At least 1.
@@ -6633,6 +7063,8 @@ impl types::CompletionRequest {
         self.n = Some(value.into());
         self
     }
+    /// Penalizes tokens that have appeared at all, encouraging new topics (-2.0 to 2.0).
+    ///
     /// Default: `0`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6640,20 +7072,22 @@ impl types::CompletionRequest {
         self.presence_penalty = Some(value.into());
         self
     }
-    /// Sets `seed`.
+    /// Sample deterministically, as far as the model allows: the same seed and request give the same output.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn seed(mut self, value: i64) -> Self {
         self.seed = Some(value.into());
         self
     }
-    /// Sets `stop`.
+    /// Up to 4 sequences at which generation stops (not included in the output).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn stop(mut self, value: impl ::std::convert::Into<types::StopSequences>) -> Self {
         self.stop = Some(value.into());
         self
     }
+    /// Stream the completion as server-sent events.
+    ///
     /// Default: `false`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6661,13 +7095,15 @@ impl types::CompletionRequest {
         self.stream = Some(value.into());
         self
     }
-    /// Sets `suffix`.
+    /// Text that comes after the completion.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn suffix(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.suffix = Some(value.into());
         self
     }
+    /// Sampling temperature: higher is more random, 0 is nearly deterministic.
+    ///
     /// Default: `1`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6675,6 +7111,8 @@ impl types::CompletionRequest {
         self.temperature = Some(value.into());
         self
     }
+    /// Nucleus sampling: only the tokens within this cumulative probability are considered.
+    ///
     /// Default: `1`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -6682,7 +7120,7 @@ impl types::CompletionRequest {
         self.top_p = Some(value.into());
         self
     }
-    /// Sets `user`.
+    /// An id of your end user, to help detect abuse.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn user(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -6701,21 +7139,21 @@ impl types::ConfluenceConfig {
             space_keys: ::std::default::Default::default(),
         }
     }
-    /// Sets `api_token`.
+    /// An Atlassian API token; sent on create, never shown by the SDK.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn api_token(mut self, value: impl ::std::convert::Into<crate::types::Secret>) -> Self {
         self.api_token = Some(value.into());
         self
     }
-    /// Sets `email`.
+    /// The email of the account the API token belongs to.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn email(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.email = Some(value.into());
         self
     }
-    /// Sets `space_keys`.
+    /// The spaces to ingest (all the credentials can read when left out).
     #[must_use]
     pub fn space_keys(
         mut self,
@@ -6741,14 +7179,14 @@ impl types::ContentPartEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `item_id`.
+    /// The output item's id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn item_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -6791,14 +7229,14 @@ impl types::DataSource {
             updated_at: ::std::default::Default::default(),
         }
     }
-    /// Sets `created_at`.
+    /// When it was created (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `knowledge_base_id`.
+    /// The knowledge base it belongs to.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn knowledge_base_id(
@@ -6808,14 +7246,14 @@ impl types::DataSource {
         self.knowledge_base_id = Some(value.into());
         self
     }
-    /// Sets `name`.
+    /// Its display name.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.name = Some(value.into());
         self
     }
-    /// Sets `status`.
+    /// Where its ingestion is.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(
@@ -6825,7 +7263,7 @@ impl types::DataSource {
         self.status = Some(value.into());
         self
     }
-    /// Sets `updated_at`.
+    /// When it last changed (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn updated_at(mut self, value: i64) -> Self {
@@ -6901,28 +7339,28 @@ impl types::Document {
             updated_at: ::std::default::Default::default(),
         }
     }
-    /// Sets `bytes`.
+    /// Its size in bytes.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn bytes(mut self, value: i64) -> Self {
         self.bytes = Some(value.into());
         self
     }
-    /// Sets `chunk_count`.
+    /// Chunks it was split into.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn chunk_count(mut self, value: i64) -> Self {
         self.chunk_count = Some(value.into());
         self
     }
-    /// Sets `created_at`.
+    /// When it was created (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `data_source_id`.
+    /// The data source it came from.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn data_source_id(
@@ -6932,14 +7370,14 @@ impl types::Document {
         self.data_source_id = Some(value.into());
         self
     }
-    /// Sets `filename`.
+    /// Its name.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn filename(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.filename = Some(value.into());
         self
     }
-    /// Sets `knowledge_base_id`.
+    /// The knowledge base it belongs to.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn knowledge_base_id(
@@ -6949,14 +7387,14 @@ impl types::Document {
         self.knowledge_base_id = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `status`.
+    /// Where its ingestion is.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(
@@ -6966,7 +7404,7 @@ impl types::Document {
         self.status = Some(value.into());
         self
     }
-    /// Sets `updated_at`.
+    /// When it last changed (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn updated_at(mut self, value: i64) -> Self {
@@ -7018,7 +7456,7 @@ impl types::EmbeddingRequest {
             user: ::std::default::Default::default(),
         }
     }
-    /// Sets `encoding_format`.
+    /// The vectors' form: `float` arrays or `base64` of little-endian f32s.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn encoding_format(
@@ -7028,7 +7466,7 @@ impl types::EmbeddingRequest {
         self.encoding_format = Some(value.into());
         self
     }
-    /// Sets `user`.
+    /// An id of your end user, to help detect abuse.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn user(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -7051,7 +7489,7 @@ impl types::EmbeddingResponse {
             usage: ::std::default::Default::default(),
         }
     }
-    /// Sets `usage`.
+    /// The tokens used.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn usage(mut self, value: impl ::std::convert::Into<types::EmbeddingUsage>) -> Self {
@@ -7147,7 +7585,7 @@ impl types::FileObject {
             status: ::std::default::Default::default(),
         }
     }
-    /// Sets `status`.
+    /// Whether it is ready.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(mut self, value: impl ::std::convert::Into<crate::types::FileStatus>) -> Self {
@@ -7165,14 +7603,14 @@ impl types::FileSearchCallEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `item_id`.
+    /// The output item's id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn item_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -7191,7 +7629,7 @@ impl types::FileSearchCallItem {
             status: ::std::default::Default::default(),
         }
     }
-    /// Sets `queries`.
+    /// The queries the model searched with.
     #[must_use]
     pub fn queries(
         mut self,
@@ -7200,7 +7638,7 @@ impl types::FileSearchCallItem {
         self.queries = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `results`.
+    /// The chunks found.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn results(
@@ -7210,7 +7648,7 @@ impl types::FileSearchCallItem {
         self.results = Some(value.into());
         self
     }
-    /// Sets `status`.
+    /// Whether the search is complete.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(mut self, value: impl ::std::convert::Into<crate::types::ItemStatus>) -> Self {
@@ -7234,6 +7672,8 @@ impl types::FileSearchTool {
             top_k: ::std::default::Default::default(),
         }
     }
+    /// How many chunks each search returns.
+    ///
     /// From 1 to 100.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -7295,14 +7735,14 @@ impl types::FunctionCallArgumentsDeltaEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `item_id`.
+    /// The output item's id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn item_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -7324,14 +7764,14 @@ impl types::FunctionCallArgumentsDoneEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `item_id`.
+    /// The output item's id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn item_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -7355,7 +7795,7 @@ impl types::FunctionCallDelta {
         self.arguments = Some(value.into());
         self
     }
-    /// Sets `name`.
+    /// The function's name, on the call's first piece.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn name(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -7379,14 +7819,14 @@ impl types::FunctionCallItem {
             status: ::std::default::Default::default(),
         }
     }
-    /// Sets `id`.
+    /// The item's id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.id = Some(value.into());
         self
     }
-    /// Sets `status`.
+    /// Whether the item is complete.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(mut self, value: impl ::std::convert::Into<crate::types::ItemStatus>) -> Self {
@@ -7405,21 +7845,21 @@ impl types::FunctionDefinition {
             strict: ::std::default::Default::default(),
         }
     }
-    /// Sets `description`.
+    /// What the function does, for the model to decide when to call it.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.description = Some(value.into());
         self
     }
-    /// Sets `parameters`.
+    /// The function's parameters, as a JSON Schema object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn parameters(mut self, value: impl ::std::convert::Into<types::JsonSchemaObject>) -> Self {
         self.parameters = Some(value.into());
         self
     }
-    /// Sets `strict`.
+    /// Whether the model's arguments must match `parameters` exactly.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn strict(mut self, value: bool) -> Self {
@@ -7437,7 +7877,7 @@ impl types::GcsConfig {
             service_account_json: ::std::default::Default::default(),
         }
     }
-    /// Sets `prefix`.
+    /// Only objects under this prefix (a folder).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn prefix(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -7491,7 +7931,7 @@ impl types::ImageUrl {
             url: url.into(),
         }
     }
-    /// Sets `detail`.
+    /// How closely the model looks at the image.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn detail(mut self, value: impl ::std::convert::Into<crate::types::ImageDetail>) -> Self {
@@ -7523,28 +7963,28 @@ impl types::IngestionJob {
             status: status.into(),
         }
     }
-    /// Sets `chunks_created`.
+    /// Chunks created so far.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn chunks_created(mut self, value: i64) -> Self {
         self.chunks_created = Some(value.into());
         self
     }
-    /// Sets `completed_at`.
+    /// When it ended (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn completed_at(mut self, value: i64) -> Self {
         self.completed_at = Some(value.into());
         self
     }
-    /// Sets `created_at`.
+    /// When it was created (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `data_source_id`.
+    /// The data source it came from.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn data_source_id(
@@ -7554,28 +7994,28 @@ impl types::IngestionJob {
         self.data_source_id = Some(value.into());
         self
     }
-    /// Sets `documents_failed`.
+    /// Documents that could not be ingested.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn documents_failed(mut self, value: i64) -> Self {
         self.documents_failed = Some(value.into());
         self
     }
-    /// Sets `documents_processed`.
+    /// Documents ingested so far.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn documents_processed(mut self, value: i64) -> Self {
         self.documents_processed = Some(value.into());
         self
     }
-    /// Sets `error`.
+    /// What went wrong, when it failed.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn error(mut self, value: impl ::std::convert::Into<types::IngestionJobError>) -> Self {
         self.error = Some(value.into());
         self
     }
-    /// Sets `started_at`.
+    /// When the job started (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn started_at(mut self, value: i64) -> Self {
@@ -7612,13 +8052,15 @@ impl types::JsonSchemaConfig {
             strict: ::std::default::Default::default(),
         }
     }
-    /// Sets `description`.
+    /// What the output is, for the model.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.description = Some(value.into());
         self
     }
+    /// Whether the output must match the schema exactly.
+    ///
     /// Default: `false`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -7650,14 +8092,14 @@ impl types::KnowledgeBase {
             updated_at: ::std::default::Default::default(),
         }
     }
-    /// Sets `chunk_count`.
+    /// Chunks indexed.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn chunk_count(mut self, value: i64) -> Self {
         self.chunk_count = Some(value.into());
         self
     }
-    /// Sets `chunking_strategy`.
+    /// How its documents are split into chunks.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn chunking_strategy(
@@ -7667,28 +8109,28 @@ impl types::KnowledgeBase {
         self.chunking_strategy = Some(value.into());
         self
     }
-    /// Sets `created_at`.
+    /// When it was created (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `description`.
+    /// What it holds.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.description = Some(value.into());
         self
     }
-    /// Sets `document_count`.
+    /// Documents ingested.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn document_count(mut self, value: i64) -> Self {
         self.document_count = Some(value.into());
         self
     }
-    /// Sets `embedding_model`.
+    /// The model its chunks are embedded with.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn embedding_model(
@@ -7698,14 +8140,14 @@ impl types::KnowledgeBase {
         self.embedding_model = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `status`.
+    /// Whether it is ready to query.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(
@@ -7715,7 +8157,7 @@ impl types::KnowledgeBase {
         self.status = Some(value.into());
         self
     }
-    /// Sets `updated_at`.
+    /// When it last changed (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn updated_at(mut self, value: i64) -> Self {
@@ -7735,7 +8177,7 @@ impl types::KnowledgeBaseCreateRequest {
             name: name.into(),
         }
     }
-    /// Sets `chunking_strategy`.
+    /// How its documents are split into chunks.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn chunking_strategy(
@@ -7745,6 +8187,8 @@ impl types::KnowledgeBaseCreateRequest {
         self.chunking_strategy = Some(value.into());
         self
     }
+    /// What it holds.
+    ///
     /// Default: `""`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -7752,6 +8196,8 @@ impl types::KnowledgeBaseCreateRequest {
         self.description = Some(value.into());
         self
     }
+    /// The model its chunks are embedded with, such as `bge-large-en-v1.5`.
+    ///
     /// Default: `"bge-large-en-v1.5"`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -7762,7 +8208,7 @@ impl types::KnowledgeBaseCreateRequest {
         self.embedding_model = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
@@ -7795,20 +8241,22 @@ impl types::KnowledgeBaseUpdateRequest {
             name: ::std::default::Default::default(),
         }
     }
-    /// Sets `description`.
+    /// A new description.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.description = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
+    /// A new name.
+    ///
     /// At least 1 character(s).
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -7834,7 +8282,7 @@ impl types::Model {
             pricing: ::std::default::Default::default(),
         }
     }
-    /// Sets `capabilities`.
+    /// What the model can do.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn capabilities(
@@ -7844,28 +8292,28 @@ impl types::Model {
         self.capabilities = Some(value.into());
         self
     }
-    /// Sets `context_length`.
+    /// The most tokens of context the model takes.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn context_length(mut self, value: i64) -> Self {
         self.context_length = Some(value.into());
         self
     }
-    /// Sets `created`.
+    /// When the model was added (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn created(mut self, value: i64) -> Self {
         self.created = Some(value.into());
         self
     }
-    /// Sets `owned_by`.
+    /// Who publishes the model.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn owned_by(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.owned_by = Some(value.into());
         self
     }
-    /// Sets `pricing`.
+    /// What the model costs.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn pricing(mut self, value: impl ::std::convert::Into<types::ModelPricing>) -> Self {
@@ -7885,35 +8333,35 @@ impl types::ModelCapabilities {
             streaming: ::std::default::Default::default(),
         }
     }
-    /// Sets `chat_completion`.
+    /// Chat completions.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn chat_completion(mut self, value: bool) -> Self {
         self.chat_completion = Some(value.into());
         self
     }
-    /// Sets `completion`.
+    /// Legacy text completions.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn completion(mut self, value: bool) -> Self {
         self.completion = Some(value.into());
         self
     }
-    /// Sets `function_calling`.
+    /// Tool (function) calling.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn function_calling(mut self, value: bool) -> Self {
         self.function_calling = Some(value.into());
         self
     }
-    /// Sets `json_mode`.
+    /// JSON output modes.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn json_mode(mut self, value: bool) -> Self {
         self.json_mode = Some(value.into());
         self
     }
-    /// Sets `streaming`.
+    /// Streamed responses.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn streaming(mut self, value: bool) -> Self {
@@ -7934,7 +8382,7 @@ impl types::ModelList {
             object: object.into(),
         }
     }
-    /// Sets `has_more`.
+    /// Whether more items follow this page (ask for them with `after`).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn has_more(mut self, value: bool) -> Self {
@@ -7952,21 +8400,21 @@ impl types::ModelPricing {
             unit: ::std::default::Default::default(),
         }
     }
-    /// Sets `completion`.
+    /// The price of output tokens, per `unit`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn completion(mut self, value: f64) -> Self {
         self.completion = Some(value.into());
         self
     }
-    /// Sets `prompt`.
+    /// The price of input tokens, per `unit`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn prompt(mut self, value: f64) -> Self {
         self.prompt = Some(value.into());
         self
     }
-    /// Sets `unit`.
+    /// What the prices are per, such as `per_1k_tokens`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn unit(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -8001,7 +8449,7 @@ impl types::NotionConfig {
             page_ids: ::std::default::Default::default(),
         }
     }
-    /// Sets `database_ids`.
+    /// Databases to ingest.
     #[must_use]
     pub fn database_ids(
         mut self,
@@ -8020,7 +8468,7 @@ impl types::NotionConfig {
         self.integration_token = Some(value.into());
         self
     }
-    /// Sets `page_ids`.
+    /// Pages to ingest.
     #[must_use]
     pub fn page_ids(
         mut self,
@@ -8043,7 +8491,7 @@ impl types::OutputItemEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -8071,7 +8519,7 @@ impl types::OutputMessage {
             status: ::std::default::Default::default(),
         }
     }
-    /// Sets `status`.
+    /// Whether the item is complete.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(mut self, value: impl ::std::convert::Into<crate::types::ItemStatus>) -> Self {
@@ -8127,14 +8575,14 @@ impl types::OutputTextDeltaEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `item_id`.
+    /// The output item's id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn item_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -8158,14 +8606,14 @@ impl types::OutputTextDoneEvent {
             text: text.into(),
         }
     }
-    /// Sets `item_id`.
+    /// The output item's id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn item_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.item_id = Some(value.into());
         self
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -8217,6 +8665,8 @@ impl types::RerankRequest {
             top_n: ::std::default::Default::default(),
         }
     }
+    /// Whether each result carries its document.
+    ///
     /// Default: `true`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -8251,14 +8701,14 @@ impl types::RerankResponse {
             usage: ::std::default::Default::default(),
         }
     }
-    /// Sets `model`.
+    /// The model that ranked them.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn model(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.model = Some(value.into());
         self
     }
-    /// Sets `usage`.
+    /// The tokens used.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn usage(mut self, value: impl ::std::convert::Into<types::RerankUsage>) -> Self {
@@ -8276,7 +8726,7 @@ impl types::RerankResult {
             relevance_score: relevance_score.into(),
         }
     }
-    /// Sets `document`.
+    /// The document, with `return_documents`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn document(mut self, value: impl ::std::convert::Into<types::RerankDocument>) -> Self {
@@ -8292,7 +8742,7 @@ impl types::RerankUsage {
             total_tokens: ::std::default::Default::default(),
         }
     }
-    /// Sets `total_tokens`.
+    /// All tokens used.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn total_tokens(mut self, value: i64) -> Self {
@@ -8321,28 +8771,28 @@ impl types::Response {
             usage: ::std::default::Default::default(),
         }
     }
-    /// Sets `created_at`.
+    /// When it was created (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `error`.
+    /// What went wrong, when the run failed.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn error(mut self, value: impl ::std::convert::Into<types::ErrorObject>) -> Self {
         self.error = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `model`.
+    /// The model that ran.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn model(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -8367,7 +8817,7 @@ impl types::Response {
         self.output_text = Some(value.into());
         self
     }
-    /// Sets `usage`.
+    /// The tokens used.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn usage(mut self, value: impl ::std::convert::Into<types::ResponseUsage>) -> Self {
@@ -8424,7 +8874,7 @@ impl types::ResponseCreateRequest {
         self.max_turns = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Your key-value pairs, kept with the object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
@@ -8440,21 +8890,21 @@ impl types::ResponseCreateRequest {
         self.stream = Some(value.into());
         self
     }
-    /// Sets `temperature`.
+    /// Sampling temperature: higher is more random, 0 is nearly deterministic.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn temperature(mut self, value: f64) -> Self {
         self.temperature = Some(value.into());
         self
     }
-    /// Sets `tool_choice`.
+    /// Whether the model may, must or must not use a tool, or which one.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn tool_choice(mut self, value: impl ::std::convert::Into<types::ToolChoice>) -> Self {
         self.tool_choice = Some(value.into());
         self
     }
-    /// Sets `tools`.
+    /// Tools the model may use: your functions, or `file_search` over knowledge bases.
     #[must_use]
     pub fn tools(
         mut self,
@@ -8465,14 +8915,14 @@ impl types::ResponseCreateRequest {
         self.tools = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `top_p`.
+    /// Nucleus sampling: only the tokens within this cumulative probability are considered.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn top_p(mut self, value: f64) -> Self {
         self.top_p = Some(value.into());
         self
     }
-    /// Sets `user`.
+    /// An id of your end user, to help detect abuse.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn user(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -8491,21 +8941,21 @@ impl types::ResponseErrorEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `code`.
+    /// The error's code.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn code(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.code = Some(value.into());
         self
     }
-    /// Sets `param`.
+    /// The parameter it is about.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn param(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.param = Some(value.into());
         self
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -8533,21 +8983,21 @@ impl types::ResponseFunctionTool {
             strict: ::std::default::Default::default(),
         }
     }
-    /// Sets `description`.
+    /// What the function does, for the model to decide when to call it.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.description = Some(value.into());
         self
     }
-    /// Sets `parameters`.
+    /// The function's parameters, as a JSON Schema object.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn parameters(mut self, value: impl ::std::convert::Into<types::JsonSchemaObject>) -> Self {
         self.parameters = Some(value.into());
         self
     }
-    /// Sets `strict`.
+    /// Whether the model's arguments must match `parameters` exactly.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn strict(mut self, value: bool) -> Self {
@@ -8577,7 +9027,7 @@ impl types::ResponseLifecycleEvent {
             sequence_number: ::std::default::Default::default(),
         }
     }
-    /// Sets `sequence_number`.
+    /// The event's place in the stream.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn sequence_number(mut self, value: i64) -> Self {
@@ -8595,21 +9045,21 @@ impl types::ResponseUsage {
             total_tokens: ::std::default::Default::default(),
         }
     }
-    /// Sets `input_tokens`.
+    /// Tokens in the input, over every turn.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn input_tokens(mut self, value: i64) -> Self {
         self.input_tokens = Some(value.into());
         self
     }
-    /// Sets `output_tokens`.
+    /// Tokens generated, over every turn.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn output_tokens(mut self, value: i64) -> Self {
         self.output_tokens = Some(value.into());
         self
     }
-    /// Sets `total_tokens`.
+    /// All tokens used.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn total_tokens(mut self, value: i64) -> Self {
@@ -8628,14 +9078,14 @@ impl types::RetrievalFilters {
             source_type: ::std::default::Default::default(),
         }
     }
-    /// Sets `document_id`.
+    /// Only this document, by id.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn document_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.document_id = Some(value.into());
         self
     }
-    /// Sets `document_name`.
+    /// Only this document, by name.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn document_name(
@@ -8645,14 +9095,14 @@ impl types::RetrievalFilters {
         self.document_name = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// Only documents whose metadata match.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::MetadataFilter>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `source_type`.
+    /// Only documents from data sources of this type.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn source_type(
@@ -8676,13 +9126,15 @@ impl types::RetrievalRequest {
             top_k: ::std::default::Default::default(),
         }
     }
-    /// Sets `filters`.
+    /// Only chunks whose documents match these.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn filters(mut self, value: impl ::std::convert::Into<types::RetrievalFilters>) -> Self {
         self.filters = Some(value.into());
         self
     }
+    /// Whether each result carries its document's metadata.
+    ///
     /// Default: `true`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -8690,6 +9142,8 @@ impl types::RetrievalRequest {
         self.include_metadata = Some(value.into());
         self
     }
+    /// Only chunks scoring at least this.
+    ///
     /// Default: `0`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -8697,7 +9151,7 @@ impl types::RetrievalRequest {
         self.min_score = Some(value.into());
         self
     }
-    /// Sets `search_type`.
+    /// How to search: `semantic`, `keyword` or `hybrid`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn search_type(
@@ -8707,6 +9161,8 @@ impl types::RetrievalRequest {
         self.search_type = Some(value.into());
         self
     }
+    /// How many chunks to return.
+    ///
     /// Default: `10`.
     ///
     /// From 1 to 100.
@@ -8750,14 +9206,14 @@ impl types::RetrievalResult {
             text: ::std::default::Default::default(),
         }
     }
-    /// Sets `document_id`.
+    /// The document it is from.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn document_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.document_id = Some(value.into());
         self
     }
-    /// Sets `document_name`.
+    /// That document's name.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn document_name(
@@ -8767,21 +9223,21 @@ impl types::RetrievalResult {
         self.document_name = Some(value.into());
         self
     }
-    /// Sets `metadata`.
+    /// The document's metadata, with `include_metadata`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn metadata(mut self, value: impl ::std::convert::Into<types::Metadata>) -> Self {
         self.metadata = Some(value.into());
         self
     }
-    /// Sets `source`.
+    /// Where the document came from (a file name or URL).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn source(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.source = Some(value.into());
         self
     }
-    /// Sets `source_type`.
+    /// The type of its data source.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn source_type(
@@ -8791,7 +9247,7 @@ impl types::RetrievalResult {
         self.source_type = Some(value.into());
         self
     }
-    /// Sets `text`.
+    /// The chunk's text.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn text(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -8811,7 +9267,7 @@ impl types::S3Config {
             secret_access_key: ::std::default::Default::default(),
         }
     }
-    /// Sets `access_key_id`.
+    /// The access key id of credentials that can read the bucket.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn access_key_id(
@@ -8821,14 +9277,14 @@ impl types::S3Config {
         self.access_key_id = Some(value.into());
         self
     }
-    /// Sets `prefix`.
+    /// Only objects under this prefix (a folder).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn prefix(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.prefix = Some(value.into());
         self
     }
-    /// Sets `region`.
+    /// The bucket's AWS region.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn region(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -8873,7 +9329,7 @@ impl types::TokenLogprob {
             top_logprobs: ::std::default::Default::default(),
         }
     }
-    /// Sets `bytes`.
+    /// Its UTF-8 bytes, when it is part of a character.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn bytes(mut self, value: impl ::std::convert::Into<::std::vec::Vec<u8>>) -> Self {
@@ -8925,21 +9381,21 @@ impl types::ToolCallDelta {
             type_: ::std::default::Default::default(),
         }
     }
-    /// Sets `function`.
+    /// The next piece of the function's name and arguments.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn function(mut self, value: impl ::std::convert::Into<types::FunctionCallDelta>) -> Self {
         self.function = Some(value.into());
         self
     }
-    /// Sets `id`.
+    /// The call's id, on its first piece.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.id = Some(value.into());
         self
     }
-    /// Sets `type`.
+    /// Always `function`, on the call's first piece.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn type_(mut self, value: impl ::std::convert::Into<crate::types::ToolType>) -> Self {
@@ -8957,7 +9413,7 @@ impl types::TopLogprob {
             token: token.into(),
         }
     }
-    /// Sets `bytes`.
+    /// Its UTF-8 bytes, when it is part of a character.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn bytes(mut self, value: impl ::std::convert::Into<::std::vec::Vec<u8>>) -> Self {
@@ -8976,14 +9432,14 @@ impl types::Usage {
             total_tokens: total_tokens.into(),
         }
     }
-    /// Sets `completion_tokens`.
+    /// Tokens generated.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn completion_tokens(mut self, value: i64) -> Self {
         self.completion_tokens = Some(value.into());
         self
     }
-    /// Sets `prompt_tokens_details`.
+    /// How the prompt's tokens break down (cached tokens).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn prompt_tokens_details(
@@ -9026,6 +9482,8 @@ impl types::WebCrawlConfig {
         self.include_patterns = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
+    /// How many links deep to follow from the seed URLs.
+    ///
     /// Default: `3`.
     #[must_use]
     #[allow(clippy::useless_conversion)]
@@ -9033,6 +9491,8 @@ impl types::WebCrawlConfig {
         self.max_depth = Some(value.into());
         self
     }
+    /// The most pages to crawl.
+    ///
     /// Default: `100`.
     ///
     /// At least 1.
@@ -9065,14 +9525,14 @@ impl types::Webhook {
             url: url.into(),
         }
     }
-    /// Sets `created_at`.
+    /// When it was created (Unix seconds).
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn created_at(mut self, value: i64) -> Self {
         self.created_at = Some(value.into());
         self
     }
-    /// Sets `description`.
+    /// What the webhook is for.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -9086,7 +9546,7 @@ impl types::Webhook {
         self.secret = Some(value.into());
         self
     }
-    /// Sets `status`.
+    /// Whether deliveries are on.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(mut self, value: impl ::std::convert::Into<crate::types::WebhookStatus>) -> Self {
@@ -9110,7 +9570,7 @@ impl types::WebhookCreateRequest {
             url: url.into(),
         }
     }
-    /// Sets `description`.
+    /// What the webhook is for.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
@@ -9168,14 +9628,14 @@ impl types::WebhookUpdateRequest {
             url: ::std::default::Default::default(),
         }
     }
-    /// Sets `description`.
+    /// A new description.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn description(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
         self.description = Some(value.into());
         self
     }
-    /// Sets `events`.
+    /// The events to deliver from now on.
     #[must_use]
     pub fn events(
         mut self,
@@ -9186,14 +9646,14 @@ impl types::WebhookUpdateRequest {
         self.events = values.into_iter().map(::std::convert::Into::into).collect();
         self
     }
-    /// Sets `status`.
+    /// Pause (`disabled`) or resume (`enabled`) deliveries.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn status(mut self, value: impl ::std::convert::Into<crate::types::WebhookStatus>) -> Self {
         self.status = Some(value.into());
         self
     }
-    /// Sets `url`.
+    /// A new endpoint.
     #[must_use]
     #[allow(clippy::useless_conversion)]
     pub fn url(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {

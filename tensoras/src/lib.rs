@@ -17,6 +17,19 @@
 //! # Ok(()) }
 //! ```
 //!
+//! | Namespace | What |
+//! |---|---|
+//! | [`client.chat().completions()`](resources::chat::Completions) | chat completions: whole, streamed, parsed into a Rust type, with tools and RAG |
+//! | [`client.completions()`](resources::completions::Completions) | legacy text completions |
+//! | [`client.embeddings()`](resources::embeddings::Embeddings) | embeddings, as floats or base64 |
+//! | [`client.rerank()`](resources::rerank::Rerank) | documents ordered by relevance to a query |
+//! | [`client.models()`](resources::models::Models) | the models available to your key |
+//! | [`client.files()`](resources::files::Files) | uploads, downloads, listing |
+//! | [`client.batches()`](resources::batches::Batches) | batches of requests run asynchronously |
+//! | [`client.knowledge_bases()`](resources::knowledge_bases::KnowledgeBases) | knowledge bases, their [data sources](resources::knowledge_bases::DataSources), [documents](resources::knowledge_bases::Documents), [ingestion jobs](resources::knowledge_bases::IngestionJobs) and retrieval |
+//! | [`client.responses()`](resources::responses::Responses) | the Responses API: whole or streamed as typed events |
+//! | [`client.webhooks()`](resources::webhooks::Webhooks) | webhooks; [`webhooks::verify`] checks a delivery's signature |
+//!
 //! - Requests: every operation takes a request type built with
 //!   `XRequest::new(required…)` and chained setters ([`types`]); the
 //!   reading helpers are methods, in [`prelude`].
@@ -157,7 +170,8 @@ impl Tensoras {
     }
 }
 
-/// The README's code blocks, compile-checked with the doc tests.
+/// The crate README's code blocks, compile-checked with the doc tests (the
+/// repository's README is checked by the workspace's tests crate).
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -475,6 +475,11 @@ impl Guarded {
         }
     }
 
+    /// The bounds the body is read within.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     fn end(&mut self, error: Error) -> Poll<Option<Result<Bytes>>> {
         self.body = None; // drops the connection
         Poll::Ready(Some(Err(error)))

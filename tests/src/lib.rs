@@ -185,3 +185,8 @@ impl Drop for Server {
         }
     }
 }
+
+/// The repository README's code blocks, compile-checked with the doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -885,3 +885,48 @@ async fn call_sends_every_callable_operation_downloads_included() {
         .unwrap();
     assert_eq!(bytes.len(), 18);
 }
+
+#[tokio::test]
+async fn a_files_content_reads_whole_within_its_bound() {
+    let server = Server::start().await.unwrap();
+    let client = server.client();
+    let text = "line one\nline two — é\n";
+    let file = client
+        .files()
+        .create(FileSource::bytes("notes.txt", text), FilePurpose::KnowledgeBase)
+        .await
+        .unwrap();
+    let content = client.files().content(&file.id).await.unwrap();
+    assert_eq!(content.max_bytes(), 128 << 20, "the default Limits");
+    assert_eq!(content.text().await.unwrap(), text);
+    let bytes = client.files().content(&file.id).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&bytes[..], text.as_bytes());
+
+    // Over the client's bound: refused, not truncated.
+    let small = Tensoras::builder()
+        .api_key(API_KEY)
+        .base_url(&server.base_url)
+        .limits(tensoras::Limits::default().max_response_bytes(8))
+        .build()
+        .unwrap();
+    let error = small.files().content(&file.id).await.unwrap().bytes().await.unwrap_err();
+    assert!(matches!(error, Error::LimitExceeded { limit: 8, .. }), "{error:?}");
+
+    // Not UTF-8: a decode error, not replaced characters.
+    let binary = client
+        .files()
+        .create(FileSource::bytes("blob.bin", vec![0xff, 0xfe, 0x00]), FilePurpose::KnowledgeBase)
+        .await
+        .unwrap();
+    let error = client.files().content(&binary.id).await.unwrap().text().await.unwrap_err();
+    assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+
+    // The blocking twin.
+    let blocking = tensoras::blocking::Tensoras::from_async(client.clone()).unwrap();
+    let id = file.id.clone();
+    let read = tokio::task::spawn_blocking(move || blocking.files().content(&id)?.text())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, text);
+}

@@ -47,6 +47,13 @@ pub mod types;
 
 pub fn run(root: &Path, check: bool) -> Result<()> {
     let original = spec::load(&root.join(SPEC))?;
+    let undescribed = spec::undescribed(&original);
+    if !undescribed.is_empty() {
+        bail!(
+            "every schema and property of {SPEC} needs a description (it documents the generated code); missing: {}",
+            undescribed.join(", ")
+        );
+    }
     let mut spec_value = original.clone();
     let model = spec::transform_for_codegen(&mut spec_value)?;
     let schemas = spec_value

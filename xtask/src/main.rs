@@ -5,7 +5,11 @@
 //!   differs from a fresh run (CI runs this).
 //! - `demo`: the quick start against the local Tensoras-compatible server.
 //! - `examples`: every program in `tensoras/examples/` against that server.
+//! - `api-check [--baseline REV]`: the public APIs of the published crates
+//!   against REV (default `HEAD~1`), with cargo-semver-checks; a breaking
+//!   change must be recorded in `CHANGELOG.md`.
 
+mod api_check;
 mod codegen;
 mod emit;
 mod examples;
@@ -27,6 +31,14 @@ fn main() -> ExitCode {
         }
         Some("demo") => examples::run(&workspace_root(), Some(examples::DEMO)),
         Some("examples") => examples::run(&workspace_root(), None),
+        Some("api-check") => {
+            let baseline = match (args.get(1).map(String::as_str), args.get(2)) {
+                (None, _) => "HEAD~1".to_owned(),
+                (Some("--baseline"), Some(rev)) => rev.clone(),
+                _ => return usage("api-check takes only --baseline REV"),
+            };
+            api_check::run(&workspace_root(), &baseline)
+        }
         Some(other) => return usage(&format!("unknown command {other:?}")),
         None => return usage("no command given"),
     };
@@ -40,7 +52,7 @@ fn main() -> ExitCode {
 }
 
 fn usage(problem: &str) -> ExitCode {
-    eprintln!("xtask: {problem}\n\nusage:\n  cargo xtask codegen [--check]\n  cargo xtask demo\n  cargo xtask examples");
+    eprintln!("xtask: {problem}\n\nusage:\n  cargo xtask codegen [--check]\n  cargo xtask demo\n  cargo xtask examples\n  cargo xtask api-check [--baseline REV]");
     ExitCode::from(2)
 }
 

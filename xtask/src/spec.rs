@@ -83,6 +83,45 @@ pub fn load(path: &Path) -> Result<Value> {
     serde_norway::from_str(&text).with_context(|| format!("parsing {} as YAML", path.display()))
 }
 
+/// Every schema and every property of a schema carries a description: it
+/// becomes the generated type's or field's documentation, which users read
+/// on docs.rs. The names of those that do not, as `Schema` or
+/// `Schema.property`.
+pub fn undescribed(spec: &Value) -> Vec<String> {
+    let mut missing = Vec::new();
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
+        return missing;
+    };
+    for (name, schema) in schemas {
+        if schema.get("description").is_none() {
+            missing.push(name.clone());
+        }
+        let parts = std::iter::once(schema).chain(
+            schema
+                .get("allOf")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        for part in parts {
+            for (property, value) in part
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if value.get("description").is_none() {
+                    missing.push(format!("{name}.{property}"));
+                }
+            }
+        }
+    }
+    missing
+}
+
 /// Applies every codegen transform to `spec` in place.
 pub fn transform_for_codegen(spec: &mut Value) -> Result<Model> {
     let mut model = Model::default();
@@ -457,9 +496,12 @@ fn take_unions(schemas: &mut Map<String, Value>) -> Result<Vec<Union>> {
         for (value, variant, target) in variants {
             let payload = match (&content, members.get(&target).map(Vec::len)) {
                 (Some(member), _) => {
-                    let reference = schemas
+                    // A plain `$ref`, or one wrapped in `allOf` to carry a description.
+                    let member_schema = schemas
                         .get(&target)
-                        .and_then(|s| s.pointer(&format!("/properties/{member}/$ref")))
+                        .and_then(|s| s.pointer(&format!("/properties/{member}")));
+                    let reference = member_schema
+                        .and_then(|m| m.get("$ref").or_else(|| m.pointer("/allOf/0/$ref")))
                         .and_then(Value::as_str)
                         .with_context(|| format!("{target}.{member} must be a $ref"))?;
                     emptied.push(target.clone());
@@ -711,6 +753,17 @@ mod tests {
         let mut nested = json!({"components": {"schemas": {"L": {"type": "array",
             "items": {"type": "string", "format": "password"}}}}});
         assert!(transform_for_codegen(&mut nested).is_err());
+    }
+
+    #[test]
+    fn undescribed_schemas_and_properties_are_named() {
+        let spec = json!({"components": {"schemas": {
+            "A": {"description": "An A.", "type": "object", "properties": {
+                "x": {"type": "string", "description": "The x."}, "y": {"type": "string"}}},
+            "B": {"allOf": [{"$ref": "#/components/schemas/A"},
+                {"type": "object", "properties": {"z": {"type": "integer"}}}]}
+        }}});
+        assert_eq!(undescribed(&spec), ["A.y", "B", "B.z"]);
     }
 
     #[test]

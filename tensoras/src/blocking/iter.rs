@@ -34,6 +34,8 @@ pub struct Iter<T> {
     stream: Option<Items<T>>,
     runtime: &'static Runtime,
     response: Option<(u16, HeaderMap)>,
+    /// For a file's content: the most bytes `bytes` and `text` read.
+    max_bytes: u64,
 }
 
 impl<T> std::fmt::Debug for Iter<T> {
@@ -55,7 +57,13 @@ impl<T> Iter<T> {
             stream: Some(Box::pin(stream)),
             runtime,
             response,
+            max_bytes: u64::MAX,
         }
+    }
+
+    pub(crate) fn with_max_bytes(mut self, max: u64) -> Self {
+        self.max_bytes = max;
+        self
     }
 
     /// The streamed response's HTTP status (`None` for a list's items).
@@ -71,6 +79,53 @@ impl<T> Iter<T> {
     /// The streamed response's `x-request-id` header.
     pub fn request_id(&self) -> Option<&str> {
         self.headers().and_then(crate::rate_limit::request_id)
+    }
+}
+
+impl Iter<bytes::Bytes> {
+    /// A file's whole content (see
+    /// [`FileContent::bytes`](crate::FileContent::bytes)): at most the
+    /// client's `Limits::max_response_bytes`, else
+    /// [`Error::LimitExceeded`](crate::Error::LimitExceeded).
+    ///
+    /// ```no_run
+    /// # fn run(client: tensoras::blocking::Tensoras) -> tensoras::Result<()> {
+    /// let bytes = client.files().content("file-abc123")?.bytes()?;
+    /// println!("{} bytes", bytes.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn bytes(self) -> Result<bytes::Bytes> {
+        let max = self.max_bytes;
+        let too_large = || crate::Error::limit("the file content (bytes)", max);
+        let declared = self
+            .headers()
+            .and_then(|h| h.get(reqwest::header::CONTENT_LENGTH))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max) {
+            return Err(too_large());
+        }
+        let mut whole = Vec::new();
+        for piece in self {
+            let piece = piece?;
+            if (whole.len() as u64).saturating_add(piece.len() as u64) > max {
+                return Err(too_large());
+            }
+            whole.extend_from_slice(&piece);
+        }
+        Ok(whole.into())
+    }
+
+    /// A file's whole content as UTF-8 text (see
+    /// [`FileContent::text`](crate::FileContent::text)).
+    ///
+    /// ```no_run
+    /// # fn run(client: tensoras::blocking::Tensoras) -> tensoras::Result<()> {
+    /// println!("{}", client.files().content("file-abc123")?.text()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn text(self) -> Result<String> {
+        crate::resources::files::text(self.bytes()?)
     }
 }
 

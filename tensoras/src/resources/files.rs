@@ -441,6 +441,61 @@ impl FileContent {
     pub fn response(&self) -> ApiResponse<()> {
         ApiResponse::new((), self.status, self.headers.clone(), self.attempts)
     }
+
+    /// The most bytes [`bytes`](Self::bytes) and [`text`](Self::text) read:
+    /// the client's [`Limits::max_response_bytes`](crate::Limits::max_response_bytes).
+    pub fn max_bytes(&self) -> u64 {
+        self.body.settings().limits.max_response_bytes
+    }
+
+    /// The whole content, read to its end (openai-python's `.read()`): at
+    /// most [`max_bytes`](Self::max_bytes), else [`Error::LimitExceeded`]
+    /// (read a larger file as a stream, or with
+    /// [`Files::download_to`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// let bytes = client.files().content("file-abc123").await?.bytes().await?;
+    /// println!("{} bytes", bytes.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn bytes(mut self) -> Result<Bytes> {
+        let max = self.max_bytes();
+        let too_large = || Error::limit("the file content (bytes)", max);
+        if self.content_length().is_some_and(|n| n > max) {
+            return Err(too_large());
+        }
+        let mut whole = Vec::new();
+        while let Some(piece) = self.next().await {
+            let piece = piece?;
+            if (whole.len() as u64).saturating_add(piece.len() as u64) > max {
+                return Err(too_large());
+            }
+            whole.extend_from_slice(&piece);
+        }
+        Ok(whole.into())
+    }
+
+    /// The whole content as text (openai-python's `.text`): as
+    /// [`bytes`](Self::bytes), and UTF-8, else [`Error::Decode`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
+    /// let text = client.files().content("file-abc123").await?.text().await?;
+    /// for line in text.lines() {
+    ///     println!("{line}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn text(self) -> Result<String> {
+        text(self.bytes().await?)
+    }
+}
+
+/// A file's bytes as text, or [`Error::Decode`] when they are not UTF-8.
+pub(crate) fn text(bytes: Bytes) -> Result<String> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| Error::decode(format!("the file is not UTF-8 text: {e}"), &bytes))
 }
 
 impl Drop for FileContent {

@@ -67,7 +67,8 @@ impl<M: Mode> Files<M> {
     pub fn content(&self, file_id: &str) -> Result<Iter<Bytes>> {
         let content = self.runtime.block_on(self.inner.content(file_id))?;
         let response = Some((content.status(), content.headers().clone()));
-        Ok(Iter::new(content, self.runtime, response))
+        let max = content.max_bytes();
+        Ok(Iter::new(content, self.runtime, response).with_max_bytes(max))
     }
 
     /// See [`crate::resources::files::Files::download_to`].
