@@ -893,13 +893,23 @@ async fn a_files_content_reads_whole_within_its_bound() {
     let text = "line one\nline two — é\n";
     let file = client
         .files()
-        .create(FileSource::bytes("notes.txt", text), FilePurpose::KnowledgeBase)
+        .create(
+            FileSource::bytes("notes.txt", text),
+            FilePurpose::KnowledgeBase,
+        )
         .await
         .unwrap();
     let content = client.files().content(&file.id).await.unwrap();
     assert_eq!(content.max_bytes(), 128 << 20, "the default Limits");
     assert_eq!(content.text().await.unwrap(), text);
-    let bytes = client.files().content(&file.id).await.unwrap().bytes().await.unwrap();
+    let bytes = client
+        .files()
+        .content(&file.id)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(&bytes[..], text.as_bytes());
 
     // Over the client's bound: refused, not truncated.
@@ -909,16 +919,36 @@ async fn a_files_content_reads_whole_within_its_bound() {
         .limits(tensoras::Limits::default().max_response_bytes(8))
         .build()
         .unwrap();
-    let error = small.files().content(&file.id).await.unwrap().bytes().await.unwrap_err();
-    assert!(matches!(error, Error::LimitExceeded { limit: 8, .. }), "{error:?}");
+    let error = small
+        .files()
+        .content(&file.id)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::LimitExceeded { limit: 8, .. }),
+        "{error:?}"
+    );
 
     // Not UTF-8: a decode error, not replaced characters.
     let binary = client
         .files()
-        .create(FileSource::bytes("blob.bin", vec![0xff, 0xfe, 0x00]), FilePurpose::KnowledgeBase)
+        .create(
+            FileSource::bytes("blob.bin", vec![0xff, 0xfe, 0x00]),
+            FilePurpose::KnowledgeBase,
+        )
         .await
         .unwrap();
-    let error = client.files().content(&binary.id).await.unwrap().text().await.unwrap_err();
+    let error = client
+        .files()
+        .content(&binary.id)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap_err();
     assert!(matches!(error, Error::Decode { .. }), "{error:?}");
 
     // The blocking twin.
