@@ -1,4 +1,4 @@
-//! `cargo run --release -p tensoras-bench -- [chat|blocking|telemetry|sse|embeddings|concurrency|memory|all]`
+//! `cargo run --release -p tensoras-bench -- [chat|blocking|telemetry|sse|embeddings|concurrency|memory|batch|all]`
 //! `cargo run --release -p tensoras-bench -- count chat|sse-memory CONTENDER ROUNDS` (for callgrind)
 //!
 //! Side-by-side measurements on loopback, printed as Markdown rows for
@@ -7,6 +7,7 @@
 //! the rounds of one run is printed: these machines are noisy, so
 //! absolute times mean little and ratios measured together mean more.
 
+mod batch;
 mod blocking;
 mod chat;
 mod embeddings;
@@ -147,6 +148,28 @@ pub fn peak_rss_mib() -> Option<f64> {
 
 fn main() {
     let what = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    // `batch`: bulk jobs, each size and contender in a child process
+    // (`batch-one CONTENDER LINES BASE_URL`) for its own peak RSS.
+    if what == "batch" {
+        batch::run();
+        return;
+    }
+    if what == "batch-one" {
+        let args: Vec<String> = std::env::args().skip(2).collect();
+        let [contender, lines, base_url] = args.as_slice() else {
+            panic!("usage: batch-one CONTENDER LINES BASE_URL")
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(batch::one(
+            contender,
+            lines.parse().expect("LINES is a number"),
+            base_url,
+        ));
+        return;
+    }
     // `count GROUP CONTENDER ROUNDS`: one contender alone, for callgrind
     // (see `bench/instructions.sh`); GROUP is `chat` or `sse-memory`.
     let args: Vec<String> = std::env::args().skip(2).collect();

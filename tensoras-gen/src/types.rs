@@ -103,6 +103,28 @@ pub struct BatchErrors {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub object: ::std::option::Option<::std::string::String>,
 }
+///Why a batch line's request could not be run.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct BatchLineError {
+    ///The error's code, such as `invalid_request` or `batch_cancelled`.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub code: ::std::option::Option<::std::string::String>,
+    ///What went wrong.
+    pub message: ::std::string::String,
+}
+///The response a batch line's request got.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct BatchLineResponse {
+    ///The response body: the endpoint's response for a success, an error body (`{"error": {...}}`) otherwise.
+    pub body: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///The request's id, to quote when asking for support.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub request_id: ::std::option::Option<::std::string::String>,
+    ///The HTTP status it would have had as a call of its own.
+    pub status_code: i64,
+}
 ///A page of batches.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -124,6 +146,34 @@ pub struct BatchRequestCounts {
     pub failed: i64,
     ///Requests in the batch.
     pub total: i64,
+}
+///One line of a batch's input file (JSONL): a request to the batch's endpoint, named by a `custom_id` that its result line carries back.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct BatchRequestLine {
+    ///The request body for that endpoint: a chat completion, legacy completion or embeddings request (with no `stream`).
+    pub body: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    ///Your id for the request, unique within the batch; its result line carries it.
+    pub custom_id: ::std::string::String,
+    ///Always `POST`.
+    pub method: crate::types::BatchLineMethod,
+    ///The endpoint, the same as the batch's.
+    pub url: crate::types::BatchEndpoint,
+}
+///One line of a batch's output or error file (JSONL). A request that got a response, success or not, is in the output file with its `response` (a failed one has an error body and a status of 400 or more); a request that could not be run is in the error file with its `error`.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct BatchResultLine {
+    ///The `custom_id` of the request it answers.
+    pub custom_id: ::std::string::String,
+    ///Why the request could not be run; null in the output file.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub error: ::std::option::Option<BatchLineError>,
+    ///The line's id.
+    pub id: ::std::string::String,
+    ///The response the request got; null in the error file.
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    pub response: ::std::option::Option<BatchLineResponse>,
 }
 ///One generated reply.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -2114,6 +2164,122 @@ impl<'de> ::serde::Deserialize<'de> for BatchEndpoint {
         deserializer.deserialize_str(Visitor)
     }
 }
+/// The HTTP method of a batch line; always `POST`.
+///
+/// Open: a value this version does not know decodes as `Other` and is
+/// sent back as it came.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum BatchLineMethod {
+    /// `POST`
+    Post,
+    /// A value this version of the SDK does not know, as sent.
+    Other(::std::string::String),
+}
+impl BatchLineMethod {
+    /// The values this version knows, as sent on the wire.
+    pub const KNOWN: &'static [&'static str] = &["POST"];
+    /// The value as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Post => "POST",
+            Self::Other(value) => value.as_str(),
+        }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        match value {
+            "POST" => Some(Self::Post),
+            _ => None,
+        }
+    }
+}
+impl ::std::default::Default for BatchLineMethod {
+    /// `POST`, the only value known.
+    fn default() -> Self {
+        Self::Post
+    }
+}
+impl ::std::convert::AsRef<str> for BatchLineMethod {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+impl ::std::fmt::Display for BatchLineMethod {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl ::std::str::FromStr for BatchLineMethod {
+    type Err = ::std::convert::Infallible;
+    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+        Ok(Self::from(value))
+    }
+}
+impl ::std::convert::From<&str> for BatchLineMethod {
+    fn from(value: &str) -> Self {
+        Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+    }
+}
+impl ::std::convert::From<::std::string::String> for BatchLineMethod {
+    fn from(value: ::std::string::String) -> Self {
+        Self::known(&value).unwrap_or(Self::Other(value))
+    }
+}
+impl ::std::cmp::PartialEq for BatchLineMethod {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl ::std::cmp::Eq for BatchLineMethod {}
+impl ::std::cmp::PartialEq<str> for BatchLineMethod {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl ::std::cmp::PartialEq<&str> for BatchLineMethod {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl ::std::hash::Hash for BatchLineMethod {
+    fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+impl ::serde::Serialize for BatchLineMethod {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+impl<'de> ::serde::Deserialize<'de> for BatchLineMethod {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl ::serde::de::Visitor<'_> for Visitor {
+            type Value = BatchLineMethod;
+            fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: ::serde::de::Error>(
+                self,
+                value: &str,
+            ) -> ::std::result::Result<BatchLineMethod, E> {
+                Ok(BatchLineMethod::from(value))
+            }
+            fn visit_string<E: ::serde::de::Error>(
+                self,
+                value: ::std::string::String,
+            ) -> ::std::result::Result<BatchLineMethod, E> {
+                Ok(BatchLineMethod::from(value))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
 /// Where a batch is in its life.
 ///
 /// Open: a value this version does not know decodes as `Other` and is
@@ -2751,7 +2917,7 @@ impl<'de> ::serde::Deserialize<'de> for EncodingFormat {
         deserializer.deserialize_str(Visitor)
     }
 }
-/// What a file is for. `knowledge_base` is accepted as another spelling of `knowledge-base`.
+/// What a file is for. `knowledge_base` is accepted as another spelling of `knowledge-base`. `batch_output` marks a batch's output and error files, which the server writes (they cannot be uploaded).
 ///
 /// Open: a value this version does not know decodes as `Other` and is
 /// sent back as it came.
@@ -2762,17 +2928,20 @@ pub enum FilePurpose {
     Batch,
     /// `knowledge-base`
     KnowledgeBase,
+    /// `batch_output`
+    BatchOutput,
     /// A value this version of the SDK does not know, as sent.
     Other(::std::string::String),
 }
 impl FilePurpose {
     /// The values this version knows, as sent on the wire.
-    pub const KNOWN: &'static [&'static str] = &["batch", "knowledge-base"];
+    pub const KNOWN: &'static [&'static str] = &["batch", "knowledge-base", "batch_output"];
     /// The value as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {
             Self::Batch => "batch",
             Self::KnowledgeBase => "knowledge-base",
+            Self::BatchOutput => "batch_output",
             Self::Other(value) => value.as_str(),
         }
     }
@@ -2781,6 +2950,7 @@ impl FilePurpose {
             "batch" => Some(Self::Batch),
             "knowledge-base" => Some(Self::KnowledgeBase),
             "knowledge_base" => Some(Self::KnowledgeBase),
+            "batch_output" => Some(Self::BatchOutput),
             _ => None,
         }
     }
@@ -6292,6 +6462,44 @@ impl types::BatchErrors {
         self
     }
 }
+impl types::BatchLineError {
+    /// A `BatchLineError` with its required `message`; set the others with the methods below.
+    #[must_use]
+    pub fn new(message: impl ::std::convert::Into<::std::string::String>) -> Self {
+        Self {
+            code: ::std::default::Default::default(),
+            message: message.into(),
+        }
+    }
+    /// The error's code, such as `invalid_request` or `batch_cancelled`.
+    #[must_use]
+    #[allow(clippy::useless_conversion)]
+    pub fn code(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+}
+impl types::BatchLineResponse {
+    /// A `BatchLineResponse` with its required `status_code`, `body`; set the others with the methods below.
+    #[must_use]
+    pub fn new(
+        status_code: i64,
+        body: impl ::std::convert::Into<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+    ) -> Self {
+        Self {
+            body: body.into(),
+            request_id: ::std::default::Default::default(),
+            status_code: status_code.into(),
+        }
+    }
+    /// The request's id, to quote when asking for support.
+    #[must_use]
+    #[allow(clippy::useless_conversion)]
+    pub fn request_id(mut self, value: impl ::std::convert::Into<::std::string::String>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+}
 impl types::BatchList {
     /// A `BatchList` with its required `object`, `data`, `has_more`; set the others with the methods below.
     #[must_use]
@@ -6316,6 +6524,61 @@ impl types::BatchRequestCounts {
             failed: failed.into(),
             total: total.into(),
         }
+    }
+}
+impl types::BatchRequestLine {
+    /// A `BatchRequestLine` with its required `custom_id`, `url`, `body`; set the others with the methods below.
+    #[must_use]
+    pub fn new(
+        custom_id: impl ::std::convert::Into<::std::string::String>,
+        url: impl ::std::convert::Into<crate::types::BatchEndpoint>,
+        body: impl ::std::convert::Into<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+    ) -> Self {
+        Self {
+            body: body.into(),
+            custom_id: custom_id.into(),
+            method: ::std::default::Default::default(),
+            url: url.into(),
+        }
+    }
+    /// Always `POST`.
+    #[must_use]
+    #[allow(clippy::useless_conversion)]
+    pub fn method(
+        mut self,
+        value: impl ::std::convert::Into<crate::types::BatchLineMethod>,
+    ) -> Self {
+        self.method = value.into();
+        self
+    }
+}
+impl types::BatchResultLine {
+    /// A `BatchResultLine` with its required `id`, `custom_id`; set the others with the methods below.
+    #[must_use]
+    pub fn new(
+        id: impl ::std::convert::Into<::std::string::String>,
+        custom_id: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        Self {
+            custom_id: custom_id.into(),
+            error: ::std::default::Default::default(),
+            id: id.into(),
+            response: ::std::default::Default::default(),
+        }
+    }
+    /// Why the request could not be run; null in the output file.
+    #[must_use]
+    #[allow(clippy::useless_conversion)]
+    pub fn error(mut self, value: impl ::std::convert::Into<types::BatchLineError>) -> Self {
+        self.error = Some(value.into());
+        self
+    }
+    /// The response the request got; null in the error file.
+    #[must_use]
+    #[allow(clippy::useless_conversion)]
+    pub fn response(mut self, value: impl ::std::convert::Into<types::BatchLineResponse>) -> Self {
+        self.response = Some(value.into());
+        self
     }
 }
 impl types::ChatChoice {

@@ -224,7 +224,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// of a body, stream or download. It bounds silence, not length: a
     /// stream that keeps delivering lives as long as it delivers, and one
     /// that stalls ends with [`Error::Timeout`] of kind
-    /// [`Read`](crate::TimeoutKind::Read). Keep-alive comments in an event
+    /// [`Read`](crate::TimeoutKind::Read). Each wait counts from when the
+    /// client starts waiting for the next piece: time your code spends
+    /// between two reads of a body or stream is not the server's silence.
+    /// Keep-alive comments in an event
     /// stream are bytes, and count as progress (servers send them while a
     /// model thinks); bound the whole call with
     /// [`total_timeout`](Self::total_timeout). `Duration::MAX` is no limit.

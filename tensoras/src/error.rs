@@ -127,6 +127,66 @@ pub enum Error {
         /// [`Error::Decode`]'s excerpt).
         content_excerpt: String,
     },
+    /// A batch failed as a whole (its input file was refused, or the server
+    /// could not run it), so it has no results; the batch's
+    /// [`errors`](crate::types::Batch::errors) say why. Returned by
+    /// [`BatchRun::results`](crate::resources::batches::BatchRun::results)
+    /// and [`Batches::run`](crate::resources::batches::Batches::run). Its
+    /// input file is kept: delete it with `client.files().delete(&batch.input_file_id)`.
+    #[error("batch {} failed: {}", .0.id, batch_errors(.0))]
+    BatchFailed(Box<crate::types::Batch>),
+    /// [`Batches::run`](crate::resources::batches::Batches::run) stopped
+    /// waiting for the batch it created (its wait timed out, or a poll
+    /// failed for good): the batch goes on. `batch` is the batch as last
+    /// seen (resume it by its id, cancel it, or delete its files), `source`
+    /// why the wait stopped (such as [`Error::Timeout`] of kind
+    /// [`TimeoutKind::Batch`]).
+    #[error("batch {} has not finished ({}): {source}", batch.id, batch.status)]
+    BatchUnfinished {
+        /// The batch as last seen.
+        batch: Box<crate::types::Batch>,
+        /// Why the wait stopped.
+        #[source]
+        source: Box<Error>,
+    },
+    /// One request of a batch was not run: the server refused its line, or
+    /// the batch was cancelled or expired before reaching it (a line of the
+    /// batch's error file; see
+    /// [`BatchOutcome`](crate::resources::batches::BatchOutcome)).
+    #[error("the batch did not run the request: {message}{}", code.as_deref().map(|c| format!(" (code {c})")).unwrap_or_default())]
+    BatchLine {
+        /// The server's code, such as `batch_expired` or `batch_cancelled`.
+        code: Option<String>,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A failed batch's errors, for [`Error::BatchFailed`]'s message: the first
+/// three, and how many more.
+fn batch_errors(batch: &crate::types::Batch) -> String {
+    let errors = batch.errors.as_ref().map_or(&[][..], |e| &e.data[..]);
+    if errors.is_empty() {
+        return "the server gave no reason".into();
+    }
+    let mut out: Vec<String> = errors
+        .iter()
+        .take(3)
+        .map(|e| {
+            let mut one = e.message.clone().unwrap_or_else(|| "no message".into());
+            if let Some(code) = &e.code {
+                one.push_str(&format!(" (code {code})"));
+            }
+            if let Some(line) = e.line {
+                one.push_str(&format!(" on line {line}"));
+            }
+            one
+        })
+        .collect();
+    if errors.len() > 3 {
+        out.push(format!("and {} more", errors.len() - 3));
+    }
+    out.join("; ")
 }
 
 /// Which timeout ran out.
@@ -142,6 +202,10 @@ pub enum TimeoutKind {
     Write,
     /// The whole call, retries and (for streams) reading included.
     Total,
+    /// Waiting for a batch to finish
+    /// ([`WaitOptions::timeout`](crate::resources::batches::WaitOptions::timeout));
+    /// the batch itself goes on.
+    Batch,
 }
 
 impl std::fmt::Display for TimeoutKind {
@@ -151,6 +215,7 @@ impl std::fmt::Display for TimeoutKind {
             TimeoutKind::Read => "waiting for the server",
             TimeoutKind::Write => "sending the request",
             TimeoutKind::Total => "the call",
+            TimeoutKind::Batch => "waiting for the batch",
         })
     }
 }
@@ -392,14 +457,17 @@ impl Error {
     /// the server's `x-should-retry` header when it sent one, else 408, 409,
     /// 429 and every status from 500; connection failures and connect, read
     /// and write timeouts; not redirect loops, malformed or oversized
-    /// response heads, bodies that do not decode, or the total timeout.
+    /// response heads, bodies that do not decode, the total timeout, a
+    /// batch's wait timeout, or a batch's request that was not run
+    /// ([`Error::BatchLine`]: whether to send it again in another batch is
+    /// yours to decide from its code).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Connection { source, .. } => source
                 .as_deref()
                 .and_then(|e| e.downcast_ref::<reqwest::Error>())
                 .is_none_or(transient),
-            Error::Timeout { kind, .. } => *kind != TimeoutKind::Total,
+            Error::Timeout { kind, .. } => !matches!(kind, TimeoutKind::Total | TimeoutKind::Batch),
             _ => match self.as_api() {
                 Some(api) if !matches!(self, Error::Stream { .. }) => api
                     .should_retry

@@ -18,6 +18,7 @@
 //! The helpers are extension traits because the types are generated in
 //! `tensoras-gen`; each trait's page shows its methods.
 
+pub use crate::resources::batches::BatchExt;
 pub use crate::resources::chat::{
     ChatCompletionChunkExt, ChatCompletionExt, ChatMessageExt, ChatResponseMessageExt,
     ContentPartExt, MessageContentExt, ToolCallExt, ToolChoiceExt,

@@ -456,7 +456,11 @@ pub(crate) async fn error_from_response(
 pub(crate) struct Guarded {
     body: Option<Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>>,
     settings: Settings,
-    last: Instant,
+    /// When the current wait for bytes began (`None` while bytes flow): the
+    /// read timeout bounds the server's silence, so it counts from here,
+    /// not from the last piece — a caller that takes its time between
+    /// pieces does not use it up.
+    waiting_since: Option<Instant>,
     idle: Option<Pin<Box<Sleep>>>,
     total: Option<Pin<Box<Sleep>>>,
 }
@@ -469,7 +473,7 @@ impl Guarded {
         Guarded {
             body: Some(Box::pin(response.bytes_stream())),
             settings,
-            last: Instant::now(),
+            waiting_since: None,
             idle: None,
             total,
         }
@@ -507,11 +511,11 @@ impl Stream for Guarded {
         };
         match body.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(bytes))) => {
-                // The clock is read per piece, the timer only touched when a
-                // wait begins (below): the hot path stays a few nanoseconds.
-                this.last = Instant::now();
+                // No clock read per piece unless a total timeout is set; the
+                // timer is only touched when a wait begins (below).
+                this.waiting_since = None;
                 if let Some((total, at)) = this.settings.deadline {
-                    if this.last >= at {
+                    if Instant::now() >= at {
                         return this.end(Error::timeout(total, TimeoutKind::Total));
                     }
                 }
@@ -526,7 +530,8 @@ impl Stream for Guarded {
                 Poll::Ready(None)
             }
             Poll::Pending => {
-                let Some(idle_at) = later(this.last, this.settings.read) else {
+                let since = *this.waiting_since.get_or_insert_with(Instant::now);
+                let Some(idle_at) = later(since, this.settings.read) else {
                     return this.poll_total(cx); // no read limit
                 };
                 let idle = match &mut this.idle {

@@ -112,6 +112,22 @@ fn every_async_method_has_a_blocking_twin() {
         BTreeSet::from(["as_async".to_owned(), "from_async".to_owned()])
     );
 
+    // Bulk jobs (the parsed namespace's own methods), a submitted batch and
+    // its results: the same methods on both sides.
+    for ty in ["Batches", "BatchRun", "BatchResults"] {
+        let of = |files: &[PathBuf]| -> BTreeSet<String> {
+            public_methods(files, false)
+                .into_iter()
+                .filter(|(t, _)| t == ty)
+                .map(|(_, m)| m)
+                .collect()
+        };
+        let async_side = of(&rust_files(&src.join("resources/batches")));
+        let blocking_side = of(&rust_files(&src.join("blocking/resources/batches")));
+        assert!(async_side.len() >= 3, "{ty}: {async_side:?}");
+        assert_eq!(async_side, blocking_side, "{ty}");
+    }
+
     // Both namespace macros give `with_raw_response`.
     for macro_file in ["resources/mod.rs", "blocking/mod.rs"] {
         let text = std::fs::read_to_string(src.join(macro_file)).expect("macro");

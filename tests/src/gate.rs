@@ -65,7 +65,7 @@ pub(crate) async fn gate(
             "authentication_error",
             "invalid_api_key",
         )
-    } else if let Some(fault) = fault(&store, &header) {
+    } else if let Some(fault) = fault(&store, &header, parts.uri.path()) {
         fault
     } else {
         let operation = checked
@@ -238,7 +238,11 @@ pub(crate) async fn check_response(
     Response::from_parts(parts, Body::from(bytes))
 }
 
-pub(crate) fn fault(store: &Shared, header: &dyn Fn(&str) -> Option<String>) -> Option<Response> {
+pub(crate) fn fault(
+    store: &Shared,
+    header: &dyn Fn(&str) -> Option<String>,
+    path: &str,
+) -> Option<Response> {
     if let Some(location) = header("x-mock-redirect") {
         // 307 keeps the method and body, like a moved API would.
         return Some(
@@ -251,6 +255,11 @@ pub(crate) fn fault(store: &Shared, header: &dyn Fn(&str) -> Option<String>) -> 
         );
     }
     let status: u16 = header("x-mock-status")?.parse().ok()?;
+    // `x-mock-fault-path`: only requests to that path fail (a client's
+    // options go on every call; this picks one of them).
+    if header("x-mock-fault-path").is_some_and(|only| only != path) {
+        return None;
+    }
     if let Some(times) = header("x-mock-fail-times").and_then(|v| v.parse::<u32>().ok()) {
         let key = header("x-mock-key").unwrap_or_default();
         let mut s = store.lock().ok()?;

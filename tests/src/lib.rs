@@ -7,6 +7,7 @@
 //! `RequestOptions::header`):
 //! - `x-mock-status: 503` (with `x-mock-body`, `x-mock-content-type`): fail with that status;
 //! - `x-mock-fail-times: N` (with `x-mock-key`): fail only the first N requests of that key;
+//! - `x-mock-fault-path: /v1/batches`: fail only requests to that path;
 //! - `x-mock-retry-after: 2` or an HTTP date; `x-mock-retry-after-ms: 10`;
 //! - `x-mock-should-retry: true|false`: the failure carries `x-should-retry`;
 //! - `x-mock-delay-ms: 500`: answer late;
@@ -15,7 +16,9 @@
 //! - `x-mock-reset: always` or `KEY/N`: reset the connection before any
 //!   response (every time, or the first N times), see `listener`;
 //! - `x-mock-nonconformant: 1`: answer with a body the spec does not allow,
-//!   to show the response validation catches it.
+//!   to show the response validation catches it;
+//! - `x-mock-batch-*` on a batch's create call: its pace, expiry, size limit
+//!   and a hold (see `routes/batches.rs`).
 //!
 //! Webhooks are live: when an ingestion job or a batch completes, every
 //! subscribed webhook on a loopback URL gets a signed delivery, retried with

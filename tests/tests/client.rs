@@ -511,7 +511,10 @@ async fn resources_round_trip() {
     );
     assert!(client.files().delete(&reader.id).await.unwrap().deleted);
 
-    let batch = client
+    // Paced (a minute between steps), so the batch is still running when
+    // the cancel arrives.
+    let paced = client.with_options(fault(&[("x-mock-batch-pace-ms", "60000")]));
+    let batch = paced
         .batches()
         .create(BatchCreateRequest::new(
             file.id.as_str(),

@@ -97,6 +97,37 @@ async fn a_stalled_stream_ends_with_a_read_timeout() {
     );
 }
 
+/// The read timeout bounds the server's silence while the client waits:
+/// a reader that pauses longer than it between pieces (say, a slow
+/// database write per batch result) is not cut when it comes back.
+#[tokio::test]
+async fn a_slow_reader_does_not_use_up_the_read_timeout() {
+    let server = RawServer::start(|mut conn: Conn| async move {
+        let _ = conn.read_request().await;
+        let _ = conn
+            .write(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 20\r\n\r\nfirst part")
+            .await;
+        // The rest 3.2 s later: 0.2 s after the reader comes back.
+        tokio::time::sleep(Duration::from_millis(3200)).await;
+        let _ = conn.write(b"second par").await;
+    })
+    .await
+    .unwrap();
+    let client = server.client(quick(1000));
+    let mut content = bounded("content", client.files().content("file-1"))
+        .await
+        .unwrap();
+    let first = bounded("first part", content.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&first[..], b"first part");
+    // Away for three read timeouts, not waiting for the server.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let second = bounded("second part", content.next()).await.unwrap();
+    assert_eq!(&second.unwrap()[..], b"second par");
+}
+
 #[tokio::test]
 async fn a_stalled_download_and_a_stalled_json_body_end_with_read_timeouts() {
     let server = RawServer::start(|mut conn: Conn| async move {

@@ -473,6 +473,9 @@ fn describe(error: &Error) -> String {
         Error::Config(_) => "invalid configuration".into(),
         Error::InvalidInput(_) => "invalid input".into(),
         Error::Webhook(_) => "webhook refused".into(),
+        Error::BatchFailed(_) => "the batch failed".into(),
+        Error::BatchUnfinished { .. } => "the batch has not finished".into(),
+        Error::BatchLine { .. } => "the batch did not run the request".into(),
         other => match other.as_api() {
             Some(api) => {
                 let kind = api.code.as_deref().or(api.error_type.as_deref());
@@ -500,6 +503,7 @@ fn describe(error: &Error) -> String {
 /// | `Decode` | `decode` |
 /// | `Stream` | `stream` |
 /// | `InvalidInput`, `Config`, `Webhook`, `Parse` | `invalid_input`, `config`, `webhook`, `parse` |
+/// | `BatchFailed`, `BatchUnfinished`, `BatchLine` | `batch_failed`, `batch_unfinished`, `batch_line` |
 /// | a Responses run that ended `failed` | `response_failed` |
 /// | a call dropped by the caller before it completed | `cancelled` |
 pub fn error_type(error: &Error) -> std::borrow::Cow<'static, str> {
@@ -513,6 +517,9 @@ pub fn error_type(error: &Error) -> std::borrow::Cow<'static, str> {
         Error::Config(_) => "config",
         Error::Webhook(_) => "webhook",
         Error::Parse { .. } => "parse",
+        Error::BatchFailed(_) => "batch_failed",
+        Error::BatchUnfinished { .. } => "batch_unfinished",
+        Error::BatchLine { .. } => "batch_line",
         other => {
             return match other.status() {
                 Some(status) => status.to_string().into(),

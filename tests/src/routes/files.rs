@@ -1,4 +1,5 @@
-//! `/files`: streamed uploads (only the first MiB is kept) and downloads.
+//! `/files`: streamed uploads (only the first MiB is kept, but a batch's
+//! input whole) and downloads.
 
 use crate::routes::{bad_request, missing};
 use crate::store::{delete_from, find, insert, new_id, now, page, ListQuery, Shared};
@@ -19,15 +20,22 @@ pub(crate) async fn upload(State(store): State<Shared>, mut multipart: Multipart
                 Some("file") => {
                     filename = field.file_name().map(str::to_owned);
                     // Keep only a digest-sized prefix: uploads may be huge.
+                    // A batch's input (its purpose given first, as the SDK
+                    // sends it) is kept whole, up to 256 MiB: the batch runs it.
+                    let keep = if purpose.as_deref() == Some("batch") {
+                        256 << 20
+                    } else {
+                        1 << 20
+                    };
                     let mut total = 0u64;
                     let mut kept = Vec::new();
                     loop {
                         match field.chunk().await {
                             Ok(Some(chunk)) => {
                                 total += chunk.len() as u64;
-                                if kept.len() < (1 << 20) {
+                                if kept.len() < keep {
                                     kept.extend_from_slice(
-                                        &chunk[..chunk.len().min((1 << 20) - kept.len())],
+                                        &chunk[..chunk.len().min(keep - kept.len())],
                                     );
                                 }
                             }
@@ -49,6 +57,7 @@ pub(crate) async fn upload(State(store): State<Shared>, mut multipart: Multipart
         return bad_request("'purpose' is required", "purpose");
     };
     if !["batch", "knowledge-base", "knowledge_base"].contains(&purpose.as_str()) {
+        // `batch_output` too: those files are the server's own.
         return bad_request("'purpose' must be batch or knowledge-base", "purpose");
     }
     let Some((total, kept)) = bytes else {
