@@ -230,7 +230,12 @@ impl Tensoras {
         });
         let client = self.clone();
         async move {
-            let sent = client.send(request?).await?;
+            // Boxed: a caller's task that awaits this and then reads the
+            // stream is as large as the larger of the two for the whole
+            // life of the stream; the send (about 2 KB of state) is let go
+            // when the head arrives, and the task keeps only the stream
+            // (issue 21: 10,000 open streams, 2 KB each).
+            let sent = Box::pin(client.send(request?)).await?;
             Ok(EventStream::new(sent))
         }
     }
@@ -336,7 +341,17 @@ impl Tensoras {
     ) -> Result<ApiResponse<T>> {
         let settings = self.settings(&request)?;
         transport::within_total(settings.deadline, async move {
-            let sent = self.send_with(request, settings, observed).await?;
+            // Lent, not moved: a moved request would be held twice.
+            let (response, attempts) = self.send_with(&request, &settings, observed).await?;
+            // Sent: let it go before the answer is read (a large body, the
+            // request's and the answer's, would otherwise be held at once).
+            drop(request);
+            let sent = Sent {
+                response,
+                attempts,
+                settings,
+                observed: None,
+            };
             read_decoded(sent, decode).await
         })
         .await
@@ -491,7 +506,24 @@ impl Tensoras {
         if let Some(call) = &mut observed {
             call.begin(); // the first poll: the call starts now
         }
-        match self.send_within(request, observed.as_deref()).await {
+        // The request and settings are this future's own, lent to the
+        // attempts (moved into an inner future, each would be held twice).
+        let sent = match self.settings(&request) {
+            Ok(settings) => {
+                let attempts = self.send_with(&request, &settings, observed.as_deref());
+                match transport::within_total(settings.deadline, attempts).await {
+                    Ok((response, attempts)) => Ok(Sent {
+                        response,
+                        attempts,
+                        settings,
+                        observed: None,
+                    }),
+                    Err(error) => Err(error),
+                }
+            }
+            Err(error) => Err(error),
+        };
+        match sent {
             Ok(sent) => Ok(Sent { observed, ..sent }),
             Err(error) => {
                 if let Some(call) = observed {
@@ -502,46 +534,32 @@ impl Tensoras {
         }
     }
 
-    /// [`send`](Self::send) without the call's observation.
-    async fn send_within(
-        &self,
-        request: Request,
-        observed: Option<&telemetry::Call>,
-    ) -> Result<Sent> {
-        let settings = self.settings(&request)?;
-        let deadline = settings.deadline;
-        transport::within_total(deadline, self.send_with(request, settings, observed)).await
-    }
-
+    /// The attempts of a call: a 2xx response and how many attempts it
+    /// took, or the last attempt's error.
     async fn send_with(
         &self,
-        request: Request,
-        settings: Settings,
+        request: &Request,
+        settings: &Settings,
         observed: Option<&telemetry::Call>,
-    ) -> Result<Sent> {
+    ) -> Result<(reqwest::Response, u32)> {
         let mut retry = 0;
         loop {
-            let (built, progress) = self.build(&request, &settings, retry)?;
+            let (built, progress) = self.build(request, settings, retry)?;
             let send = self.inner.http.execute(built);
             // Boxed: held across the attempt's await, it would otherwise
             // enlarge every call's future, observed or not.
             let attempt = observed.map(|call| Box::new(call.attempt(retry)));
-            let err = match transport::attempt(send, progress.as_deref(), &settings).await {
+            let err = match transport::attempt(send, progress.as_deref(), settings).await {
                 Err(err) => err,
                 Ok(response) if response.status().is_success() => {
                     if let Some(attempt) = attempt {
                         attempt.succeeded(response.status().as_u16(), response.headers());
                     }
-                    return Ok(Sent {
-                        response,
-                        attempts: retry.saturating_add(1),
-                        settings,
-                        observed: None,
-                    });
+                    return Ok((response, retry.saturating_add(1)));
                 }
                 // Boxed: the error path's state would otherwise make every
                 // request's future (moved into each task) larger.
-                Ok(response) => Box::pin(transport::error_from_response(response, &settings)).await,
+                Ok(response) => Box::pin(transport::error_from_response(response, settings)).await,
             };
             if retry >= settings.max_retries || !err.is_retryable() {
                 if let Some(attempt) = attempt {

@@ -700,6 +700,13 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
             let Some(body) = this.body.as_mut() else {
                 return Poll::Ready(None);
             };
+            // The read is used up (what the decoder still needs of it, it
+            // has copied): let it go before waiting for the next. Held, it
+            // would pin the HTTP stack's whole read buffer, which then
+            // allocates a fresh one for every read — 8 KiB more per open
+            // stream, and an allocation per read (issue 21).
+            this.read = Bytes::new();
+            this.pos = 0;
             match body.poll_next_unpin(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(bytes))) => {
@@ -822,6 +829,41 @@ mod tests {
             })] => assert_eq!(api.code.as_deref(), Some("busy")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_used_up_read_is_let_go_before_the_next_is_awaited() {
+        // Held while the stream waits, a read pins the HTTP stack's whole
+        // read buffer (issue 21). The source checks, each time it is asked
+        // for more, that nobody but itself still holds the read before.
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let pinned = std::sync::Arc::new(AtomicUsize::new(0));
+        let mut reads = (0..3)
+            .map(|i| Bytes::from(format!("data: {{\"n\":{i}}}\n\ndata: {{\"n\":1{i}}}\n\n")))
+            // Owned, not static: a static `Bytes` is never "unique".
+            .chain([Bytes::from(String::from("data: [DONE]\n\n"))]);
+        let mut previous: Option<Bytes> = None;
+        let counter = std::sync::Arc::clone(&pinned);
+        let source = futures::stream::poll_fn(move |_| {
+            if previous.as_ref().is_some_and(|read| !read.is_unique()) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            previous = reads.next();
+            Poll::Ready(previous.clone().map(Ok::<_, std::io::Error>))
+        });
+        let items: Vec<Result<serde_json::Value>> =
+            EventStream::from_byte_stream(source).collect().await;
+        let numbers: Vec<i64> = items
+            .iter()
+            .map(|item| {
+                item.as_ref()
+                    .ok()
+                    .and_then(|v| v["n"].as_i64())
+                    .unwrap_or(-1)
+            })
+            .collect();
+        assert_eq!(numbers, [0, 10, 1, 11, 2, 12]);
+        assert_eq!(pinned.load(Ordering::SeqCst), 0, "a read was still held");
     }
 
     #[test]

@@ -32,7 +32,8 @@ pub(crate) struct Settings {
     pub(crate) deadline: Option<(Duration, Instant)>,
     pub(crate) max_retries: u32,
     pub(crate) limits: Limits,
-    /// The same on every attempt of the call; `None` for `GET` and when off.
+    /// The same on every attempt of the call; `None` for `GET` and when off,
+    /// and in [`Guarded`], which reads a body without it.
     pub(crate) idempotency_key: Option<reqwest::header::HeaderValue>,
 }
 
@@ -44,7 +45,9 @@ pub(crate) struct Settings {
 ///
 /// A concrete future, not an `async fn`: an `async fn` awaiting `future` in
 /// two branches (bounded or not) holds room for it several times over, and
-/// every call's future contains this one.
+/// every call's future contains this one. The timer is boxed: inline, its
+/// 112 bytes would be in every call's future, though only a call with a
+/// total timeout has one.
 pub(crate) fn within_total<F, T>(deadline: Option<(Duration, Instant)>, future: F) -> WithinTotal<F>
 where
     F: Future<Output = Result<T>>,
@@ -53,7 +56,8 @@ where
         None => WithinTotal::Unbounded { future },
         Some((total, at)) if at <= Instant::now() => WithinTotal::Expired { total },
         Some((total, at)) => WithinTotal::Bounded {
-            inner: tokio::time::timeout_at(at, future),
+            future,
+            timer: Box::pin(tokio::time::sleep_until(at)),
             total,
         },
     }
@@ -64,7 +68,7 @@ pin_project_lite::pin_project! {
     #[project = WithinTotalProjection]
     pub(crate) enum WithinTotal<F> {
         Unbounded { #[pin] future: F },
-        Bounded { #[pin] inner: tokio::time::Timeout<F>, total: Duration },
+        Bounded { #[pin] future: F, timer: Pin<Box<Sleep>>, total: Duration },
         Expired { total: Duration },
     }
 }
@@ -78,11 +82,33 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         match self.project() {
             WithinTotalProjection::Unbounded { future } => future.poll(cx),
-            WithinTotalProjection::Bounded { inner, total } => match inner.poll(cx) {
-                Poll::Ready(Ok(output)) => Poll::Ready(output),
-                Poll::Ready(Err(_)) => Poll::Ready(Err(Error::timeout(*total, TimeoutKind::Total))),
-                Poll::Pending => Poll::Pending,
-            },
+            // The call first (an answer that is there wins over a timer
+            // that fired in the same instant), then the timer — as
+            // `tokio::time::Timeout` does, outside the task's cooperative
+            // budget when the call used it up, so a call that always uses it
+            // up still times out.
+            WithinTotalProjection::Bounded {
+                future,
+                timer,
+                total,
+            } => {
+                let had_budget = tokio::task::coop::has_budget_remaining();
+                if let Poll::Ready(output) = future.poll(cx) {
+                    return Poll::Ready(output);
+                }
+                let fired = if had_budget && !tokio::task::coop::has_budget_remaining() {
+                    std::pin::pin!(tokio::task::coop::unconstrained(timer.as_mut()))
+                        .poll(cx)
+                        .is_ready()
+                } else {
+                    timer.as_mut().poll(cx).is_ready()
+                };
+                if fired {
+                    Poll::Ready(Err(Error::timeout(*total, TimeoutKind::Total)))
+                } else {
+                    Poll::Pending
+                }
+            }
             WithinTotalProjection::Expired { total } => {
                 Poll::Ready(Err(Error::timeout(*total, TimeoutKind::Total)))
             }
@@ -466,7 +492,10 @@ pub(crate) struct Guarded {
 }
 
 impl Guarded {
-    pub(crate) fn new(response: reqwest::Response, settings: Settings) -> Self {
+    pub(crate) fn new(response: reqwest::Response, mut settings: Settings) -> Self {
+        // Sent: not needed while the body is read (one allocation less per
+        // open stream).
+        settings.idempotency_key = None;
         let total = settings
             .deadline
             .map(|(_, at)| Box::pin(tokio::time::sleep_until(at)));
@@ -585,6 +614,40 @@ mod tests {
             let polled = futures::poll!(Box::pin(sleep));
             assert!(polled.is_pending());
         });
+    }
+
+    #[test]
+    fn the_total_timeout_fires_even_when_the_call_uses_up_its_budget() {
+        // A call that spends the task's whole cooperative budget on every
+        // poll: its timer must still be seen (as tokio's own `Timeout` sees
+        // its own), else the call would never time out.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let outcome = rt.block_on(async {
+            let total = Duration::from_millis(20);
+            let busy = async {
+                loop {
+                    tokio::task::coop::consume_budget().await;
+                }
+                #[allow(unreachable_code)]
+                Ok::<(), Error>(())
+            };
+            let bounded = within_total(Some((total, Instant::now() + total)), busy);
+            // Bounded in turn, so a regression fails instead of hanging.
+            tokio::time::timeout(Duration::from_secs(20), bounded).await
+        });
+        match outcome {
+            Ok(Err(Error::Timeout { after, kind, .. })) => {
+                assert_eq!(
+                    (after, kind),
+                    (Duration::from_millis(20), TimeoutKind::Total)
+                );
+            }
+            Ok(other) => panic!("{other:?}"),
+            Err(_) => panic!("the total timeout never fired"),
+        }
     }
 
     #[test]
