@@ -634,7 +634,9 @@ mod tests {
                 #[allow(unreachable_code)]
                 Ok::<(), Error>(())
             };
-            let bounded = within_total(Some((total, Instant::now() + total)), busy);
+            let deadline = later(Instant::now(), total).map(|at| (total, at));
+            assert!(deadline.is_some());
+            let bounded = within_total(deadline, busy);
             // Bounded in turn, so a regression fails instead of hanging.
             tokio::time::timeout(Duration::from_secs(20), bounded).await
         });
