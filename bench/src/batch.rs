@@ -82,7 +82,7 @@ fn request(i: usize) -> ChatCompletionRequest {
 /// One child: one contender at one size; prints its table row.
 pub async fn one(contender: &str, lines: usize, base_url: &str) {
     let client = Tensoras::builder()
-        .api_key(tensoras_tests::API_KEY)
+        .api_key(tensoras_mock::API_KEY)
         .base_url(base_url)
         .build()
         .expect("client")

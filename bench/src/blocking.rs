@@ -5,7 +5,7 @@
 use crate::{compare, report, Job, Mode};
 use futures::{FutureExt, StreamExt};
 use tensoras::types::{ChatCompletionRequest, ChatMessage};
-use tensoras_tests::{Server, API_KEY};
+use tensoras_mock::{MockServer, API_KEY};
 
 fn request() -> ChatCompletionRequest {
     use tensoras::prelude::ChatMessageExt;
@@ -16,11 +16,11 @@ fn request() -> ChatCompletionRequest {
 }
 
 pub async fn run(mode: &Mode) {
-    let server = Server::start().await.expect("server").without_validation();
+    let server = MockServer::builder().validate(false).start().await;
     let sdk = server.client();
     let blocking = tensoras::blocking::Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .build()
         .expect("blocking client");
     for threads in [8usize, 32] {

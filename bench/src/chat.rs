@@ -7,7 +7,7 @@ use futures::{FutureExt, StreamExt};
 use serde_json::json;
 use tensoras::prelude::ChatMessageExt;
 use tensoras::types::{ChatCompletion, ChatCompletionRequest, ChatMessage};
-use tensoras_tests::{Server, API_KEY};
+use tensoras_mock::{MockServer, API_KEY};
 
 const CONCURRENCY: usize = 8;
 
@@ -35,15 +35,15 @@ where
 }
 
 pub async fn run(mode: &Mode) {
-    let server = Server::start().await.expect("server").without_validation();
+    let server = MockServer::builder().validate(false).start().await;
     let sdk = server.client();
     let raw = reqwest::Client::new();
-    let url = format!("{}/chat/completions", server.base_url);
+    let url = format!("{}/chat/completions", server.base_url());
     let prebuilt = request();
     let typed: ChatCompletionRequest = request();
     let openai = async_openai::Client::with_config(
         async_openai::config::OpenAIConfig::new()
-            .with_api_base(&server.base_url)
+            .with_api_base(server.base_url())
             .with_api_key(API_KEY),
     );
     let openai_request: async_openai::types::chat::CreateChatCompletionRequest =

@@ -4,7 +4,7 @@
 use futures::StreamExt;
 use std::time::Instant;
 use tensoras::FileSource;
-use tensoras_tests::Server;
+use tensoras_mock::MockServer;
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
@@ -12,7 +12,7 @@ fn open_fds() -> usize {
 
 pub async fn concurrency() {
     const IN_FLIGHT: usize = 1_000;
-    let server = Server::start().await.expect("server").without_validation();
+    let server = MockServer::builder().validate(false).start().await;
     let client = server.client();
     println!("\n### Concurrency ({IN_FLIGHT} requests in flight on one client)\n");
     println!("| burst | ok | errors | new server connections | open fds after | time |");
@@ -40,7 +40,7 @@ pub async fn concurrency() {
 
 pub async fn memory() {
     const SIZE: u64 = 1 << 30;
-    let server = Server::start().await.expect("server").without_validation();
+    let server = MockServer::builder().validate(false).start().await;
     let client = server.client();
     let path = std::env::temp_dir().join(format!("tensoras-bench-{}.bin", std::process::id()));
     // A sparse file: 1 GiB to read, no disk used.

@@ -7,7 +7,7 @@
 use crate::chat::request;
 use crate::{compare, report, Job, Mode};
 use futures::{FutureExt, StreamExt};
-use tensoras_tests::{Server, API_KEY};
+use tensoras_mock::{MockServer, API_KEY};
 use tracing::instrument::WithSubscriber;
 
 const CONCURRENCY: usize = 8;
@@ -25,11 +25,11 @@ fn recording() -> tracing::Dispatch {
 }
 
 pub async fn run(mode: &Mode) {
-    let server = Server::start().await.expect("server").without_validation();
+    let server = MockServer::builder().validate(false).start().await;
     let plain = server.client();
     let capturing = tensoras::Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .capture_content(true)
         .build()
         .expect("client");

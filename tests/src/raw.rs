@@ -142,10 +142,15 @@ impl RawServer {
         })
     }
 
-    /// A client for this server with the given options.
+    /// The base URL (as `tensoras_mock::MockServer::base_url`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// A client for this server with `options`.
     pub fn client(&self, options: tensoras::RequestOptions) -> tensoras::Tensoras {
         tensoras::Tensoras::builder()
-            .api_key(crate::API_KEY)
+            .api_key(tensoras_mock::API_KEY)
             .base_url(&self.base_url)
             .build()
             .expect("client")

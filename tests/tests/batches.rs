@@ -11,9 +11,9 @@ use std::time::Duration;
 use tensoras::prelude::*;
 use tensoras::resources::batches::{BatchExt, BatchJob, BatchLimits, BatchOutcome, WaitOptions};
 use tensoras::TimeoutKind;
+use tensoras_mock::{MockServer, API_KEY};
 use tensoras_tests::faults as fault;
 use tensoras_tests::raw::RawServer;
-use tensoras_tests::{Server, API_KEY};
 
 /// Polls every 10 to 50 ms, for at most a minute (a hang fails, not stalls).
 fn quick() -> WaitOptions {
@@ -68,7 +68,7 @@ fn codes<T>(outcomes: &[BatchOutcome<T>]) -> Vec<(&str, Option<&str>)> {
 
 #[tokio::test]
 async fn a_job_runs_from_typed_requests_to_typed_results() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server
         .client()
         .with_options(fault(&[("x-mock-batch-pace-ms", "20")]));
@@ -205,7 +205,7 @@ async fn a_job_runs_from_typed_requests_to_typed_results() {
 
 #[tokio::test]
 async fn lines_the_server_refuses_come_back_from_the_error_file() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let input = concat!(
         r#"{"custom_id":"good","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[{"role":"user","content":"Hi"}]}}"#,
@@ -279,7 +279,7 @@ async fn lines_the_server_refuses_come_back_from_the_error_file() {
 
 #[tokio::test]
 async fn a_batch_resumes_by_id_from_another_client() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let id = {
         let client = server
             .client()
@@ -311,14 +311,14 @@ async fn a_batch_resumes_by_id_from_another_client() {
         assert_eq!(response.data.len(), 1);
         assert_eq!(
             response.data[0].embedding.as_slice(),
-            tensoras_tests::embed(&text)
+            tensoras_mock::embed(&text)
         );
     }
 }
 
 #[tokio::test]
 async fn cancelling_mid_way_keeps_the_partial_output_and_reports_the_rest() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     // The server holds the batch after 5 requests until it is cancelled:
     // no race between the cancel and the batch's end.
     let client = server
@@ -369,7 +369,7 @@ async fn cancelling_mid_way_keeps_the_partial_output_and_reports_the_rest() {
 
 #[tokio::test]
 async fn an_expired_batch_reports_the_requests_it_did_not_reach() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server
         .client()
         .with_options(fault(&[("x-mock-batch-expire-after", "2")]));
@@ -392,7 +392,7 @@ async fn an_expired_batch_reports_the_requests_it_did_not_reach() {
 
 #[tokio::test]
 async fn a_batch_that_fails_as_a_whole_is_a_typed_error_with_its_reasons() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     // The server takes one request per batch here: two are refused when the
     // batch is validated, after it was created (as a rate-limited batch is
     // only seen to fail by polling it).
@@ -416,7 +416,7 @@ async fn a_batch_that_fails_as_a_whole_is_a_typed_error_with_its_reasons() {
 
 #[tokio::test]
 async fn limits_and_bad_jobs_are_refused_before_anything_is_sent() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let dir = spool("limits");
     let refused = |job: BatchJob<ChatCompletionRequest>, expect: &'static str| {
@@ -498,7 +498,7 @@ async fn limits_and_bad_jobs_are_refused_before_anything_is_sent() {
 
 #[tokio::test]
 async fn waiting_gives_up_at_its_timeout_and_the_batch_goes_on() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server
         .client()
         .with_options(fault(&[("x-mock-batch-hold-after", "0")]));
@@ -541,7 +541,7 @@ async fn waiting_gives_up_at_its_timeout_and_the_batch_goes_on() {
         .poll_interval(Duration::ZERO)
         .max_poll_interval(Duration::MAX);
     let path = format!("/v1/batches/{}", run.id());
-    let polls = |server: &Server| {
+    let polls = |server: &MockServer| {
         server
             .requests()
             .iter()
@@ -565,7 +565,7 @@ async fn waiting_gives_up_at_its_timeout_and_the_batch_goes_on() {
 
 #[tokio::test]
 async fn a_batch_finished_before_the_deadline_is_not_a_timeout() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let mut run = client
         .batches()
@@ -583,7 +583,7 @@ async fn a_batch_finished_before_the_deadline_is_not_a_timeout() {
 
 #[tokio::test]
 async fn a_run_that_stops_waiting_hands_back_its_batch() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server
         .client()
         .with_options(fault(&[("x-mock-batch-hold-after", "0")]));
@@ -625,7 +625,7 @@ async fn a_run_that_stops_waiting_hands_back_its_batch() {
 
 #[tokio::test]
 async fn a_refused_create_deletes_the_uploaded_input_again() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client().with_options(fault(&[
         ("x-mock-status", "400"),
         ("x-mock-fault-path", "/v1/batches"),
@@ -726,7 +726,7 @@ async fn odd_result_files_give_typed_items_never_a_panic() {
     .unwrap();
     let client = Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .limits(tensoras::Limits::default().max_response_bytes(4096))
         .build()
         .unwrap();
@@ -782,8 +782,8 @@ fn the_blocking_client_runs_a_job_too() {
         .enable_all()
         .build()
         .unwrap();
-    let server = rt.block_on(Server::start()).unwrap();
-    let base_url = server.base_url.clone();
+    let server = rt.block_on(MockServer::start());
+    let base_url = server.base_url().to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let client = tensoras::blocking::Tensoras::builder()

@@ -6,8 +6,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tensoras::prelude::*;
+use tensoras_mock::{MockServer, API_KEY};
 use tensoras_tests::raw::{Conn, RawServer};
-use tensoras_tests::{Server, API_KEY};
 use tokio::io::AsyncReadExt;
 
 /// A runtime for the servers (the blocking client brings its own).
@@ -22,12 +22,12 @@ fn runtime() -> tokio::runtime::Runtime {
 /// A runtime running a local server, the server, and a blocking client for it.
 fn local() -> (
     tokio::runtime::Runtime,
-    Server,
+    MockServer,
     tensoras::blocking::Tensoras,
 ) {
     let rt = runtime();
-    let server = rt.block_on(Server::start()).unwrap();
-    let client = blocking_client(&server.base_url);
+    let server = rt.block_on(MockServer::start());
+    let client = blocking_client(server.base_url());
     (rt, server, client)
 }
 
@@ -318,7 +318,7 @@ fn a_dropped_list_all_fetches_no_further_page() {
 #[test]
 fn a_blocking_client_made_from_an_async_one_inside_its_runtime_completes() {
     let (_rt, server, _) = local();
-    let base_url = server.base_url.clone();
+    let base_url = server.base_url().to_owned();
     let what = "a blocking call inside a current-thread runtime";
     let models = within(what, Duration::from_secs(30), move || {
         let single = tokio::runtime::Builder::new_current_thread()

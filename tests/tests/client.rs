@@ -4,11 +4,11 @@
 use futures::StreamExt;
 use std::time::Duration;
 use tensoras::prelude::*;
-use tensoras_tests::{Server, API_KEY};
+use tensoras_mock::{MockServer, API_KEY};
 
 use tensoras_tests::faults as fault;
 
-fn count(server: &Server, path: &str) -> usize {
+fn count(server: &MockServer, path: &str) -> usize {
     server
         .requests()
         .iter()
@@ -28,7 +28,7 @@ fn chat_request() -> ChatCompletionRequest {
 
 #[tokio::test]
 async fn chat_sends_the_documented_request_and_decodes_the_reply() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let response = client
         .chat()
@@ -59,7 +59,7 @@ async fn chat_sends_the_documented_request_and_decodes_the_reply() {
 
 #[tokio::test]
 async fn streaming_yields_chunks_usage_and_accumulates() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let mut stream = client
         .chat()
@@ -92,7 +92,7 @@ async fn streaming_yields_chunks_usage_and_accumulates() {
 
 #[tokio::test]
 async fn stream_faults_are_typed_errors() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     for (mode, expect) in [
         ("cut", "ended before [DONE]"),
         ("error-event", "model overloaded"),
@@ -129,7 +129,7 @@ async fn tool_calls_stream_and_round_trip() {
     struct GetWeather {
         city: String,
     }
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let tool = Tool::function::<GetWeather>("get_weather", "Weather for a city.");
     let request = ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user("Paris")])
@@ -175,7 +175,7 @@ async fn structured_output_parses_into_a_type() {
         name: String,
         year: i64,
     }
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (movie, _) = server
         .client()
         .chat()
@@ -206,7 +206,7 @@ async fn structured_output_parses_into_a_type() {
 
 #[tokio::test]
 async fn retries_exactly_max_retries_plus_one_and_honours_retry_after() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     for status in ["408", "409", "429", "500", "502", "503", "504"] {
         let client = server.client().with_options(
             fault(&[("x-mock-status", status), ("x-mock-retry-after-ms", "1")]).max_retries(2),
@@ -280,7 +280,7 @@ async fn retries_exactly_max_retries_plus_one_and_honours_retry_after() {
 
 #[tokio::test]
 async fn api_errors_carry_every_field() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client().with_options(
         fault(&[("x-mock-status", "429"), ("x-mock-retry-after", "12")]).max_retries(0),
     );
@@ -347,10 +347,10 @@ async fn api_errors_carry_every_field() {
 
 #[tokio::test]
 async fn wrong_key_timeout_and_connection_refused() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = Tensoras::builder()
         .api_key("tns_wrong")
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .build()
         .unwrap();
     let err = client.models().list().await.unwrap_err();
@@ -419,7 +419,7 @@ fn configuration_lookup_order_and_redaction() {
 
 #[tokio::test]
 async fn resources_round_trip() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
 
     let e = client
@@ -605,7 +605,7 @@ async fn resources_round_trip() {
 #[test]
 fn blocking_client_mirrors_the_async_one() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(Server::start()).unwrap();
+    let server = runtime.block_on(MockServer::start());
     let client = tensoras::blocking::Tensoras::from_async(server.client()).unwrap();
     let reply = client.chat().completions().create(chat_request()).unwrap();
     assert_eq!(reply.text(), "You asked: What is hybrid search?");
@@ -652,7 +652,7 @@ fn blocking_client_mirrors_the_async_one() {
 #[test]
 fn blocking_client_errors_retries_and_timeouts() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(Server::start()).unwrap();
+    let server = runtime.block_on(MockServer::start());
     let blocking = |client: Tensoras| tensoras::blocking::Tensoras::from_async(client).unwrap();
 
     // Exactly max_retries + 1 requests, seen by the client and the server.
@@ -682,7 +682,7 @@ fn blocking_client_errors_retries_and_timeouts() {
     let wrong_key = blocking(
         Tensoras::builder()
             .api_key("tns_wrong")
-            .base_url(&server.base_url)
+            .base_url(server.base_url())
             .build()
             .unwrap(),
     );
@@ -719,7 +719,7 @@ fn blocking_client_errors_retries_and_timeouts() {
 
 #[tokio::test]
 async fn responses_stream_as_typed_events_and_accumulate() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     // A knowledge base with a document, for the file_search tool to find.
     let kb = client
@@ -831,7 +831,7 @@ async fn responses_stream_as_typed_events_and_accumulate() {
 #[test]
 fn blocking_responses_stream() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(Server::start()).unwrap();
+    let server = runtime.block_on(MockServer::start());
     let client = tensoras::blocking::Tensoras::from_async(server.client()).unwrap();
     let mut acc = ResponseAccumulator::default();
     let events = client
@@ -848,7 +848,7 @@ fn blocking_responses_stream() {
 #[tokio::test]
 async fn call_sends_every_callable_operation_downloads_included() {
     use tensoras::operations::{DownloadFileContent, ListFiles as ListFilesOp, RetrieveFile};
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let file = client
         .files()
@@ -891,7 +891,7 @@ async fn call_sends_every_callable_operation_downloads_included() {
 
 #[tokio::test]
 async fn a_files_content_reads_whole_within_its_bound() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let text = "line one\nline two — é\n";
     let file = client
@@ -918,7 +918,7 @@ async fn a_files_content_reads_whole_within_its_bound() {
     // Over the client's bound: refused, not truncated.
     let small = Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .limits(tensoras::Limits::default().max_response_bytes(8))
         .build()
         .unwrap();

@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use tensoras::operations::{self, Operation, Streaming};
 use tensoras::types;
-use tensoras_tests::conformance::SPEC_YAML;
+use tensoras_mock::conformance::SPEC_YAML;
 
 const UNKNOWN_VALUE: &str = "x_future_value";
 const UNKNOWN_MEMBER: &str = "x_future_member";
@@ -295,7 +295,7 @@ fn every_response_decodes_what_a_newer_server_sends() {
     seen.insert((operations::DownloadFileContent::ID, 0));
     // Every operation of the spec is covered: a new one fails this test
     // until it is added above.
-    let all: BTreeSet<&str> = tensoras_tests::conformance::Spec::get()
+    let all: BTreeSet<&str> = tensoras_mock::conformance::Spec::get()
         .operation_ids()
         .collect();
     let covered: BTreeSet<&str> = seen.iter().map(|(id, _)| *id).collect();

@@ -11,8 +11,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tensoras::prelude::*;
 use tensoras::TimeoutKind;
+use tensoras_mock::MockServer;
+use tensoras_tests::faults;
 use tensoras_tests::raw::{Conn, RawServer};
-use tensoras_tests::{faults, Server};
 
 /// Fails the test instead of hanging it.
 async fn bounded<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
@@ -256,8 +257,8 @@ async fn an_endless_event_line_is_refused_at_the_limit() {
     .unwrap();
     let limits = tensoras::Limits::default().max_event_line_bytes(1 << 20);
     let client = tensoras::Tensoras::builder()
-        .api_key(tensoras_tests::API_KEY)
-        .base_url(&server.base_url)
+        .api_key(tensoras_mock::API_KEY)
+        .base_url(server.base_url())
         .limits(limits)
         .max_retries(0)
         .build()
@@ -282,7 +283,7 @@ async fn a_huge_error_body_is_not_read_past_its_limit() {
     let server = RawServer::start(|mut conn: Conn| async move {
         let _ = conn.read_request().await;
         let head = format!(
-            "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 500 Internal MockServer Error\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
             200u64 << 20
         );
         let _ = conn.write(head.as_bytes()).await;
@@ -328,8 +329,8 @@ async fn a_json_body_past_the_limit_is_refused() {
         .await
         .unwrap();
         let client = tensoras::Tensoras::builder()
-            .api_key(tensoras_tests::API_KEY)
-            .base_url(&server.base_url)
+            .api_key(tensoras_mock::API_KEY)
+            .base_url(server.base_url())
             .limits(tensoras::Limits::default().max_response_bytes(1 << 20))
             .max_retries(2)
             .build()
@@ -386,7 +387,7 @@ async fn tool_call_indexes_from_the_server_are_sparse_and_checked() {
 
 #[tokio::test]
 async fn ids_that_escape_their_path_segment_send_nothing() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let kb = "kb_1";
     for bad in ["", ".", "..", "a\nb", "x\u{0}y", "\u{7f}"] {
@@ -589,7 +590,7 @@ async fn a_large_json_request_waits_for_its_answer_within_the_read_timeout() {
 
 #[tokio::test]
 async fn every_attempt_of_a_call_carries_the_same_idempotency_key_and_its_count() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     // An answer slower than the read timeout, retried: the server can tell.
     let slow = server.client().with_options(
         faults(&[("x-mock-delay-ms", "600")])
@@ -669,11 +670,11 @@ async fn every_attempt_of_a_call_carries_the_same_idempotency_key_and_its_count(
 #[tokio::test]
 async fn per_call_headers_override_client_headers_and_bad_keys_are_refused() {
     use tensoras::header::{HeaderName, HeaderValue};
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let tag = HeaderName::from_static("x-team");
     let client = Tensoras::builder()
-        .api_key(tensoras_tests::API_KEY)
-        .base_url(&server.base_url)
+        .api_key(tensoras_mock::API_KEY)
+        .base_url(server.base_url())
         .default_header(tag.clone(), HeaderValue::from_static("client"))
         .build()
         .unwrap();
@@ -709,7 +710,7 @@ async fn per_call_headers_override_client_headers_and_bad_keys_are_refused() {
 
 // ------------------------------------------------- 5. retry policy
 
-async fn attempts(server: &Server, options: RequestOptions) -> (Result<ModelList>, usize) {
+async fn attempts(server: &MockServer, options: RequestOptions) -> (Result<ModelList>, usize) {
     let before = server.requests().len();
     let result = bounded(
         "list",
@@ -721,7 +722,7 @@ async fn attempts(server: &Server, options: RequestOptions) -> (Result<ModelList
 
 #[tokio::test]
 async fn the_servers_word_and_every_5xx_decide_retries() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let fast = |pairs: &[(&'static str, &str)]| faults(pairs).max_retries(2);
     let (_, n) = attempts(
         &server,
@@ -752,7 +753,7 @@ async fn the_servers_word_and_every_5xx_decide_retries() {
 
 #[tokio::test]
 async fn retry_after_zero_past_or_too_long_gets_the_normal_backoff() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     for value in ["0", "Thu, 01 Jan 1970 00:00:00 GMT"] {
         let started = Instant::now();
         let (_, n) = attempts(
@@ -781,8 +782,8 @@ async fn retry_after_zero_past_or_too_long_gets_the_normal_backoff() {
 
 #[tokio::test]
 async fn redirect_loops_and_oversized_heads_are_not_retried() {
-    let server = Server::start().await.unwrap();
-    let to_itself = format!("{}/models", server.base_url);
+    let server = MockServer::start().await;
+    let to_itself = format!("{}/models", server.base_url());
     let (result, n) = attempts(
         &server,
         faults(&[("x-mock-redirect", &to_itself)]).max_retries(3),
@@ -816,7 +817,7 @@ async fn redirect_loops_and_oversized_heads_are_not_retried() {
     assert_eq!(huge.counters.connections.load(Ordering::Relaxed), 1);
 
     // A body that does not decode is not retried either.
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (result, n) = attempts(
         &server,
         faults(&[("x-mock-nonconformant", "1")]).max_retries(3),
@@ -925,7 +926,7 @@ async fn secrets_never_show() {
 
 #[tokio::test]
 async fn concurrent_calls_see_only_their_own_response() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let calls = (0..24u32).map(|i| {
         let key = format!("own-{i}");

@@ -7,7 +7,8 @@
 use futures::StreamExt;
 use std::time::Duration;
 use tensoras::Error;
-use tensoras_tests::{faults, Server};
+use tensoras_mock::MockServer;
+use tensoras_tests::faults;
 
 const REQUESTS: usize = 240;
 const CONCURRENCY: usize = 48;
@@ -35,7 +36,7 @@ impl Rng {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_ends_in_success_or_its_typed_error() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let plan: Vec<Fault> = (0..REQUESTS)
@@ -95,7 +96,7 @@ async fn every_request_ends_in_success_or_its_typed_error() {
         );
         *tally.entry(kind).or_insert(0) += 1;
     }
-    // Server side: no request was sent more than max_retries + 1 times.
+    // MockServer side: no request was sent more than max_retries + 1 times.
     let mut per_key = std::collections::HashMap::<String, u32>::new();
     for r in server.requests() {
         if let Some(key) = r.headers.get("x-mock-key").and_then(|v| v.to_str().ok()) {

@@ -9,8 +9,9 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;
 use tensoras::prelude::*;
+use tensoras_mock::{MockServer, API_KEY};
+use tensoras_tests::faults;
 use tensoras_tests::spans::{SpanRecord, Spans};
-use tensoras_tests::{faults, Server, API_KEY};
 
 fn request() -> ChatCompletionRequest {
     ChatCompletionRequest::new(
@@ -43,7 +44,7 @@ fn json_field(span: &SpanRecord, field: &str) -> Value {
 
 #[tokio::test]
 async fn a_chat_call_is_one_client_span_with_the_conventions_attributes() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let reply = server
         .client()
@@ -57,7 +58,7 @@ async fn a_chat_call_is_one_client_span_with_the_conventions_attributes() {
     let span = the_one(&spans, "gen_ai");
     assert!(span.closed, "ended with the call");
     assert_eq!(span.target, "tensoras");
-    let port = server.addr.port().to_string();
+    let port = server.addr().port().to_string();
     for (field, expected) in [
         ("otel.name", "chat llama-3.3-70b"),
         ("otel.kind", "client"),
@@ -115,7 +116,7 @@ async fn a_chat_call_is_one_client_span_with_the_conventions_attributes() {
 
 #[tokio::test]
 async fn a_stream_read_to_the_end_is_one_span_until_its_end() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let mut stream = server
         .client()
@@ -161,7 +162,7 @@ async fn a_stream_read_to_the_end_is_one_span_until_its_end() {
 
 #[tokio::test]
 async fn a_stream_dropped_early_says_so() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let mut stream = server
         .client()
@@ -189,7 +190,7 @@ async fn a_stream_dropped_early_says_so() {
 
 #[tokio::test]
 async fn a_retried_call_has_an_attempt_span_each_and_one_call_span() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let client = server.client().with_options(faults(&[
         ("x-mock-status", "503"),
@@ -235,11 +236,11 @@ async fn a_retried_call_has_an_attempt_span_each_and_one_call_span() {
 
 #[tokio::test]
 async fn a_failed_call_records_its_error_type_and_status() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let wrong_key = Tensoras::builder()
         .api_key("tns_wrong")
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .build()
         .unwrap();
     let error = wrong_key
@@ -280,7 +281,7 @@ async fn a_failed_call_records_its_error_type_and_status() {
 
 #[tokio::test]
 async fn a_call_starts_when_polled_and_a_dropped_one_is_cancelled() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let client = server.client();
     // Made, not polled: nothing has started.
@@ -331,7 +332,7 @@ async fn a_call_starts_when_polled_and_a_dropped_one_is_cancelled() {
 
 #[tokio::test]
 async fn a_responses_stream_ends_at_its_last_event_and_a_download_when_read() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let client = server.client();
     let events: Vec<_> = client
@@ -383,7 +384,7 @@ async fn a_responses_stream_ends_at_its_last_event_and_a_download_when_read() {
 
 #[tokio::test]
 async fn other_operations_are_http_client_spans_named_after_their_route() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();
     let client = server.client();
     let file = client
@@ -461,7 +462,7 @@ async fn other_operations_are_http_client_spans_named_after_their_route() {
 
 #[tokio::test]
 async fn content_is_captured_only_when_asked_in_the_conventions_form() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let weather = Tool::new(
         FunctionDefinition::new("get_weather")
             .description("The weather in a city.")
@@ -503,7 +504,7 @@ async fn content_is_captured_only_when_asked_in_the_conventions_form() {
     // On.
     let capturing = Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .capture_content(true)
         .build()
         .unwrap();
@@ -539,7 +540,7 @@ async fn content_is_captured_only_when_asked_in_the_conventions_form() {
     // A stream's output is rebuilt from its chunks; a bound applies.
     let bounded = Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .capture_content(true)
         .captured_content_limit(64)
         .build()
@@ -585,10 +586,10 @@ async fn content_is_captured_only_when_asked_in_the_conventions_form() {
 #[test]
 fn the_blocking_client_opens_the_same_spans_on_the_calling_thread() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(Server::start()).unwrap();
+    let server = rt.block_on(MockServer::start());
     let client = tensoras::blocking::Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .build()
         .unwrap();
     let (spans, _guard) = Spans::capture();

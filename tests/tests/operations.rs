@@ -7,8 +7,9 @@
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use tensoras::prelude::*;
-use tensoras_tests::conformance::Spec;
-use tensoras_tests::{faults, tour, Recorded, Server, API_KEY};
+use tensoras_mock::conformance::Spec;
+use tensoras_mock::{MockServer, Recorded, API_KEY};
+use tensoras_tests::{faults, tour};
 
 /// The recorded requests of one operation.
 fn of<'a>(requests: &'a [Recorded], operation: &str) -> Vec<&'a Recorded> {
@@ -29,7 +30,7 @@ fn body(r: &Recorded) -> &Value {
 
 #[tokio::test]
 async fn every_operation_sends_the_documented_request() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let called = tour::every_operation(&server.client())
         .await
         .unwrap_or_else(|f| panic!("{f}"));
@@ -145,12 +146,7 @@ async fn every_operation_sends_the_documented_request() {
 #[test]
 fn the_blocking_client_sends_exactly_what_the_async_one_sends() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (a, b) = runtime.block_on(async {
-        (
-            Server::start().await.unwrap(),
-            Server::start().await.unwrap(),
-        )
-    });
+    let (a, b) = runtime.block_on(async { (MockServer::start().await, MockServer::start().await) });
     let async_ops = runtime
         .block_on(tour::every_operation(&a.client()))
         .unwrap_or_else(|f| panic!("async: {f}"));
@@ -158,7 +154,7 @@ fn the_blocking_client_sends_exactly_what_the_async_one_sends() {
     let blocking_ops =
         tour::every_operation_blocking(&blocking).unwrap_or_else(|f| panic!("blocking: {f}"));
     assert_eq!(async_ops, blocking_ops);
-    let shape = |s: &Server| {
+    let shape = |s: &MockServer| {
         s.requests()
             .into_iter()
             .map(|r| (r.method, r.uri, r.body))
@@ -169,10 +165,10 @@ fn the_blocking_client_sends_exactly_what_the_async_one_sends() {
 
 #[tokio::test]
 async fn the_server_rejects_bodies_that_break_the_schema_with_details() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let http = reqwest::Client::new();
     let post = |path: &str, body: reqwest::Body, content_type: &str| {
-        http.post(format!("{}{path}", server.base_url))
+        http.post(format!("{}{path}", server.base_url()))
             .bearer_auth(API_KEY)
             .header("content-type", content_type)
             .body(body)
@@ -221,7 +217,7 @@ async fn the_server_rejects_bodies_that_break_the_schema_with_details() {
 
 #[tokio::test]
 async fn a_response_that_breaks_the_schema_is_caught() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server
         .client()
         .with_options(faults(&[("x-mock-nonconformant", "1")]));
@@ -235,7 +231,7 @@ async fn a_response_that_breaks_the_schema_is_caught() {
 
 #[tokio::test]
 async fn connection_resets_are_retried_then_reported() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let flaky = server
         .client()
         .with_options(faults(&[("x-mock-reset", "flaky/2")]).max_retries(3));
@@ -264,9 +260,9 @@ async fn connection_resets_are_retried_then_reported() {
 
 #[tokio::test]
 async fn authorization_is_not_forwarded_to_another_host_on_redirect() {
-    let api = Server::start().await.unwrap();
-    let elsewhere = Server::start().await.unwrap();
-    let target = format!("{}/models", elsewhere.base_url);
+    let api = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    let target = format!("{}/models", elsewhere.base_url());
     let client = api
         .client()
         .with_options(faults(&[("x-mock-redirect", &target)]).max_retries(0));
@@ -284,7 +280,7 @@ async fn authorization_is_not_forwarded_to_another_host_on_redirect() {
 
 #[tokio::test]
 async fn any_call_exposes_status_headers_and_rate_limits() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let info = client
         .models()

@@ -37,7 +37,7 @@ fn workspace_root() -> PathBuf {
 /// rebased under `/v1`. Nothing else changes.
 fn spec_for_prism(dir: &std::path::Path) -> PathBuf {
     let mut spec: serde_json::Value =
-        serde_norway::from_str(tensoras_tests::conformance::SPEC_YAML).expect("spec parses");
+        serde_norway::from_str(tensoras_mock::conformance::SPEC_YAML).expect("spec parses");
     let paths = spec["paths"].as_object().expect("paths").clone();
     spec["paths"] = paths
         .into_iter()
@@ -101,7 +101,7 @@ async fn every_sdk_request_conforms_according_to_prism() {
     let called = tour::every_operation(&client)
         .await
         .unwrap_or_else(|failed| panic!("Prism rejected or the SDK failed on {failed}"));
-    let spec_ops: Vec<&str> = tensoras_tests::conformance::Spec::get()
+    let spec_ops: Vec<&str> = tensoras_mock::conformance::Spec::get()
         .operation_ids()
         .collect();
     for op in &spec_ops {
@@ -112,7 +112,7 @@ async fn every_sdk_request_conforms_according_to_prism() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_request_body_is_rejected_by_prism_and_the_local_server() {
     let Some(prism) = start_prism() else { return };
-    let local = tensoras_tests::Server::start().await.expect("server");
+    let local = tensoras_mock::MockServer::start().await;
     // `temperature` must be a number: the caller forces a string in through
     // the extra-body escape hatch, which bypasses the typed request.
     let wrong = RequestOptions::new().body_field("temperature", serde_json::json!("hot"));

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use tensoras::types;
-use tensoras_tests::conformance::SPEC_YAML;
+use tensoras_mock::conformance::SPEC_YAML;
 
 /// Every `(schema, property)` the spec marks `format: password`.
 fn secret_properties() -> BTreeSet<(String, String)> {

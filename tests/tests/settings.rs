@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use std::time::Duration;
 use tensoras::prelude::*;
 use tensoras::{Limits, TimeoutKind};
-use tensoras_tests::{Server, API_KEY};
+use tensoras_mock::{MockServer, API_KEY};
 
 /// Edge values and ordinary ones: zero, a nanosecond, seconds to hours,
 /// longer than any clock, and `Duration::MAX` itself.
@@ -102,7 +102,11 @@ fn generous(d: Option<Duration>) -> bool {
     d.is_none_or(|d| d >= Duration::from_secs(5))
 }
 
-fn check(server: &Server, rt: &tokio::runtime::Runtime, s: &Settings) -> Result<(), TestCaseError> {
+fn check(
+    server: &MockServer,
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+) -> Result<(), TestCaseError> {
     let as_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     let limits = Limits::default()
         .max_response_bytes(s.response_bytes)
@@ -111,7 +115,7 @@ fn check(server: &Server, rt: &tokio::runtime::Runtime, s: &Settings) -> Result<
         .max_error_body_bytes(s.error_bytes);
     let mut builder = Tensoras::builder()
         .api_key(API_KEY)
-        .base_url(&server.base_url)
+        .base_url(server.base_url())
         .limits(limits);
     if let Some(d) = s.connect {
         builder = builder.connect_timeout(d);
@@ -249,7 +253,7 @@ fn every_setting_accepts_every_value_it_takes() {
         .enable_all()
         .build()
         .unwrap();
-    let server = rt.block_on(Server::start()).unwrap();
+    let server = rt.block_on(MockServer::start());
     let config = ProptestConfig {
         cases: 96,
         failure_persistence: None,
@@ -263,7 +267,7 @@ fn every_setting_accepts_every_value_it_takes() {
 #[test]
 fn a_call_retried_up_to_u32_max_times_succeeds_when_the_server_recovers() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = rt.block_on(Server::start()).unwrap();
+    let server = rt.block_on(MockServer::start());
     let client = server.client().with_options(
         tensoras_tests::faults(&[
             ("x-mock-status", "503"),

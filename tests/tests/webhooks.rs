@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tensoras::prelude::*;
 use tensoras::webhooks::{self, Verifier, WebhookError};
-use tensoras_tests::Server;
+use tensoras_mock::MockServer;
 
 /// A receiver that records every delivery and answers 500 to the first
 /// `fail_first` of them.
@@ -64,7 +64,7 @@ async fn wait_for(receiver: &Receiver, n: usize) -> Vec<(HeaderMap, Bytes)> {
 }
 
 /// The server's delivery log once it holds `n` attempts (bounded: 10 s).
-async fn wait_for_log(server: &Server, n: usize) -> Vec<tensoras_tests::deliveries::Delivery> {
+async fn wait_for_log(server: &MockServer, n: usize) -> Vec<tensoras_mock::deliveries::Delivery> {
     for _ in 0..200 {
         let log = server.deliveries();
         if log.len() >= n {
@@ -79,7 +79,7 @@ const SECRET: &str = "whsec_receiver_secret";
 
 #[tokio::test]
 async fn an_ingestion_delivery_verifies_and_a_tampered_one_does_not() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let receiver = receiver(0).await;
     client
@@ -163,7 +163,7 @@ async fn an_ingestion_delivery_verifies_and_a_tampered_one_does_not() {
 
 #[tokio::test]
 async fn a_failing_receiver_gets_the_same_event_again_with_backoff() {
-    let server = Server::start().await.unwrap();
+    let server = MockServer::start().await;
     let client = server.client();
     let receiver = receiver(2).await;
     // No secret given: the server generates one and shows it once.
@@ -227,7 +227,7 @@ async fn a_failing_receiver_gets_the_same_event_again_with_backoff() {
 fn the_servers_signer_and_the_sdks_agree() {
     // The local server signs with its own code; the SDK's `sign` is for tests.
     let body = br#"{"id":"evt_1"}"#;
-    let server_side = tensoras_tests::deliveries::signature(body, SECRET, 1_700_000_000);
+    let server_side = tensoras_mock::deliveries::signature(body, SECRET, 1_700_000_000);
     assert_eq!(server_side, webhooks::sign(body, SECRET, 1_700_000_000));
     // Both match the answer computed outside Rust (Python 3.11:
     // hmac.new(SECRET, b"1700000000." + body, hashlib.sha256).hexdigest()).

@@ -38,7 +38,7 @@ pub fn run(root: &Path, only: Option<&[&str]>) -> anyhow::Result<()> {
             "build",
             "--quiet",
             "-p",
-            "tensoras-tests",
+            "tensoras-mock",
             "--bin",
             "tensoras-mock-server",
         ][..],

@@ -20,6 +20,8 @@ pub struct Recorded {
     pub headers: HeaderMap,
     /// The JSON body, when it had one.
     pub body: Option<Value>,
+    /// The id of the mock that answered it ([`crate::MockGuard::id`]), if one did.
+    pub matched: Option<u64>,
 }
 
 #[derive(Default)]
@@ -38,16 +40,40 @@ pub(crate) struct Store {
     pub(crate) secrets: HashMap<String, String>,
     /// Every webhook delivery attempt.
     pub(crate) deliveries: Vec<crate::deliveries::Delivery>,
+    /// The key the server accepts.
+    pub(crate) api_key: String,
+    /// Varies the fake's answers (see `MockServerBuilder::seed`).
+    pub(crate) seed: u64,
+    /// Scripted answers, in mount order.
+    pub(crate) mocks: Vec<crate::script::Mounted>,
+    /// Armed faults, in the order they were injected.
+    pub(crate) faults: Vec<crate::fault::Armed>,
+    /// Requests that did not conform to the spec, and why.
+    pub(crate) rejected: Vec<String>,
+    /// The id the next mock mounted gets.
+    pub(crate) next_mock: u64,
+    /// Recording or replaying a cassette.
+    pub(crate) cassette: Option<crate::cassette::Mode>,
+    /// Serializes the cassette's saves.
+    pub(crate) saver: crate::cassette::Saver,
 }
 
 pub(crate) type Shared = Arc<Mutex<Store>>;
+
+/// Locks the store. A test that panicked while holding it (an assertion in a
+/// mock's predicate) leaves the data intact, so the poison is ignored.
+pub(crate) fn lock(store: &Shared) -> std::sync::MutexGuard<'_, Store> {
+    store
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 pub(crate) fn now() -> i64 {
     1709123456
 }
 
 pub(crate) fn new_id(store: &Shared, prefix: &str) -> String {
-    let mut s = store.lock().expect("store");
+    let mut s = lock(store);
     s.next_id += 1;
     format!("{prefix}{:06}", s.next_id)
 }
@@ -71,7 +97,7 @@ pub(crate) fn insert(store: &Shared, collection: &str, item: Value) -> Value {
 }
 
 pub(crate) fn find(store: &Shared, collection: &str, id: &str) -> Option<Value> {
-    let s = store.lock().expect("store");
+    let s = lock(store);
     s.collections
         .get(collection)?
         .iter()
@@ -89,7 +115,7 @@ pub(crate) fn page(
     if !(1..=100).contains(&limit) {
         return bad_request("'limit' must be between 1 and 100", "limit");
     }
-    let s = store.lock().expect("store");
+    let s = lock(store);
     let all: Vec<Value> = s
         .collections
         .get(collection)
@@ -121,7 +147,7 @@ pub(crate) fn page(
 }
 
 pub(crate) fn delete_from(store: &Shared, collection: &str, id: &str, object: &str) -> Response {
-    let mut s = store.lock().expect("store");
+    let mut s = lock(store);
     let items = s.collections.entry(collection.into()).or_default();
     let before = items.len();
     items.retain(|v| v["id"] != id);
@@ -138,7 +164,7 @@ pub(crate) fn update_in(
     patch: &Value,
     object: &str,
 ) -> Response {
-    let mut s = store.lock().expect("store");
+    let mut s = lock(store);
     let items = s.collections.entry(collection.into()).or_default();
     let Some(item) = items.iter_mut().find(|v| v["id"] == id) else {
         return missing(object, id);

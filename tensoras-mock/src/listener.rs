@@ -54,6 +54,8 @@ impl Counters {
 pub(crate) struct FaultListener {
     pub(crate) inner: TcpListener,
     pub(crate) counters: Arc<Counters>,
+    /// Where injected resets ([`crate::Fault::reset`]) are armed.
+    pub(crate) store: crate::store::Shared,
 }
 
 impl axum::serve::Listener for FaultListener {
@@ -70,6 +72,7 @@ impl axum::serve::Listener for FaultListener {
                         inner: stream,
                         tail: Vec::new(),
                         counters: self.counters.clone(),
+                        store: self.store.clone(),
                     };
                     return (io, addr);
                 }
@@ -88,6 +91,38 @@ pub(crate) struct FaultIo {
     inner: TcpStream,
     tail: Vec<u8>,
     counters: Arc<Counters>,
+    store: crate::store::Shared,
+}
+
+/// The method and path of a request line at the start of `bytes`
+/// (`POST /v1/batches HTTP/1.1`): a read that begins a request. Clients
+/// write a request's head in one write, so its first read starts there.
+fn request_line(bytes: &[u8]) -> Option<(&str, &str)> {
+    let line = &bytes[..memchr::memchr(b'\n', bytes)
+        .unwrap_or(bytes.len())
+        .min(8192)];
+    let line = std::str::from_utf8(line).ok()?;
+    let mut words = line.split(' ');
+    let method = words.next()?;
+    let target = words.next()?;
+    let known = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    (known.contains(&method) && target.starts_with('/') && words.next()?.starts_with("HTTP/"))
+        .then_some((method, target))
+}
+
+impl FaultIo {
+    /// Whether an injected reset applies to the request starting in `fresh`.
+    fn injected_reset(&self, fresh: &[u8]) -> bool {
+        let Some((method, target)) = request_line(fresh) else {
+            return false;
+        };
+        let mut store = crate::store::lock(&self.store);
+        if store.faults.is_empty() {
+            return false;
+        }
+        let path = crate::script::v1_path(target);
+        !crate::fault::take(&mut store, crate::fault::Stage::Connection, method, path).is_empty()
+    }
 }
 
 /// The first complete `x-mock-reset:` header line in `bytes` at or after
@@ -158,7 +193,8 @@ impl AsyncRead for FaultIo {
         }
         let this = &mut *self;
         let counters = &this.counters;
-        if scan(&mut this.tail, fresh, |value| counters.take_reset(value)) {
+        let injected = this.injected_reset(fresh);
+        if injected || scan(&mut this.tail, fresh, |value| counters.take_reset(value)) {
             // SO_LINGER 0: close with an RST instead of a FIN. It blocks
             // nothing when the linger time is zero (the reason for tokio's
             // deprecation does not apply).
@@ -231,6 +267,17 @@ mod tests {
             assert!(first || second, "split {split}");
             assert_eq!(seen, ["k/1"], "split {split}");
         }
+    }
+
+    #[test]
+    fn reads_request_lines_only() {
+        assert_eq!(
+            request_line(b"POST /v1/batches?x=1 HTTP/1.1\r\nhost: a\r\n"),
+            Some(("POST", "/v1/batches?x=1"))
+        );
+        assert_eq!(request_line(b"{\"model\": \"x\"}"), None);
+        assert_eq!(request_line(b"GET /v1/models"), None);
+        assert_eq!(request_line(b"BREW /pot HTTP/1.1\r\n"), None);
     }
 
     #[test]

@@ -39,20 +39,17 @@ fn file_search(store: &Shared, body: &Value, question: &str) -> Option<Value> {
         .as_array()?
         .iter()
         .find(|t| t["type"] == "file_search")?;
-    let kbs = tool["knowledge_base_ids"].as_array()?.clone();
-    let docs = store
-        .lock()
-        .map(|s| s.collections.get("docs").cloned().unwrap_or_default())
-        .unwrap_or_default();
-    let results: Vec<Value> = docs
+    // The same retrieval as `/knowledge-bases/{id}/retrieve`: the uploaded
+    // documents' passages that share the most words with the question.
+    let results: Vec<Value> = tool["knowledge_base_ids"]
+        .as_array()?
         .iter()
-        .filter(|d| kbs.contains(&d["knowledge_base_id"]))
-        .enumerate()
-        .map(|(i, d)| {
-            json!({"chunk_id": format!("chunk_{i:04}"), "score": 0.9 / (i + 1) as f64,
-                "text": format!("{} mentions {question}", d["filename"].as_str().unwrap_or_default()),
-                "document_id": d["id"], "document_name": d["filename"], "source": d["filename"],
-                "source_type": "file_upload"})
+        .filter_map(Value::as_str)
+        .flat_map(|kb| super::knowledge_bases::search(store, kb, question, 5))
+        .map(|c| {
+            json!({"chunk_id": c["id"], "score": c["score"], "text": c["text"],
+                "document_id": c["document_id"], "document_name": c["document_name"], "source": c["source"],
+                "source_type": c["source_type"]})
         })
         .collect();
     Some(

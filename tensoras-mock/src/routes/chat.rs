@@ -25,7 +25,7 @@ pub(crate) fn last_user_text(body: &Value) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn chat_reply(body: &Value) -> (Value, &'static str, Vec<Value>) {
+pub(crate) fn chat_reply(store: &Shared, body: &Value) -> (Value, &'static str, Vec<Value>) {
     let question = last_user_text(body);
     let has_tool_result = body["messages"]
         .as_array()
@@ -35,11 +35,15 @@ pub(crate) fn chat_reply(body: &Value) -> (Value, &'static str, Vec<Value>) {
         has_tool_result,
     ) {
         let name = tool["function"]["name"].as_str().unwrap_or("tool");
-        let first_prop = tool["function"]["parameters"]["properties"]
-            .as_object()
-            .and_then(|p| p.keys().next().cloned())
-            .unwrap_or_else(|| "input".into());
-        let arguments = json!({ first_prop: question }).to_string();
+        // Every required argument, nested types through `$ref`, enums: the
+        // arguments parse as the tool's type.
+        let parameters = &tool["function"]["parameters"];
+        let arguments = if parameters.is_object() {
+            crate::schema::sample(parameters, &question)
+        } else {
+            json!({ "input": question })
+        }
+        .to_string();
         let message = json!({"role": "assistant", "content": null, "tool_calls": [
             {"id": "call_000001", "type": "function", "function": {"name": name, "arguments": arguments}}
         ]});
@@ -49,7 +53,7 @@ pub(crate) fn chat_reply(body: &Value) -> (Value, &'static str, Vec<Value>) {
     let content = match format {
         "json_object" => json!({"answer": question, "length": question.len()}).to_string(),
         "json_schema" => {
-            sample_for_schema(&body["response_format"]["json_schema"]["schema"], &question)
+            crate::schema::sample(&body["response_format"]["json_schema"]["schema"], &question)
                 .to_string()
         }
         _ if has_tool_result => {
@@ -63,21 +67,37 @@ pub(crate) fn chat_reply(body: &Value) -> (Value, &'static str, Vec<Value>) {
                     .unwrap_or_default()
             )
         }
-        _ => format!("You asked: {question}"),
+        _ => phrase(store, &question),
     };
-    let citations: Vec<Value> = body["knowledge_bases"]
+    // Grounded: the knowledge bases' best passages for the question, cited,
+    // and the best one quoted in the answer.
+    let kbs: Vec<&str> = body["knowledge_bases"]
         .as_array()
-        .map(|kbs| {
-            kbs.iter()
-                .enumerate()
-                .map(|(i, kb)| {
-                    json!({"source": format!("{}-handbook.pdf", kb.as_str().unwrap_or("kb")),
-                           "text": format!("Relevant passage about: {question}"),
-                           "score": 0.9 - 0.1 * i as f64})
-                })
-                .collect()
-        })
+        .map(|kbs| kbs.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
+    let mut passages: Vec<Value> = kbs
+        .iter()
+        .flat_map(|kb| super::knowledge_bases::search(store, kb, &question, 3))
+        .collect();
+    passages.sort_by(|a, b| {
+        b["score"]
+            .as_f64()
+            .partial_cmp(&a["score"].as_f64())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    passages.truncate(3);
+    let citations: Vec<Value> = passages
+        .iter()
+        .map(|p| json!({"source": p["source"], "text": p["text"], "score": p["score"]}))
+        .collect();
+    let content = match (format, citations.first()) {
+        ("text", Some(best)) if !has_tool_result => format!(
+            "According to {}: {}",
+            best["source"].as_str().unwrap_or_default(),
+            best["text"].as_str().unwrap_or_default()
+        ),
+        _ => content,
+    };
     (
         json!({"role": "assistant", "content": content}),
         "stop",
@@ -85,45 +105,47 @@ pub(crate) fn chat_reply(body: &Value) -> (Value, &'static str, Vec<Value>) {
     )
 }
 
-/// Names the citations after the knowledge bases' documents, when they have any.
-pub(crate) fn cite_documents(store: &Shared, body: &Value, citations: &mut [Value]) {
-    let docs = store
-        .lock()
-        .map(|s| s.collections.get("docs").cloned().unwrap_or_default())
-        .unwrap_or_default();
-    let kbs = body["knowledge_bases"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for (citation, kb) in citations.iter_mut().zip(kbs) {
-        if let Some(doc) = docs.iter().find(|d| d["knowledge_base_id"] == kb) {
-            citation["source"] = doc["filename"].clone();
-        }
-    }
+/// The fake's plain answer: the question echoed, in a phrasing the server's
+/// seed picks (seed 0: `You asked: …`).
+fn phrase(store: &Shared, question: &str) -> String {
+    const OPENERS: [&str; 4] = ["You asked", "Your question", "On the question", "Asked"];
+    let seed = crate::store::lock(store).seed;
+    let opener = OPENERS[(seed % OPENERS.len() as u64) as usize];
+    format!("{opener}: {question}")
 }
 
-/// A value that satisfies a (simple) JSON schema, filled from the question.
-pub(crate) fn sample_for_schema(schema: &Value, question: &str) -> Value {
-    match schema["type"].as_str() {
-        Some("object") => {
-            let mut out = serde_json::Map::new();
-            if let Some(props) = schema["properties"].as_object() {
-                for (name, prop) in props {
-                    out.insert(name.clone(), sample_for_schema(prop, question));
-                }
-            }
-            Value::Object(out)
-        }
-        Some("integer") => json!(question.len() as i64),
-        Some("number") => json!(question.len() as f64 / 2.0),
-        Some("boolean") => json!(true),
-        Some("array") => json!([sample_for_schema(&schema["items"], question)]),
-        _ => json!(question),
-    }
+/// The completion tokens of a message: its content's words, or its tool
+/// calls' argument words, at least one. Streamed or not, an answer counts
+/// the same.
+pub(crate) fn completion_tokens(message: &Value) -> usize {
+    let words = |text: &str| text.split_whitespace().count();
+    let count = match message["tool_calls"].as_array() {
+        Some(calls) => calls
+            .iter()
+            .map(|c| words(c["function"]["arguments"].as_str().unwrap_or_default()))
+            .sum(),
+        None => words(message["content"].as_str().unwrap_or_default()),
+    };
+    count.max(1)
 }
 
+/// Usage as the API reports it: prompt tokens are the words of what was
+/// asked (messages, prompt or input), so a request counts the same
+/// streamed or not.
 pub(crate) fn usage(body: &Value, completion_tokens: usize) -> Value {
-    let prompt = body.to_string().split_whitespace().count().max(1);
+    fn words(value: &Value) -> usize {
+        match value {
+            Value::String(s) => s.split_whitespace().count(),
+            Value::Array(items) => items.iter().map(words).sum(),
+            Value::Object(members) => members.values().map(words).sum(),
+            _ => 0,
+        }
+    }
+    let prompt = ["messages", "prompt", "input"]
+        .iter()
+        .map(|key| words(&body[*key]))
+        .sum::<usize>()
+        .max(1);
     json!({"prompt_tokens": prompt, "completion_tokens": completion_tokens, "total_tokens": prompt + completion_tokens})
 }
 
@@ -138,18 +160,28 @@ pub(crate) async fn chat(
     if body["messages"].as_array().is_none_or(Vec::is_empty) {
         return bad_request("'messages' must be a non-empty array", "messages");
     }
-    let id = new_id(&store, "chatcmpl-");
+    let (message, finish, citations) = chat_reply(&store, &body);
+    answer(&store, &headers, &body, message, finish, citations)
+}
+
+/// Answers a chat request with `message`: whole, or streamed when the
+/// request asked for a stream.
+pub(crate) fn answer(
+    store: &Shared,
+    headers: &HeaderMap,
+    body: &Value,
+    message: Value,
+    finish: &str,
+    citations: Vec<Value>,
+) -> Response {
+    let id = new_id(store, "chatcmpl-");
     let model = body["model"].clone();
-    let (message, finish, mut citations) = chat_reply(&body);
-    cite_documents(&store, &body, &mut citations);
     if body["stream"] == true {
-        return chat_stream(&headers, &body, id, model, message, finish, citations);
+        return chat_stream(headers, body, id, model, message, finish, citations);
     }
-    let tokens = message["content"]
-        .as_str()
-        .map_or(1, |c| c.split_whitespace().count());
+    let tokens = completion_tokens(&message);
     let mut out = json!({"id": id, "object": "chat.completion", "created": now(), "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage(&body, tokens)});
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": usage(body, tokens)});
     if !citations.is_empty() {
         out["citations"] = Value::Array(citations);
     }
@@ -210,7 +242,7 @@ pub(crate) fn chat_stream(
     frames.push(format!("data: {last}\n\n"));
     if body["stream_options"]["include_usage"] == true {
         let usage_chunk = json!({"id": id, "object": "chat.completion.chunk", "created": now(), "model": model,
-            "choices": [], "usage": usage(body, frames.len())});
+            "choices": [], "usage": usage(body, completion_tokens(&message))});
         frames.push(format!("data: {usage_chunk}\n\n"));
     }
     match headers.get("x-mock-stream").and_then(|v| v.to_str().ok()) {

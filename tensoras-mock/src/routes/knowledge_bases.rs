@@ -1,7 +1,9 @@
 //! `/knowledge-bases`, with data sources, documents, retrieval and ingestion jobs.
 
 use crate::routes::{bad_request, missing};
-use crate::store::{delete_from, find, insert, new_id, now, page, update_in, ListQuery, Shared};
+use crate::store::{
+    delete_from, find, insert, lock, new_id, now, page, update_in, ListQuery, Shared,
+};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -73,9 +75,11 @@ pub(crate) async fn create_ds(
     if let Some(members) = config.as_object_mut() {
         members.retain(|name, _| !crate::conformance::write_only_members().contains(name));
     }
+    // Ingestion runs at once: the job is done, the documents and their
+    // chunks are in, the knowledge base counts them. The create call answers
+    // `processing`, as the API does; every later read sees `completed`.
     let ds = json!({"id": ds_id, "object": "data_source", "knowledge_base_id": kb, "type": kind, "name": body["name"],
-        "config": config, "status": "processing", "created_at": now(), "updated_at": now()});
-    // Ingestion "runs": one job, and a document per file or URL.
+        "config": config, "status": "completed", "created_at": now(), "updated_at": now()});
     let sources: Vec<String> = body["config"]["file_ids"]
         .as_array()
         .or(body["config"]["urls"].as_array())
@@ -85,20 +89,118 @@ pub(crate) async fn create_ds(
                 .collect()
         })
         .unwrap_or_else(|| vec![format!("{kind}-source")]);
+    let chunk_words = find(&store, "kbs", &kb)
+        .and_then(|k| k["chunking_strategy"]["chunk_size"].as_u64())
+        .unwrap_or(512)
+        .clamp(1, 1 << 16) as usize;
+    let mut chunks_created = 0;
     for source in &sources {
-        let filename = find(&store, "files", source)
+        let file = find(&store, "files", source);
+        let filename = file
+            .as_ref()
             .and_then(|f| f["filename"].as_str().map(str::to_owned))
             .unwrap_or(source.clone());
-        let doc = json!({"id": new_id(&store, "doc_"), "object": "document", "knowledge_base_id": kb, "data_source_id": ds_id,
-            "filename": filename, "status": "completed", "chunk_count": 3, "created_at": now()});
+        let text = lock(&store)
+            .file_content
+            .get(source)
+            .map(|(_, head)| String::from_utf8_lossy(head).into_owned())
+            .unwrap_or_else(|| format!("The content of {source}."));
+        let doc_id = new_id(&store, "doc_");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let pieces: Vec<String> = if words.is_empty() {
+            vec![String::new()]
+        } else {
+            words.chunks(chunk_words).map(|c| c.join(" ")).collect()
+        };
+        for (index, piece) in pieces.iter().enumerate() {
+            insert(
+                &store,
+                "chunks",
+                json!({"id": format!("{doc_id}_chunk_{index:04}"), "knowledge_base_id": kb,
+                "document_id": doc_id, "document_name": filename, "source": filename, "text": piece,
+                "source_type": kind}),
+            );
+        }
+        chunks_created += pieces.len();
+        let doc = json!({"id": doc_id, "object": "document", "knowledge_base_id": kb, "data_source_id": ds_id,
+            "filename": filename, "status": "completed", "chunk_count": pieces.len(), "created_at": now()});
         insert(&store, "docs", doc);
     }
+    recount(&store, &kb);
     let job = json!({"id": new_id(&store, "job_"), "object": "ingestion_job", "knowledge_base_id": kb, "data_source_id": ds_id,
-        "status": "completed", "documents_processed": sources.len(), "documents_failed": 0, "chunks_created": 3 * sources.len(),
+        "status": "completed", "documents_processed": sources.len(), "documents_failed": 0, "chunks_created": chunks_created,
         "started_at": now(), "completed_at": now() + 60, "created_at": now(), "error": null});
     let job = insert(&store, "jobs", job);
     crate::deliveries::emit(&store, "ingestion.completed", job);
-    Json(insert(&store, "data_sources", ds)).into_response()
+    let mut created = insert(&store, "data_sources", ds);
+    created["status"] = json!("processing");
+    Json(created).into_response()
+}
+
+/// Sets a knowledge base's `document_count` and `chunk_count` from what it holds.
+fn recount(store: &Shared, kb: &str) {
+    let mut s = lock(store);
+    let docs: Vec<u64> = s
+        .collections
+        .get("docs")
+        .map(|d| {
+            d.iter()
+                .filter(|d| d["knowledge_base_id"] == kb)
+                .map(|d| d["chunk_count"].as_u64().unwrap_or(0))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(item) = s
+        .collections
+        .get_mut("kbs")
+        .and_then(|k| k.iter_mut().find(|k| k["id"] == kb))
+    {
+        item["document_count"] = json!(docs.len());
+        item["chunk_count"] = json!(docs.iter().sum::<u64>());
+    }
+}
+
+/// The `k` chunks of a knowledge base that share the most words with
+/// `query` (ties in upload order), scored in (0, 1]: what retrieval and RAG
+/// answers use.
+pub(crate) fn search(store: &Shared, kb: &str, query: &str, k: usize) -> Vec<Value> {
+    let words = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let wanted = words(query);
+    let chunks: Vec<Value> = lock(store)
+        .collections
+        .get("chunks")
+        .map(|c| {
+            c.iter()
+                .filter(|c| c["knowledge_base_id"] == kb)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut scored: Vec<(usize, Value)> = chunks
+        .into_iter()
+        .map(|c| {
+            let shared = words(c["text"].as_str().unwrap_or_default())
+                .intersection(&wanted)
+                .count();
+            (shared, c)
+        })
+        .collect();
+    // Stable: equal scores keep upload order.
+    scored.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
+    scored
+        .into_iter()
+        .take(k)
+        .map(|(shared, mut c)| {
+            let score = (shared as f64 + 1.0) / (wanted.len() as f64 + 1.0);
+            c["score"] = json!((score * 1000.0).round() / 1000.0);
+            c
+        })
+        .collect()
 }
 
 pub(crate) async fn list_ds(
@@ -147,9 +249,14 @@ pub(crate) async fn get_doc(
 
 pub(crate) async fn delete_doc(
     State(store): State<Shared>,
-    Path((_kb, doc)): Path<(String, String)>,
+    Path((kb, doc)): Path<(String, String)>,
 ) -> Response {
-    delete_from(&store, "docs", &doc, "document")
+    let response = delete_from(&store, "docs", &doc, "document");
+    if let Some(chunks) = lock(&store).collections.get_mut("chunks") {
+        chunks.retain(|c| c["document_id"] != doc.as_str());
+    }
+    recount(&store, &kb);
+    response
 }
 
 pub(crate) async fn retrieve(
@@ -163,22 +270,13 @@ pub(crate) async fn retrieve(
     let Some(query) = body["query"].as_str().filter(|q| !q.is_empty()) else {
         return bad_request("'query' is required", "query");
     };
-    let top_k = body["top_k"].as_u64().unwrap_or(10) as usize;
-    let docs: Vec<Value> = store
-        .lock()
-        .expect("store")
-        .collections
-        .get("docs")
-        .cloned()
-        .unwrap_or_default();
-    let results: Vec<Value> = docs
-        .iter()
-        .filter(|d| d["knowledge_base_id"] == kb.as_str())
-        .take(top_k)
-        .enumerate()
-        .map(|(i, d)| {
-            json!({"chunk_id": format!("chunk_{i:04}"), "score": 0.9 / (i + 1) as f64, "text": format!("{} mentions {query}", d["filename"].as_str().unwrap_or_default()),
-                "document_id": d["id"], "document_name": d["filename"], "source": d["filename"], "source_type": "file_upload", "metadata": {}})
+    let top_k = body["top_k"].as_u64().unwrap_or(10).min(1000) as usize;
+    let results: Vec<Value> = search(&store, &kb, query, top_k)
+        .into_iter()
+        .map(|c| {
+            json!({"chunk_id": c["id"], "score": c["score"], "text": c["text"],
+                "document_id": c["document_id"], "document_name": c["document_name"], "source": c["source"],
+                "source_type": c["source_type"], "metadata": {}})
         })
         .collect();
     Json(json!({"object": "list", "results": results})).into_response()

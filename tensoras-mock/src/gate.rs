@@ -3,8 +3,8 @@
 //! response validated on its way out.
 
 use crate::routes::error_body;
-use crate::store::{Recorded, Shared};
-use crate::{conformance, API_KEY};
+use crate::store::{lock, Recorded, Shared};
+use crate::{conformance, fault, script};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
@@ -14,13 +14,14 @@ use futures::StreamExt as _;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// Records the request, checks the key, injects faults, adds the standard headers.
+/// Records the request, checks the key, injects faults, answers from a
+/// mock or the fake, adds the standard headers.
 pub(crate) async fn gate(
     State(store): State<Shared>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let is_multipart = parts
         .headers
         .get("content-type")
@@ -36,15 +37,30 @@ pub(crate) async fn gate(
         let json = serde_json::from_slice::<Value>(&bytes).ok();
         (Body::from(bytes.clone()), bytes, json)
     };
-    let (request_number, checked) = {
-        let mut s = store.lock().expect("store");
+    // The key never shows in a `Debug` of what was received.
+    if let Some(auth) = parts.headers.get_mut("authorization") {
+        auth.set_sensitive(true);
+    }
+    let method = parts.method.as_str().to_owned();
+    let path = script::v1_path(parts.uri.path()).to_owned();
+    let (request_number, checked, key, head_faults, recording) = {
+        let mut s = lock(&store);
+        let head_faults = fault::take(&mut s, fault::Stage::Head, &method, &path);
         s.requests.push(Recorded {
-            method: parts.method.to_string(),
+            method: method.clone(),
             uri: parts.uri.to_string(),
             headers: parts.headers.clone(),
             body: json_body.clone(),
+            matched: None,
         });
-        (s.requests.len(), !s.unchecked)
+        let recording = matches!(s.cassette, Some(crate::cassette::Mode::Record { .. }));
+        (
+            s.requests.len(),
+            !s.unchecked,
+            s.api_key.clone(),
+            head_faults,
+            recording,
+        )
     };
     let header = |name: &str| {
         parts
@@ -57,7 +73,22 @@ pub(crate) async fn gate(
     if let Some(ms) = header("x-mock-delay-ms").and_then(|v| v.parse().ok()) {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
-    let auth_ok = header("authorization").as_deref() == Some(&format!("Bearer {API_KEY}"));
+    let mut failure = None;
+    for kind in head_faults {
+        match kind {
+            fault::Kind::StallBeforeHead(pause) => tokio::time::sleep(pause).await,
+            fault::Kind::Status {
+                status,
+                retry_after,
+            } => failure = Some(fault::failure(status, retry_after)),
+            _ => {}
+        }
+    }
+    // Recording, the upstream checks the caller's own key.
+    let auth_ok = recording || header("authorization").as_deref() == Some(&format!("Bearer {key}"));
+    let operation = checked
+        .then(|| conformance::Spec::get().find(&method, parts.uri.path()))
+        .flatten();
     let mut response = if !auth_ok {
         error_body(
             StatusCode::UNAUTHORIZED,
@@ -65,20 +96,73 @@ pub(crate) async fn gate(
             "authentication_error",
             "invalid_api_key",
         )
-    } else if let Some(fault) = fault(&store, &header, parts.uri.path()) {
+    } else if let Some(failure) = failure {
+        failure
+    } else if let Some(fault) = header_fault(&store, &header, parts.uri.path()) {
         fault
     } else {
-        let operation = checked
-            .then(|| conformance::Spec::get().find(parts.method.as_str(), parts.uri.path()))
-            .flatten();
         let stream_fault = header("x-mock-stream").is_some();
         let nonconformant = header("x-mock-nonconformant").is_some();
         match operation.and_then(|op| check_request(op, is_multipart, &raw_body, &json_body)) {
-            Some(rejection) => rejection,
+            Some((rejection, why)) => {
+                lock(&store).rejected.push(why);
+                rejection
+            }
             None => {
-                let response = next
-                    .run(axum::extract::Request::from_parts(parts, body))
-                    .await;
+                // A mock takes the request only now: one the key, a fault
+                // or the spec check turned away is not a mock's hit.
+                let scripted = {
+                    let incoming = script::Incoming {
+                        path: &path,
+                        headers: &parts.headers,
+                        body: json_body.as_ref(),
+                    };
+                    let candidates = script::candidates(&lock(&store), &method, &path);
+                    let mut taken = None;
+                    for (id, conditions) in candidates {
+                        match script::holds(&conditions, &incoming) {
+                            Ok(true) => {}
+                            Ok(false) => continue,
+                            Err(why) => {
+                                lock(&store).violations.push(why);
+                                continue;
+                            }
+                        }
+                        let mut s = lock(&store);
+                        if let Some(answer) = script::claim(&mut s, id) {
+                            if let Some(record) = s.requests.get_mut(request_number - 1) {
+                                record.matched = Some(id);
+                            }
+                            taken = answer;
+                            break;
+                        }
+                    }
+                    taken
+                };
+                let response = match scripted {
+                    Some(answer) => {
+                        if !answer.delay.is_zero() {
+                            tokio::time::sleep(answer.delay).await;
+                        }
+                        let body = json_body.clone().unwrap_or(Value::Null);
+                        crate::routes::scripted(&store, &body, answer)
+                    }
+                    None if recording => {
+                        crate::cassette::record(&store, &parts, body, json_body.clone()).await
+                    }
+                    None => match crate::cassette::answer(
+                        &store,
+                        &method,
+                        &parts.uri,
+                        json_body.as_ref(),
+                    ) {
+                        Some(replayed) => replayed,
+                        None => {
+                            next.run(axum::extract::Request::from_parts(parts, body))
+                                .await
+                        }
+                    },
+                };
                 match operation {
                     Some(op) => {
                         let response = if nonconformant {
@@ -94,6 +178,23 @@ pub(crate) async fn gate(
             }
         }
     };
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    let (stream_faults, header_faults) = {
+        let mut s = lock(&store);
+        let stream_faults = if is_stream {
+            fault::take(&mut s, fault::Stage::Stream, &method, &path)
+        } else {
+            Vec::new()
+        };
+        (
+            stream_faults,
+            fault::take(&mut s, fault::Stage::Headers, &method, &path),
+        )
+    };
     let headers = response.headers_mut();
     headers.insert(
         "x-request-id",
@@ -105,17 +206,19 @@ pub(crate) async fn gate(
         HeaderValue::from(600u32.saturating_sub(request_number as u32)),
     );
     headers.insert("x-ratelimit-reset", HeaderValue::from_static("1708200120"));
-    response
+    fault::rate_limit_headers(&mut response, &header_faults);
+    fault::shape_stream(response, stream_faults)
 }
 
 /// A 422 naming every place where the body does not conform to the spec's
 /// request schema, or `None` when it conforms.
+/// The 422 also comes back as text for [`crate::MockServer::rejected`].
 pub(crate) fn check_request(
     op: &conformance::Operation,
     is_multipart: bool,
     raw: &[u8],
     json: &Option<Value>,
-) -> Option<Response> {
+) -> Option<(Response, String)> {
     if is_multipart || !op.takes_json_body() {
         return None;
     }
@@ -147,17 +250,16 @@ pub(crate) fn check_request(
         .iter()
         .map(|v| json!({"path": v.path, "message": v.message}))
         .collect();
-    Some(
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(
-                json!({"error": {"message": message, "type": "invalid_request_error",
-                "code": "validation_error", "param": (!param.is_empty()).then_some(param),
-                "details": details}}),
-            ),
-        )
-            .into_response(),
+    let response = (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(
+            json!({"error": {"message": message, "type": "invalid_request_error",
+            "code": "validation_error", "param": (!param.is_empty()).then_some(param),
+            "details": details}}),
+        ),
     )
+        .into_response();
+    Some((response, message))
 }
 
 /// Validates a response the handler produced against the spec; a JSON body
@@ -238,7 +340,9 @@ pub(crate) async fn check_response(
     Response::from_parts(parts, Body::from(bytes))
 }
 
-pub(crate) fn fault(
+/// The faults a request asks for with `x-mock-*` headers (see the
+/// crate's `control` docs), for clients that cannot reach the API.
+pub(crate) fn header_fault(
     store: &Shared,
     header: &dyn Fn(&str) -> Option<String>,
     path: &str,
@@ -262,7 +366,7 @@ pub(crate) fn fault(
     }
     if let Some(times) = header("x-mock-fail-times").and_then(|v| v.parse::<u32>().ok()) {
         let key = header("x-mock-key").unwrap_or_default();
-        let mut s = store.lock().ok()?;
+        let mut s = lock(store);
         let count = s.fault_counts.entry(key).or_default();
         if *count >= times {
             return None;

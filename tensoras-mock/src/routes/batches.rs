@@ -336,7 +336,7 @@ fn push_error(store: &Shared, errors: &mut String, custom_id: &str, code: &str, 
 async fn execute(store: &Shared, endpoint: &str, body: Value) -> (u16, Value) {
     if let Some(op) = crate::conformance::Spec::get().find("POST", endpoint) {
         if let Some(rejection) = crate::gate::check_request(op, false, b"{}", &Some(body.clone())) {
-            return read(rejection).await;
+            return read(rejection.0).await;
         }
     }
     let response = match endpoint {

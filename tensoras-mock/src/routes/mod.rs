@@ -98,7 +98,9 @@ pub(crate) fn router(store: Shared) -> Router {
             crate::gate::gate,
         ))
         .layer(DefaultBodyLimit::max(2 << 30))
-        .with_state(store)
+        .with_state(store.clone())
+        // The control endpoint: outside the gate (no key, not recorded).
+        .merge(crate::control::router(store))
 }
 
 /// An event stream of `frames`, one network write each after `pause`, so a
@@ -111,6 +113,27 @@ pub(crate) fn event_stream(frames: Vec<String>, pause: std::time::Duration) -> R
     });
     Response::builder()
         .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// An event stream of `frames`, each sent after its pause.
+pub(crate) fn paced_stream(
+    status: StatusCode,
+    content_type: &str,
+    frames: Vec<(std::time::Duration, String)>,
+) -> Response {
+    use futures::StreamExt as _;
+    let stream = futures::stream::iter(frames).then(|(pause, frame)| async move {
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(frame))
+    });
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
         .header("cache-control", "no-cache")
         .body(axum::body::Body::from_stream(stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
@@ -148,4 +171,38 @@ pub(crate) fn missing(kind: &str, id: &str) -> Response {
         "not_found_error",
         "not_found",
     )
+}
+
+/// The response of a mock's scripted reply to a request with this JSON body.
+pub(crate) fn scripted(
+    store: &Shared,
+    body: &serde_json::Value,
+    answer: crate::script::Answer,
+) -> Response {
+    use crate::script::Body;
+    let mut response = match answer.body {
+        Body::Json { status, body } => match StatusCode::from_u16(status) {
+            Ok(status) => (status, Json(body)).into_response(),
+            Err(_) => error_body(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("tensoras-mock: a scripted reply has the status {status}, which HTTP does not allow"),
+                "server_error",
+                "invalid_mock",
+            ),
+        },
+        Body::Events { events, pace, done } => {
+            let mut frames: Vec<String> = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+            if done {
+                frames.push("data: [DONE]\n\n".into());
+            }
+            event_stream(frames, pace)
+        }
+        Body::Chat { message, finish } => {
+            chat::answer(store, &axum::http::HeaderMap::new(), body, message, &finish, Vec::new())
+        }
+    };
+    for (name, value) in answer.headers {
+        response.headers_mut().append(name, value);
+    }
+    response
 }
