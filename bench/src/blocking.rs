@@ -16,7 +16,12 @@ fn request() -> ChatCompletionRequest {
 }
 
 pub async fn run(mode: &Mode) {
-    let server = MockServer::builder().validate(false).start().await;
+    let server = MockServer::builder()
+        .validate(false)
+        // Client and server on one runtime, as every contender is measured.
+        .on_current_runtime(true)
+        .start()
+        .await;
     let sdk = server.client();
     let blocking = tensoras::blocking::Tensoras::builder()
         .api_key(API_KEY)

@@ -35,7 +35,12 @@ where
 }
 
 pub async fn run(mode: &Mode) {
-    let server = MockServer::builder().validate(false).start().await;
+    let server = MockServer::builder()
+        .validate(false)
+        // Client and server on one runtime, as every contender is measured.
+        .on_current_runtime(true)
+        .start()
+        .await;
     let sdk = server.client();
     let raw = reqwest::Client::new();
     let url = format!("{}/chat/completions", server.base_url());

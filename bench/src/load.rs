@@ -12,7 +12,12 @@ fn open_fds() -> usize {
 
 pub async fn concurrency() {
     const IN_FLIGHT: usize = 1_000;
-    let server = MockServer::builder().validate(false).start().await;
+    let server = MockServer::builder()
+        .validate(false)
+        // Client and server on one runtime, as every contender is measured.
+        .on_current_runtime(true)
+        .start()
+        .await;
     let client = server.client();
     println!("\n### Concurrency ({IN_FLIGHT} requests in flight on one client)\n");
     println!("| burst | ok | errors | new server connections | open fds after | time |");
@@ -40,7 +45,12 @@ pub async fn concurrency() {
 
 pub async fn memory() {
     const SIZE: u64 = 1 << 30;
-    let server = MockServer::builder().validate(false).start().await;
+    let server = MockServer::builder()
+        .validate(false)
+        // Client and server on one runtime, as every contender is measured.
+        .on_current_runtime(true)
+        .start()
+        .await;
     let client = server.client();
     let path = std::env::temp_dir().join(format!("tensoras-bench-{}.bin", std::process::id()));
     // A sparse file: 1 GiB to read, no disk used.

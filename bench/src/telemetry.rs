@@ -25,7 +25,12 @@ fn recording() -> tracing::Dispatch {
 }
 
 pub async fn run(mode: &Mode) {
-    let server = MockServer::builder().validate(false).start().await;
+    let server = MockServer::builder()
+        .validate(false)
+        // Client and server on one runtime, as every contender is measured.
+        .on_current_runtime(true)
+        .start()
+        .await;
     let plain = server.client();
     let capturing = tensoras::Tensoras::builder()
         .api_key(API_KEY)

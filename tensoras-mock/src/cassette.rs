@@ -3,8 +3,8 @@
 //! In **record** mode ([`crate::MockServerBuilder::record`]) the server is a
 //! proxy: every request goes on to the upstream API with the caller's own
 //! key, and each exchange is written to a YAML file as it completes —
-//! method, path, JSON body, status, content type, and the reply's JSON body
-//! or its events with their timing. Request headers are not written, so
+//! method, path, JSON body, status, content type, and the reply's body (JSON,
+//! else text, else base64) or its events with their timing. Request headers are not written, so
 //! the API key never reaches the file.
 //!
 //! In **replay** mode ([`crate::MockServerBuilder::replay`]) each request
@@ -97,9 +97,12 @@ pub struct Reply {
     /// A JSON body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
-    /// A body that is not JSON, as text (lossy for binary content).
+    /// A body that is not JSON but is UTF-8, as text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// A body that is neither JSON nor UTF-8 (a file's content), in base64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
     /// An event stream's events, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<Event>>,
@@ -256,10 +259,24 @@ pub(crate) fn replay(reply: Reply, timing: bool) -> axum::response::Response {
             .collect();
         return crate::routes::paced_stream(status, &content_type, frames);
     }
-    let body = match (reply.body, reply.text) {
-        (Some(json), _) => json.to_string(),
-        (None, Some(text)) => text,
-        (None, None) => String::new(),
+    let body: Vec<u8> = match (reply.body, reply.text, reply.base64) {
+        (Some(json), _, _) => json.to_string().into_bytes(),
+        (None, Some(text), _) => text.into_bytes(),
+        (None, None, Some(encoded)) => {
+            use base64::Engine as _;
+            match base64::engine::general_purpose::STANDARD.decode(encoded.trim()) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return crate::routes::error_body(
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        &format!("tensoras-mock: a recorded body is not base64: {e}"),
+                        "server_error",
+                        "cassette",
+                    )
+                }
+            }
+        }
+        (None, None, None) => Vec::new(),
     };
     (status, [("content-type", content_type)], body).into_response()
 }
@@ -270,12 +287,20 @@ pub(crate) fn upstream_url(upstream: &str, path_and_query: &str) -> String {
     format!("{}{path_and_query}", upstream.trim_end_matches('/'))
 }
 
-/// Headers not passed on to the upstream: hop-by-hop ones, the ones the
-/// HTTP client sets itself, and this server's fault headers.
+/// Headers not passed on between the client and the upstream: hop-by-hop
+/// ones, the ones the HTTP client sets itself, `accept-encoding` (so the
+/// upstream answers uncompressed and the cassette holds readable bodies)
+/// and this server's fault headers.
 fn forwarded(name: &str) -> bool {
     !matches!(
         name,
-        "host" | "content-length" | "connection" | "transfer-encoding" | "keep-alive" | "upgrade"
+        "host"
+            | "content-length"
+            | "connection"
+            | "transfer-encoding"
+            | "keep-alive"
+            | "upgrade"
+            | "accept-encoding"
     ) && !name.starts_with("x-mock-")
 }
 
@@ -395,6 +420,7 @@ pub(crate) async fn record(
                             content_type,
                             body: None,
                             text: None,
+                            base64: None,
                             events: Some(std::mem::take(&mut events)),
                         },
                     };
@@ -433,9 +459,17 @@ pub(crate) async fn record(
             }
         }
     }
-    let (body, text) = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(json) => (Some(json), None),
-        Err(_) => (None, Some(String::from_utf8_lossy(&bytes).into_owned())),
+    // JSON, else text, else base64: nothing recorded is lost.
+    let (body, text, base64) = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(json) => (Some(json), None, None),
+        Err(_) => match String::from_utf8(bytes.clone()) {
+            Ok(text) => (None, Some(text), None),
+            Err(_) => {
+                use base64::Engine as _;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+                (None, None, Some(encoded))
+            }
+        },
     };
     let interaction = Interaction {
         request: recorded,
@@ -444,6 +478,7 @@ pub(crate) async fn record(
             content_type,
             body,
             text,
+            base64,
             events: None,
         },
     };

@@ -10,7 +10,7 @@
 //! | `GET /__mock/requests[?operation=ID]` | what was received (the `authorization` header left out) |
 //! | `GET /__mock/verify` | 200 `{"ok": true}`, or 409 with the report of unmet expectations |
 //! | `GET /__mock/violations` | replies the spec does not allow, and requests it rejected |
-//! | `POST /__mock/reset` | unmounts, disarms, forgets what was received |
+//! | `POST /__mock/reset` | unmounts, disarms, forgets what was received, the rejected requests and the violations |
 //!
 //! A mock: `operation` is an `operationId` of the spec; `when` holds any of
 //! `model`, `contains` (a body string contains it), `path_contains`,
@@ -370,7 +370,7 @@ async fn requests(State(store): State<Shared>, Query(q): Query<RequestsQuery>) -
 }
 
 async fn verify(State(store): State<Shared>) -> Response {
-    match script::unmet(&lock(&store)) {
+    match script::unmet(&store) {
         None => Json(json!({"ok": true})).into_response(),
         Some(report) => (
             StatusCode::CONFLICT,

@@ -123,7 +123,9 @@ impl Fault {
     }
 
     /// Resets the connection (TCP RST) as the request arrives, before any
-    /// response.
+    /// response. It acts on the request line, before the headers are read,
+    /// so it counts requests whatever their key; the other faults count only
+    /// requests the key lets in.
     pub fn reset() -> Fault {
         Fault::new(Kind::Reset)
     }

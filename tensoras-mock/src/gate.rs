@@ -43,9 +43,21 @@ pub(crate) async fn gate(
     }
     let method = parts.method.as_str().to_owned();
     let path = script::v1_path(parts.uri.path()).to_owned();
-    let (request_number, checked, key, head_faults, recording) = {
+    let (request_number, checked, auth_ok, head_faults, recording) = {
         let mut s = lock(&store);
-        let head_faults = fault::take(&mut s, fault::Stage::Head, &method, &path);
+        // Recording, the upstream checks the caller's own key.
+        let recording = matches!(s.cassette, Some(crate::cassette::Mode::Record { .. }));
+        let auth_ok = recording
+            || parts
+                .headers
+                .get("authorization")
+                .is_some_and(|v| v.as_bytes() == format!("Bearer {}", s.api_key).as_bytes());
+        // A request the key turns away uses up no fault.
+        let head_faults = if auth_ok {
+            fault::take(&mut s, fault::Stage::Head, &method, &path)
+        } else {
+            Vec::new()
+        };
         s.requests.push(Recorded {
             method: method.clone(),
             uri: parts.uri.to_string(),
@@ -53,11 +65,10 @@ pub(crate) async fn gate(
             body: json_body.clone(),
             matched: None,
         });
-        let recording = matches!(s.cassette, Some(crate::cassette::Mode::Record { .. }));
         (
             s.requests.len(),
             !s.unchecked,
-            s.api_key.clone(),
+            auth_ok,
             head_faults,
             recording,
         )
@@ -85,7 +96,6 @@ pub(crate) async fn gate(
         }
     }
     // Recording, the upstream checks the caller's own key.
-    let auth_ok = recording || header("authorization").as_deref() == Some(&format!("Bearer {key}"));
     let operation = checked
         .then(|| conformance::Spec::get().find(&method, parts.uri.path()))
         .flatten();
@@ -190,10 +200,12 @@ pub(crate) async fn gate(
         } else {
             Vec::new()
         };
-        (
-            stream_faults,
-            fault::take(&mut s, fault::Stage::Headers, &method, &path),
-        )
+        let header_faults = if auth_ok {
+            fault::take(&mut s, fault::Stage::Headers, &method, &path)
+        } else {
+            Vec::new()
+        };
+        (stream_faults, header_faults)
     };
     let headers = response.headers_mut();
     headers.insert(

@@ -16,8 +16,11 @@
 //!   rate-limit headers, connection resets.
 //! - **What was received, typed** ([`MockServer::received`]), expectations
 //!   verified when the server drops, every request validated against the
-//!   API's OpenAPI spec — and every reply too, scripted ones included, so a
-//!   script that drifts from the real API fails the test.
+//!   API's OpenAPI spec (one the real API would refuse gets a 422 and fails
+//!   the test) — and every reply too, scripted ones included, so a script
+//!   that drifts from the real API fails the test.
+//! - **A method per operation**, generated from the spec: `server.create_chat_completion()`
+//!   is `server.mock::<CreateChatCompletion>()`.
 //! - **Cassettes** ([`cassette`]): record real traffic through the server
 //!   as a proxy (the API key stripped), replay it in tests.
 //! - **Any language** ([`control`]): the `tensoras-mock-server` binary takes

@@ -2,7 +2,10 @@
 //! arguments: every property (so every required one), `$ref` into `$defs` /
 //! `definitions`, `allOf` / `anyOf` / `oneOf`, enums and constants, arrays
 //! with their `minItems`, nullable types, string lengths and formats,
-//! numeric bounds. Strings carry the question, so answers differ per prompt.
+//! numeric bounds, `maxItems`. Strings carry the question, so answers differ
+//! per prompt. Not followed: `pattern`, `uniqueItems`, `multipleOf` and
+//! exclusive bounds (a value may break them), and a reference outside the
+//! document (`null` there).
 
 use serde_json::{json, Map, Value};
 
@@ -102,12 +105,19 @@ impl Sampler<'_> {
         match kind {
             "object" => self.object(schema, depth),
             "array" => {
+                // One item, or `minItems` (up to 1,024), within `maxItems`.
                 let count = schema
                     .get("minItems")
                     .and_then(Value::as_u64)
                     .unwrap_or(1)
                     .max(u64::from(depth < MAX_DEPTH))
-                    .min(16);
+                    .min(
+                        schema
+                            .get("maxItems")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(u64::MAX),
+                    )
+                    .min(1024);
                 let items = schema.get("items").unwrap_or(&ANY);
                 Value::Array((0..count).map(|_| self.value(items, depth + 1)).collect())
             }
@@ -270,6 +280,16 @@ mod tests {
             assert!(depth < 100, "unbounded");
         }
         assert_eq!(node["value"], 1);
+    }
+
+    #[test]
+    fn arrays_keep_within_their_item_bounds() {
+        let at_most_none = json!({"type": "array", "items": {"type": "integer"}, "maxItems": 0});
+        assert_eq!(sample(&at_most_none, "q"), json!([]));
+        let many = json!({"type": "array", "items": {"type": "boolean"}, "minItems": 40});
+        assert_eq!(sample(&many, "q").as_array().map(Vec::len), Some(40));
+        let huge = json!({"type": "array", "minItems": u64::MAX});
+        assert_eq!(sample(&huge, "q").as_array().map(Vec::len), Some(1024));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! gets the fake's own answer.
 
 use crate::server::MockServer;
-use crate::store::{Recorded, Store};
+use crate::store::{lock, Recorded, Shared, Store};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -36,6 +36,7 @@ pub(crate) struct Condition {
 }
 
 /// A mounted mock, its operation erased.
+#[derive(Clone)]
 pub(crate) struct Mounted {
     pub(crate) id: u64,
     label: String,
@@ -269,7 +270,8 @@ impl<O: Operation> Reply<O>
 where
     O::Response: Serialize,
 {
-    /// A success (200) with this typed body.
+    /// A success (200) with this typed body (JSON, whether or not the
+    /// request asked for a stream: [`Reply::text`] answers both kinds).
     pub fn ok(response: O::Response) -> Self {
         Self::json(200, to_value(&response))
     }
@@ -279,7 +281,10 @@ impl<O: Streaming> Reply<O>
 where
     O::Event: Serialize,
 {
-    /// An event stream of these typed chunks, then `data: [DONE]`.
+    /// An event stream of these typed chunks, then `data: [DONE]`, for
+    /// requests that ask for a stream (a client that asked for a whole
+    /// answer gets the stream, and fails to decode it, as it would from a
+    /// server that got it wrong). [`Reply::text`] answers both kinds.
     pub fn stream(events: impl IntoIterator<Item = O::Event>) -> Self {
         Self::from_body(Body::Events {
             events: events.into_iter().map(|e| to_value(&e)).collect(),
@@ -586,10 +591,8 @@ impl MockGuard<'_> {
     /// Takes the mock off the server, checking its expectation first
     /// (panicking, as the server's drop would, when it is not met).
     pub fn unmount(self) {
-        let mut store = self.server.lock();
-        let report = report_one(&store, |m| m.id == self.id);
-        store.mocks.retain(|m| m.id != self.id);
-        drop(store);
+        let report = report_one(&self.server.store, |m| m.id == self.id);
+        self.server.lock().mocks.retain(|m| m.id != self.id);
         if let Some(report) = report {
             panic!("{report}");
         }
@@ -640,13 +643,21 @@ pub(crate) fn claim(store: &mut Store, id: u64) -> Option<Option<Answer>> {
 }
 
 /// The report of every mock whose expectation is not met, `None` when all are.
-pub(crate) fn unmet(store: &Store) -> Option<String> {
+pub(crate) fn unmet(store: &Shared) -> Option<String> {
     report_one(store, |_| true)
 }
 
-fn report_one(store: &Store, which: impl Fn(&Mounted) -> bool) -> Option<String> {
+/// The report for the mocks `which` picks. The mocks and requests are
+/// copied out first: the conditions are the user's code, and run without
+/// the store's lock held.
+fn report_one(store: &Shared, which: impl Fn(&Mounted) -> bool) -> Option<String> {
+    let (mocks, requests) = {
+        let s = lock(store);
+        let mocks: Vec<Mounted> = s.mocks.iter().filter(|m| which(m)).cloned().collect();
+        (mocks, s.requests.clone())
+    };
     let mut report = String::new();
-    for mock in store.mocks.iter().filter(|m| which(m)) {
+    for mock in &mocks {
         let Some(expect) = mock.expect else { continue };
         if expect.holds(mock.hits) {
             continue;
@@ -656,8 +667,7 @@ fn report_one(store: &Store, which: impl Fn(&Mounted) -> bool) -> Option<String>
             "{} ({} /v1{}): expected {expect} requests, matched {}",
             mock.label, mock.method, mock.template, mock.hits
         );
-        let strays: Vec<&Recorded> = store
-            .requests
+        let strays: Vec<&Recorded> = requests
             .iter()
             .filter(|r| r.matched.is_none() && mock.routes(&r.method, v1_path(&r.uri)))
             .collect();

@@ -4,7 +4,8 @@
 //! The server runs on its own thread and runtime (as wiremock's does), so it
 //! serves the same way under `#[tokio::test]`'s current-thread runtime, a
 //! multi-thread runtime, or plain synchronous code with the blocking client,
-//! and a test's paused clock never stalls it.
+//! and a test's paused clock never stalls it. (Benchmarks can have it share
+//! their runtime instead: [`MockServerBuilder::on_current_runtime`].)
 
 use crate::store::{Shared, Store};
 use crate::{conformance, listener, routes, API_KEY};
@@ -16,8 +17,11 @@ use std::time::Duration;
 /// How long a dropped server waits for its open connections to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// A running Tensoras-compatible server; dropped, it stops and verifies the
-/// expectations of its mocks ([`crate::Mock::expect`]).
+/// A running Tensoras-compatible server; dropped, it stops and fails the
+/// test (panics, unless the thread is already panicking) when a mock's
+/// expectation is not met ([`crate::Mock::expect`]), when it sent a reply
+/// the spec does not allow ([`MockServer::violations`]) or when it received a
+/// request the spec does not allow ([`MockServer::rejected`]).
 ///
 /// ```
 /// let server = tensoras_mock::MockServer::start_blocking();
@@ -61,6 +65,7 @@ pub struct MockServerBuilder {
     validate: bool,
     cassette: Option<Cassette>,
     replay_timing: bool,
+    current_runtime: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +83,7 @@ impl Default for MockServerBuilder {
             validate: true,
             cassette: None,
             replay_timing: false,
+            current_runtime: false,
         }
     }
 }
@@ -135,6 +141,24 @@ impl MockServerBuilder {
     /// events as fast as the client reads).
     pub fn replay_timing(mut self, timing: bool) -> Self {
         self.replay_timing = timing;
+        self
+    }
+
+    /// Serves on the Tokio runtime that starts the server (default `false`:
+    /// a thread and runtime of its own). The server then shares that
+    /// runtime's workers with the code under test — what a benchmark that
+    /// measures client and server together wants — and stops with it; a
+    /// blocking client must not be used on that runtime's threads. Starting
+    /// outside a runtime fails with [`std::io::ErrorKind::Unsupported`].
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let server = tensoras_mock::MockServer::builder().on_current_runtime(true).start().await;
+    /// assert!(server.client().models().list().await.is_ok());
+    /// # }
+    /// ```
+    pub fn on_current_runtime(mut self, current: bool) -> Self {
+        self.current_runtime = current;
         self
     }
 
@@ -214,41 +238,32 @@ impl MockServerBuilder {
         }));
         let counters = Arc::new(listener::Counters::default());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("tensoras-mock")
-            .enable_all()
-            .build()?;
-        let app = routes::router(store.clone());
-        let served_counters = counters.clone();
-        let served_store = store.clone();
-        std::thread::Builder::new()
-            .name("tensoras-mock".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let Ok(inner) = tokio::net::TcpListener::from_std(std_listener) else {
-                        return;
-                    };
-                    let listener = listener::FaultListener {
-                        inner,
-                        counters: served_counters,
-                        store: served_store,
-                    };
-                    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-                    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                        let mut stop_rx = stop_rx;
-                        let _ = stop_rx.wait_for(|stop| *stop).await;
-                    });
-                    let serving = tokio::spawn(async move {
-                        let _ = serve.await;
-                    });
-                    // Dropped or asked to stop: open connections get a grace
-                    // period, then the runtime goes (and every task with it).
-                    let _ = rx.await;
-                    let _ = stop_tx.send(true);
-                    let _ = tokio::time::timeout(SHUTDOWN_GRACE, serving).await;
-                });
-            })?;
+        let serving = serve(
+            std_listener,
+            routes::router(store.clone()),
+            counters.clone(),
+            store.clone(),
+            rx,
+        );
+        if self.current_runtime {
+            tokio::runtime::Handle::try_current()
+                .map_err(|_| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::Unsupported,
+                        "on_current_runtime(true) needs a Tokio runtime: start the server from async code",
+                    )
+                })?
+                .spawn(serving);
+        } else {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("tensoras-mock")
+                .enable_all()
+                .build()?;
+            std::thread::Builder::new()
+                .name("tensoras-mock".into())
+                .spawn(move || runtime.block_on(serving))?;
+        }
         Ok(MockServer {
             base_url: format!("http://{addr}/v1"),
             addr,
@@ -257,6 +272,35 @@ impl MockServerBuilder {
             shutdown: Some(tx),
         })
     }
+}
+
+/// Serves until `stop` fires (or its sender drops); open connections then
+/// get a grace period, and whatever is left goes with the runtime.
+async fn serve(
+    std_listener: std::net::TcpListener,
+    app: axum::Router,
+    counters: Arc<listener::Counters>,
+    store: Shared,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let Ok(inner) = tokio::net::TcpListener::from_std(std_listener) else {
+        return;
+    };
+    let listener = listener::FaultListener {
+        inner,
+        counters,
+        store,
+    };
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    });
+    let serving = tokio::spawn(async move {
+        let _ = serve.await;
+    });
+    let _ = stop.await;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, serving).await;
 }
 
 impl MockServer {
@@ -363,16 +407,26 @@ impl MockServer {
     }
 
     /// Every request that did not conform to the spec, with the field and
-    /// the rule it broke; the client got a 422 with the same details.
+    /// the rule it broke; the client got a 422 with the same details. A
+    /// server dropped with any panics with the list: code under test that
+    /// sends what the real API refuses fails its test, even when it handles
+    /// the 422.
     pub fn rejected(&self) -> Vec<String> {
         self.lock().rejected.clone()
+    }
+
+    /// Returns the rejected requests so far and forgets them (a test that
+    /// sends a non-conforming request on purpose takes them, so the drop
+    /// does not panic).
+    pub fn take_rejected(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().rejected)
     }
 
     /// Checks the expectations of every mock mounted so far, panicking with
     /// what was expected, what matched and the requests to the same
     /// operation that matched no mock. The drop does the same.
     pub fn verify(&self) {
-        if let Some(report) = crate::script::unmet(&self.lock()) {
+        if let Some(report) = crate::script::unmet(&self.store) {
             panic!("{report}");
         }
     }
@@ -407,10 +461,16 @@ impl Drop for MockServer {
                 store.violations.join("\n")
             ));
         }
-        if let Some(report) = crate::script::unmet(&store) {
-            problems.push(report);
+        if !store.rejected.is_empty() {
+            problems.push(format!(
+                "the code under test sent requests the Tensoras API's spec does not allow (each got a 422):\n{}",
+                store.rejected.join("\n")
+            ));
         }
         drop(store);
+        if let Some(report) = crate::script::unmet(&self.store) {
+            problems.push(report);
+        }
         if !problems.is_empty() {
             panic!("{}", problems.join("\n\n"));
         }

@@ -63,19 +63,39 @@ async fn records_without_the_key_and_replays_whole_and_streamed() {
     )
     .await;
     let models = live.models().list().await.unwrap();
+    // A file that is not UTF-8: its content is recorded in base64, whole.
+    let binary: Vec<u8> = vec![0xff, 0x00, 0xfe, b'{', 0x80, 0x81];
+    let file = live
+        .files()
+        .create(
+            tensoras::FileSource::bytes("blob.bin", binary.clone()),
+            FilePurpose::Batch,
+        )
+        .await
+        .unwrap();
+    let downloaded = live
+        .files()
+        .content(&file.id)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(downloaded.as_ref(), binary.as_slice());
     drop(recorder);
 
     let text = std::fs::read_to_string(&cassette).unwrap();
     assert!(!text.contains("tns_upstream_secret_1"), "{text}");
     assert!(!text.to_lowercase().contains("authorization"), "{text}");
     let recorded = Cassette::load(&cassette).unwrap();
-    assert_eq!(recorded.interactions.len(), 3);
+    assert_eq!(recorded.interactions.len(), 5);
+    assert!(recorded.interactions[4].response.base64.is_some());
     assert_eq!(recorded.interactions[0].request.path, "/chat/completions");
     assert_eq!(recorded.interactions[0].response.status, 200);
     let events = recorded.interactions[1].response.events.as_ref().unwrap();
     assert_eq!(events.last().unwrap().data, "[DONE]");
     // The upstream saw the caller's key, passed on.
-    assert_eq!(upstream.requests().len(), 3);
+    assert_eq!(upstream.requests().len(), 5);
 
     let replay = MockServer::builder().replay(&cassette).start().await;
     let client = replay.client();

@@ -169,3 +169,20 @@ async fn a_reset_connection_is_retried_by_the_sdk() {
     let models = server.client().models().list().await.unwrap();
     assert!(!models.data.is_empty());
 }
+
+#[tokio::test]
+async fn a_request_with_a_wrong_key_uses_up_no_fault() {
+    let server = MockServer::start().await;
+    server.inject(Fault::status(503).times(1));
+    let stranger = tensoras::Tensoras::builder()
+        .api_key("tns_not_the_key")
+        .base_url(server.base_url())
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = stranger.models().list().await.unwrap_err();
+    assert!(matches!(err, Error::Authentication(_)), "{err:?}");
+    let err = client(&server, 0).models().list().await.unwrap_err();
+    assert_eq!(err.status(), Some(503));
+    client(&server, 0).models().list().await.unwrap();
+}

@@ -272,7 +272,7 @@ fn a_scripted_reply_the_spec_does_not_allow_fails_with_its_schema_path() {
 }
 
 #[test]
-fn a_request_the_spec_does_not_allow_is_rejected_with_the_field() {
+fn a_request_the_spec_does_not_allow_is_rejected_and_fails_the_test() {
     let server = MockServer::start_blocking();
     let err = server
         .blocking_client()
@@ -284,6 +284,46 @@ fn a_request_the_spec_does_not_allow_is_rejected_with_the_field() {
     let rejected = server.rejected();
     assert_eq!(rejected.len(), 1, "{rejected:?}");
     assert!(rejected[0].contains("/temperature"), "{rejected:?}");
+    // Code that swallows the 422 still fails its test.
+    let message = panic_of(|| drop(server)).expect("the drop panics");
+    assert!(
+        message.contains("requests the Tensoras API's spec does not allow"),
+        "{message}"
+    );
+    assert!(message.contains("/temperature"), "{message}");
+
+    let server = MockServer::start_blocking();
+    let _ = server
+        .blocking_client()
+        .chat()
+        .completions()
+        .create(ask("Hi").temperature(9.0));
+    assert_eq!(server.take_rejected().len(), 1);
+    assert_eq!(panic_of(|| drop(server)), None);
+}
+
+#[tokio::test]
+async fn every_operation_has_its_generated_method() {
+    let server = MockServer::start().await;
+    server
+        .create_embedding()
+        .respond(Reply::error(
+            400,
+            "invalid_request_error",
+            "scripted through the named method",
+        ))
+        .expect(1)
+        .mount();
+    let err = server
+        .client()
+        .embeddings()
+        .create(EmbeddingRequest::new("bge-large-en-v1.5", "x"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.as_api().unwrap().message,
+        "scripted through the named method"
+    );
 }
 
 #[test]

@@ -541,6 +541,8 @@ async fn resources_round_trip() {
             .await,
         Err(Error::UnprocessableEntity(_))
     ));
+    // Sent on purpose: taken, so the server's drop does not fail the test.
+    assert_eq!(server.take_rejected().len(), 1);
     let ds = client
         .knowledge_bases()
         .data_sources()
