@@ -53,6 +53,8 @@ use std::time::Duration;
 /// The largest reply body recorded whole (64 MiB): a bound on what an
 /// upstream can make the recorder hold.
 pub(crate) const MAX_BODY: usize = 64 << 20;
+/// The most events of one stream a cassette keeps.
+pub(crate) const MAX_EVENTS: usize = 100_000;
 
 /// A cassette file: the exchanges in the order they happened.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -106,6 +108,11 @@ pub struct Reply {
     /// An event stream's events, in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<Event>>,
+    /// The stream broke off upstream, or was too long to keep whole: the
+    /// events are its beginning, and a replay ends by dropping the
+    /// connection after them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// One server-sent event of a recorded stream.
@@ -199,13 +206,15 @@ pub(crate) fn answer(
     body: Option<&Value>,
 ) -> Option<axum::response::Response> {
     let path = crate::script::v1_path(uri.path());
-    let at = match uri.query() {
+    let at = redact_query(&match uri.query() {
         Some(q) => format!("{path}?{q}"),
         None => path.to_owned(),
-    };
+    });
+    // Compared as recorded: secrets redacted.
+    let redacted = body.map(tensoras::types::redact_secrets);
     let found = {
         let mut s = crate::store::lock(store);
-        next_replay(s.cassette.as_mut()?, method, &at, body)
+        next_replay(s.cassette.as_mut()?, method, &at, redacted.as_ref())
     };
     Some(match found {
         Some((reply, timing)) => replay(reply, timing),
@@ -257,7 +266,7 @@ pub(crate) fn replay(reply: Reply, timing: bool) -> axum::response::Response {
                 (pause, frame)
             })
             .collect();
-        return crate::routes::paced_stream(status, &content_type, frames);
+        return crate::routes::paced_stream(status, &content_type, frames, reply.truncated);
     }
     let body: Vec<u8> = match (reply.body, reply.text, reply.base64) {
         (Some(json), _, _) => json.to_string().into_bytes(),
@@ -279,6 +288,30 @@ pub(crate) fn replay(reply: Reply, timing: bool) -> axum::response::Response {
         (None, None, None) => Vec::new(),
     };
     (status, [("content-type", content_type)], body).into_response()
+}
+
+/// `path?query` with the values of secret-named parameters (`api_key`,
+/// `token`, …) replaced by `<redacted>`: how a cassette writes paths (and
+/// matches them on replay).
+///
+/// ```
+/// assert_eq!(
+///     tensoras_mock::cassette::redact_query("/models?token=t0k&limit=2"),
+///     "/models?token=<redacted>&limit=2"
+/// );
+/// ```
+pub fn redact_query(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return path_and_query.to_owned();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if crate::store::is_secret_header(name) => format!("{name}=<redacted>"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
 }
 
 /// The upstream URL for a path after `/v1` (`upstream` ends with the API's
@@ -349,10 +382,12 @@ pub(crate) async fn record(
         }
     }
     let request = request.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    // Secrets never reach the file: the spec's secret members and
+    // secret-named query parameters are written as `<redacted>`.
     let recorded = Request {
         method: parts.method.to_string(),
-        path: path_and_query,
-        body: json,
+        path: redact_query(&path_and_query),
+        body: json.as_ref().map(tensoras::types::redact_secrets),
     };
     let upstream_reply = match request.send().await {
         Ok(reply) => reply,
@@ -386,49 +421,19 @@ pub(crate) async fn record(
         .is_some_and(|t| t.starts_with("text/event-stream"));
     if is_stream {
         // Passed on as it comes; the events and their pauses recorded on the
-        // way, the exchange saved when the stream ends.
-        let store = store.clone();
-        let mut decoder = tensoras::sse::Decoder::default();
-        let mut events = Vec::new();
-        let mut last = std::time::Instant::now();
-        let mut pending = Some((recorded, status.as_u16(), content_type));
-        let chunks = upstream_reply.bytes_stream();
-        let body = async_stream(
-            chunks,
-            move |chunk| match chunk {
-                Some(Ok(bytes)) => {
-                    for e in decoder.feed(bytes) {
-                        let now = std::time::Instant::now();
-                        events.push(Event {
-                            after_ms: now
-                                .duration_since(last)
-                                .as_millis()
-                                .min(u128::from(u64::MAX))
-                                as u64,
-                            event: (e.event != "message" && !e.event.is_empty()).then_some(e.event),
-                            data: e.data,
-                        });
-                        last = now;
-                    }
-                    None
-                }
-                _ => pending.take().map(|(request, status, content_type)| {
-                    let interaction = Interaction {
-                        request,
-                        response: Reply {
-                            status,
-                            content_type,
-                            body: None,
-                            text: None,
-                            base64: None,
-                            events: Some(std::mem::take(&mut events)),
-                        },
-                    };
-                    (store.clone(), interaction)
-                }),
-            },
+        // way, the exchange saved at `[DONE]`, at the end, or when the client
+        // hangs up first (see `StreamRecording`).
+        let recording = StreamRecording {
+            store: store.clone(),
             saver,
-        );
+            decoder: tensoras::sse::Decoder::default(),
+            events: Vec::new(),
+            kept: 0,
+            truncated: false,
+            last: std::time::Instant::now(),
+            pending: Some((recorded, status.as_u16(), content_type)),
+        };
+        let body = async_stream(upstream_reply.bytes_stream(), recording);
         return head
             .body(body)
             .unwrap_or_else(|_| axum::http::StatusCode::BAD_GATEWAY.into_response());
@@ -461,7 +466,7 @@ pub(crate) async fn record(
     }
     // JSON, else text, else base64: nothing recorded is lost.
     let (body, text, base64) = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(json) => (Some(json), None, None),
+        Ok(json) => (Some(tensoras::types::redact_secrets(&json)), None, None),
         Err(_) => match String::from_utf8(bytes.clone()) {
             Ok(text) => (None, Some(text), None),
             Err(_) => {
@@ -480,6 +485,7 @@ pub(crate) async fn record(
             text,
             base64,
             events: None,
+            truncated: false,
         },
     };
     save(store, &saver, interaction).await;
@@ -487,24 +493,107 @@ pub(crate) async fn record(
         .unwrap_or_else(|_| axum::http::StatusCode::BAD_GATEWAY.into_response())
 }
 
-/// A body passing `chunks` on, calling `observe` with each (and with `None`
-/// at the end); what `observe` returns is saved once the stream is over.
-fn async_stream<S, F>(chunks: S, mut observe: F, saver: Saver) -> axum::body::Body
+/// A stream being recorded: its events so far, and the exchange until it
+/// is saved.
+struct StreamRecording {
+    store: crate::store::Shared,
+    saver: Saver,
+    decoder: tensoras::sse::Decoder,
+    events: Vec<Event>,
+    kept: usize,
+    truncated: bool,
+    last: std::time::Instant,
+    pending: Option<(Request, u16, Option<String>)>,
+}
+
+impl StreamRecording {
+    /// Records a chunk (`None`: the end); the exchange to save, once, at
+    /// `[DONE]` (before the client sees it) or at the end.
+    fn observe(&mut self, chunk: Option<&reqwest::Result<bytes::Bytes>>) -> Option<Interaction> {
+        let finished = match chunk {
+            Some(Ok(bytes)) => {
+                let mut done = false;
+                for e in self.decoder.feed(bytes) {
+                    done |= e.data == "[DONE]";
+                    // Bounded: past the limits the stream still passes, the
+                    // cassette keeps what came first.
+                    if self.events.len() >= MAX_EVENTS || self.kept + e.data.len() > MAX_BODY {
+                        self.truncated = true;
+                        continue;
+                    }
+                    self.kept += e.data.len();
+                    let now = std::time::Instant::now();
+                    self.events.push(Event {
+                        after_ms: now
+                            .duration_since(self.last)
+                            .as_millis()
+                            .min(u128::from(u64::MAX)) as u64,
+                        event: (e.event != "message" && !e.event.is_empty()).then_some(e.event),
+                        data: e.data,
+                    });
+                    self.last = now;
+                }
+                done
+            }
+            Some(Err(_)) => {
+                self.truncated = true;
+                true
+            }
+            None => true,
+        };
+        if finished {
+            self.interaction()
+        } else {
+            None
+        }
+    }
+
+    fn interaction(&mut self) -> Option<Interaction> {
+        let (request, status, content_type) = self.pending.take()?;
+        Some(Interaction {
+            request,
+            response: Reply {
+                status,
+                content_type,
+                body: None,
+                text: None,
+                base64: None,
+                events: Some(std::mem::take(&mut self.events)),
+                truncated: self.truncated,
+            },
+        })
+    }
+}
+
+impl Drop for StreamRecording {
+    /// The client hung up before the end: what came is saved, marked truncated.
+    fn drop(&mut self) {
+        self.truncated = true;
+        let Some(interaction) = self.interaction() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (store, saver) = (self.store.clone(), self.saver.clone());
+            runtime.spawn(async move { save(&store, &saver, interaction).await });
+        }
+    }
+}
+
+/// A body passing `chunks` on, recording each (and the end) first.
+fn async_stream<S>(chunks: S, mut recording: StreamRecording) -> axum::body::Body
 where
     S: futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send + 'static,
-    F: FnMut(Option<&reqwest::Result<bytes::Bytes>>) -> Option<(crate::store::Shared, Interaction)>
-        + Send
-        + 'static,
 {
     use futures::StreamExt as _;
+    let (store, saver) = (recording.store.clone(), recording.saver.clone());
     let observed = chunks
         .map(Some)
         .chain(futures::stream::once(async { None }))
         .then(move |chunk| {
-            let done = observe(chunk.as_ref());
-            let saver = saver.clone();
+            let done = recording.observe(chunk.as_ref());
+            let (store, saver) = (store.clone(), saver.clone());
             async move {
-                if let Some((store, interaction)) = done {
+                if let Some(interaction) = done {
                     save(&store, &saver, interaction).await;
                 }
                 chunk
@@ -521,32 +610,41 @@ pub(crate) type Saver = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 /// Adds an exchange and writes the cassette (off the runtime's threads); a
 /// failure to write is a violation, failing the test at the drop.
+///
+/// The work is a task of its own, holding its turn until the file is
+/// written: a caller dropped mid-way (a client that hung up) cannot let the
+/// next save start while this one still writes.
 async fn save(store: &crate::store::Shared, saver: &Saver, interaction: Interaction) {
-    let _turn = saver.lock().await;
-    let snapshot = {
-        let mut s = crate::store::lock(store);
-        match &mut s.cassette {
-            Some(Mode::Record { cassette, path, .. }) => {
-                cassette.interactions.push(interaction);
-                Some((cassette.clone(), path.clone()))
+    let store = store.clone();
+    let saver = saver.clone();
+    let task = tokio::spawn(async move {
+        let _turn = saver.lock().await;
+        let snapshot = {
+            let mut s = crate::store::lock(&store);
+            match &mut s.cassette {
+                Some(Mode::Record { cassette, path, .. }) => {
+                    cassette.interactions.push(interaction);
+                    Some((cassette.clone(), path.clone()))
+                }
+                _ => None,
             }
-            _ => None,
-        }
-    };
-    let Some((cassette, path)) = snapshot else {
-        return;
-    };
-    let written = tokio::task::spawn_blocking(move || {
-        cassette.save(&path).map_err(|e| {
-            format!(
-                "tensoras-mock: cannot write the cassette {}: {e}",
-                path.display()
-            )
+        };
+        let Some((cassette, path)) = snapshot else {
+            return;
+        };
+        let written = tokio::task::spawn_blocking(move || {
+            cassette.save(&path).map_err(|e| {
+                format!(
+                    "tensoras-mock: cannot write the cassette {}: {e}",
+                    path.display()
+                )
+            })
         })
-    })
-    .await
-    .unwrap_or_else(|e| Err(format!("tensoras-mock: the cassette writer failed: {e}")));
-    if let Err(why) = written {
-        crate::store::lock(store).violations.push(why);
-    }
+        .await
+        .unwrap_or_else(|e| Err(format!("tensoras-mock: the cassette writer failed: {e}")));
+        if let Err(why) = written {
+            crate::store::lock(&store).violations.push(why);
+        }
+    });
+    let _ = task.await;
 }

@@ -216,7 +216,10 @@ fn compile_operation(
     let request_validator = if request["content"]["application/json"]["schema"].is_object() {
         // The request body may itself be a `$ref` to components/requestBodies.
         let at = match op["requestBody"]["$ref"].as_str() {
-            Some(r) => format!("{}/content/application~1json/schema", &r[1..]),
+            Some(r) => format!(
+                "{}/content/application~1json/schema",
+                r.strip_prefix('#').unwrap_or(r)
+            ),
             None => format!("{pointer}/requestBody/content/application~1json/schema"),
         };
         Some(compile(at)?)
@@ -228,7 +231,10 @@ fn compile_operation(
     if let Some(map) = op["responses"].as_object() {
         for (status, response) in map {
             let (base, resolved) = match response["$ref"].as_str() {
-                Some(r) => (r[1..].to_owned(), resolve(document, response)),
+                Some(r) => (
+                    r.strip_prefix('#').unwrap_or(r).to_owned(),
+                    resolve(document, response),
+                ),
                 None => (
                     format!("{pointer}/responses/{}", escape(status)),
                     response.clone(),

@@ -1,13 +1,15 @@
 //! The control endpoint: the same scripting and faults over HTTP, for tests
 //! in any language against the `tensoras-mock-server` binary (or a
 //! [`crate::MockServer`]: every server has it), under `/__mock/` beside the
-//! API's `/v1/`. JSON in, JSON out; no API key (it listens on loopback).
+//! API's `/v1/`. JSON in, JSON out; no API key: keep the server on loopback
+//! (the default address), where only this machine reaches it — on another
+//! address, anyone who reaches it can script it and read what it received.
 //!
 //! | Call | What |
 //! |---|---|
 //! | `POST /__mock/mocks` | mounts a mock, answers `{"id": N}` |
 //! | `POST /__mock/faults` | arms a fault |
-//! | `GET /__mock/requests[?operation=ID]` | what was received (the `authorization` header left out) |
+//! | `GET /__mock/requests[?operation=ID]` | what was received (secret headers, such as `authorization`, left out) |
 //! | `GET /__mock/verify` | 200 `{"ok": true}`, or 409 with the report of unmet expectations |
 //! | `GET /__mock/violations` | replies the spec does not allow, and requests it rejected |
 //! | `POST /__mock/reset` | unmounts, disarms, forgets what was received, the rejected requests and the violations |
@@ -21,7 +23,7 @@
 //! with `headers`, `delay_ms`, `times`, `expect` and `name` beside it.
 //!
 //! ```text
-//! curl -s localhost:8000/__mock/mocks -d '{"operation": "createChatCompletion",
+//! curl -s localhost:8000/__mock/mocks -H 'content-type: application/json' -d '{"operation": "createChatCompletion",
 //!   "when": {"contains": "capital"}, "reply": {"text": "Paris."}, "expect": 1}'
 //! ```
 //!
@@ -194,6 +196,7 @@ fn build(request: MockRequest) -> Result<script::Spec, String> {
                 body: reply_body(&reply)?,
                 headers: Vec::new(),
                 delay: millis(&request.rest, "delay_ms")?,
+                problems: Vec::new(),
             };
             for (name, value) in &request.headers {
                 let value = value.as_str().unwrap_or_default();
@@ -358,7 +361,7 @@ async fn requests(State(store): State<Shared>, Query(q): Query<RequestsQuery>) -
             let headers: serde_json::Map<String, Value> = r
                 .headers
                 .iter()
-                .filter(|(name, _)| *name != "authorization")
+                .filter(|(_, value)| !value.is_sensitive())
                 .map(|(name, value)| {
                     (name.to_string(), json!(String::from_utf8_lossy(value.as_bytes())))
                 })

@@ -23,6 +23,7 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// One delivery attempt, as the server recorded it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Delivery {
     /// The webhook delivered to.
     pub webhook_id: String,
@@ -75,7 +76,7 @@ fn is_loopback(url: &str) -> bool {
 /// Sends `event_type` with `data` to every webhook subscribed to it.
 pub(crate) fn emit(store: &Shared, event_type: &str, data: Value) {
     let targets: Vec<(String, String, String)> = {
-        let Ok(s) = store.lock() else { return };
+        let s = crate::store::lock(store);
         s.collections
             .get("webhooks")
             .into_iter()
@@ -98,7 +99,8 @@ pub(crate) fn emit(store: &Shared, event_type: &str, data: Value) {
         let event = json!({"id": event_id, "object": "event", "type": event_type,
             "created_at": crate::store::now() + 60, "data": data});
         let violations = crate::conformance::Spec::get().check_webhook_event(&event);
-        if let Ok(mut s) = store.lock() {
+        {
+            let mut s = crate::store::lock(store);
             for v in violations {
                 s.violations
                     .push(format!("webhook delivery {event_type}: {v}"));
@@ -145,7 +147,8 @@ async fn deliver(
         };
         let done =
             matches!(outcome, Ok(status) if (200..300).contains(&status)) || !is_loopback(&url);
-        if let Ok(mut s) = store.lock() {
+        {
+            let mut s = crate::store::lock(&store);
             s.deliveries.push(Delivery {
                 webhook_id: webhook_id.clone(),
                 url: url.clone(),

@@ -1,6 +1,7 @@
 //! Faults as API: armed on the server ([`crate::MockServer::inject`]), they
 //! apply to the next requests (of one operation, or of any), scripted or
-//! answered by the fake.
+//! answered by the fake. Faults of one kind queue up: two `Fault::status`
+//! faults of one request each fail two requests, in the order injected.
 
 use crate::store::Store;
 use axum::body::Body;
@@ -72,7 +73,8 @@ impl Fault {
 
     /// Fails with `status` and the API's error body (`server_error` for
     /// 5xx, `rate_limit_error` for 429, `invalid_request_error` otherwise).
-    /// A status outside 100..=999 is sent as 500.
+    /// A status that is not a final HTTP status (below 200, above 999) is
+    /// sent as 500.
     pub fn status(status: u16) -> Fault {
         Fault::new(Kind::Status {
             status,
@@ -95,13 +97,16 @@ impl Fault {
     }
 
     /// In an event stream, waits `pause` after the first `after` events
-    /// (keep-alive comments count as events).
+    /// (keep-alive comments count as events). The fake, scripts and
+    /// cassettes write one event per frame; while recording, the frames are
+    /// the upstream's network chunks, which may hold several events.
     pub fn stall_mid_stream(after: usize, pause: Duration) -> Fault {
         Fault::new(Kind::StallMidStream { after, pause })
     }
 
     /// In an event stream, sends the first `after` events and half of the
-    /// next one, then drops the connection: a stream cut mid-event.
+    /// next one, then drops the connection: a stream cut mid-event (events
+    /// counted as in [`Fault::stall_mid_stream`]).
     pub fn cut_stream(after: usize) -> Fault {
         Fault::new(Kind::Cut { after })
     }
@@ -163,7 +168,10 @@ impl Armed {
     }
 }
 
-/// Which faults act where; a request takes at most one of each stage.
+/// Which faults act where. A request takes the first armed fault of each
+/// stage that applies to it (injected earlier, acting earlier), except on
+/// streams, where every armed stream fault acts together (slow tokens and a
+/// cut, say).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stage {
     /// At the socket, before HTTP: resets.
@@ -185,8 +193,8 @@ fn stage(kind: &Kind) -> Stage {
     }
 }
 
-/// Takes the faults of `stage` that apply to this request, using up one of
-/// each one's count.
+/// Takes the faults of `stage` that apply to this request (see [`Stage`]),
+/// using up one of each one's count.
 pub(crate) fn take(store: &mut Store, stage_: Stage, method: &str, path: &str) -> Vec<Kind> {
     let mut taken = Vec::new();
     for armed in &mut store.faults {
@@ -202,6 +210,9 @@ pub(crate) fn take(store: &mut Store, stage_: Stage, method: &str, path: &str) -
             *left -= 1;
         }
         taken.push(armed.fault.kind.clone());
+        if stage_ != Stage::Stream {
+            break;
+        }
     }
     store.faults.retain(|a| a.left != Some(0));
     taken
@@ -209,7 +220,10 @@ pub(crate) fn take(store: &mut Store, stage_: Stage, method: &str, path: &str) -
 
 /// The failure of a [`Fault::status`].
 pub(crate) fn failure(status: u16, retry_after: Option<Duration>) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(|s| s.as_u16() >= 200)
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let kind = match status.as_u16() {
         429 => "rate_limit_error",
         401 => "authentication_error",

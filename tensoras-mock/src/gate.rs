@@ -14,6 +14,9 @@ use futures::StreamExt as _;
 use serde_json::{json, Value};
 use std::time::Duration;
 
+/// The largest JSON (non-multipart) request body the server reads.
+const MAX_JSON_BODY: usize = 64 << 20;
+
 /// Records the request, checks the key, injects faults, answers from a
 /// mock or the fake, adds the standard headers.
 pub(crate) async fn gate(
@@ -31,15 +34,24 @@ pub(crate) async fn gate(
     let (body, raw_body, json_body) = if is_multipart {
         (body, bytes::Bytes::new(), None)
     } else {
-        let bytes = axum::body::to_bytes(body, 64 << 20)
-            .await
-            .unwrap_or_default();
+        // Over the limit (or broken off), the request is answered 413 and
+        // goes no further: never read as an empty body.
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_JSON_BODY).await else {
+            return error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "tensoras-mock: the request body is over 64 MiB or broke off",
+                "invalid_request_error",
+                "request_too_large",
+            );
+        };
         let json = serde_json::from_slice::<Value>(&bytes).ok();
         (Body::from(bytes.clone()), bytes, json)
     };
-    // The key never shows in a `Debug` of what was received.
-    if let Some(auth) = parts.headers.get_mut("authorization") {
-        auth.set_sensitive(true);
+    // No key or other secret shows in a `Debug` of what was received.
+    for (name, value) in parts.headers.iter_mut() {
+        if crate::store::is_secret_header(name.as_str()) {
+            value.set_sensitive(true);
+        }
     }
     let method = parts.method.as_str().to_owned();
     let path = script::v1_path(parts.uri.path()).to_owned();
@@ -58,20 +70,18 @@ pub(crate) async fn gate(
         } else {
             Vec::new()
         };
+        // Numbered for good: a `reset()` clears the list, not the count.
+        s.received += 1;
+        let number = s.received;
         s.requests.push(Recorded {
             method: method.clone(),
             uri: parts.uri.to_string(),
             headers: parts.headers.clone(),
             body: json_body.clone(),
             matched: None,
+            number,
         });
-        (
-            s.requests.len(),
-            !s.unchecked,
-            auth_ok,
-            head_faults,
-            recording,
-        )
+        (number, !s.unchecked, auth_ok, head_faults, recording)
     };
     let header = |name: &str| {
         parts
@@ -140,7 +150,12 @@ pub(crate) async fn gate(
                         }
                         let mut s = lock(&store);
                         if let Some(answer) = script::claim(&mut s, id) {
-                            if let Some(record) = s.requests.get_mut(request_number - 1) {
+                            if let Some(record) = s
+                                .requests
+                                .iter_mut()
+                                .rev()
+                                .find(|r| r.number == request_number)
+                            {
                                 record.matched = Some(id);
                             }
                             taken = answer;
@@ -215,7 +230,7 @@ pub(crate) async fn gate(
     headers.insert("x-ratelimit-limit", HeaderValue::from_static("600"));
     headers.insert(
         "x-ratelimit-remaining",
-        HeaderValue::from(600u32.saturating_sub(request_number as u32)),
+        HeaderValue::from(600u64.saturating_sub(request_number)),
     );
     headers.insert("x-ratelimit-reset", HeaderValue::from_static("1708200120"));
     fault::rate_limit_headers(&mut response, &header_faults);
@@ -294,7 +309,8 @@ pub(crate) async fn check_response(
         let store = store.clone();
         move |what: String| {
             eprintln!("tensoras-mock-server: non-conformant response: {what}");
-            if let Ok(mut s) = store.lock() {
+            {
+                let mut s = crate::store::lock(&store);
                 s.violations.push(what);
             }
         }

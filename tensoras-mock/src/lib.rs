@@ -85,7 +85,7 @@ mod store;
 pub use fault::Fault;
 pub use received::Received;
 pub use routes::embed;
-pub use script::{Mock, MockGuard, Reply};
+pub use script::{Mock, MockGuard, Reply, Times};
 pub use server::{MockServer, MockServerBuilder};
 pub use store::Recorded;
 

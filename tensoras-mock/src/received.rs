@@ -8,8 +8,8 @@ use tensoras::operations::Operation;
 
 /// One request to the operation `O`, as the server received it.
 ///
-/// Its `authorization` header is marked sensitive, so `Debug` shows
-/// `Sensitive` instead of the key.
+/// Its secret headers (the key, cookies, anything named like a token) are
+/// marked sensitive, so `Debug` shows `Sensitive` instead of their values.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Received<O: Operation> {

@@ -21,13 +21,23 @@ pub(crate) fn sample(schema: &Value, question: &str) -> Value {
     Sampler {
         root: schema,
         question,
+        budget: std::cell::Cell::new(BUDGET),
     }
     .value(schema, 0)
 }
 
+/// Past this depth every value is the smallest of its type, required
+/// members or not: a type that must contain itself (`children: Vec<Self>`
+/// with `minItems`, a required self-reference) still ends.
+const HARD_DEPTH: usize = 2 * MAX_DEPTH;
+/// How many values one sample may hold before the rest are the smallest of
+/// their types (nested `minItems` would otherwise multiply).
+const BUDGET: usize = 10_000;
+
 struct Sampler<'a> {
     root: &'a Value,
     question: &'a str,
+    budget: std::cell::Cell<usize>,
 }
 
 impl Sampler<'_> {
@@ -55,6 +65,11 @@ impl Sampler<'_> {
         if schema.is_null() {
             return Value::Null;
         }
+        let left = self.budget.get();
+        if left == 0 || depth >= HARD_DEPTH {
+            return smallest(schema);
+        }
+        self.budget.set(left - 1);
         if let Some(value) = schema.get("const") {
             return value.clone();
         }
@@ -109,8 +124,7 @@ impl Sampler<'_> {
                 let count = schema
                     .get("minItems")
                     .and_then(Value::as_u64)
-                    .unwrap_or(1)
-                    .max(u64::from(depth < MAX_DEPTH))
+                    .unwrap_or(u64::from(depth < MAX_DEPTH))
                     .min(
                         schema
                             .get("maxItems")
@@ -212,6 +226,37 @@ impl Sampler<'_> {
     }
 }
 
+/// The smallest value of a schema's type, without looking inside it.
+fn smallest(schema: &Value) -> Value {
+    if let Some(value) = schema.get("const") {
+        return value.clone();
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return first.clone();
+    }
+    let kind = match schema.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(types)) if types.iter().any(|t| t == "null") => "null",
+        Some(Value::Array(types)) => types.first().and_then(Value::as_str).unwrap_or("null"),
+        _ if schema.get("properties").is_some() => "object",
+        _ if schema.get("items").is_some() => "array",
+        _ => "null",
+    };
+    match kind {
+        "object" => json!({}),
+        "array" => json!([]),
+        "integer" => json!(clamp_i64(0, schema)),
+        "number" => json!(clamp_f64(0.0, schema)),
+        "boolean" => json!(false),
+        "string" => json!(""),
+        _ => Value::Null,
+    }
+}
+
 fn clamp_i64(n: i64, schema: &Value) -> i64 {
     let mut n = n;
     if let Some(min) = schema.get("minimum").and_then(Value::as_i64) {
@@ -290,6 +335,38 @@ mod tests {
         assert_eq!(sample(&many, "q").as_array().map(Vec::len), Some(40));
         let huge = json!({"type": "array", "minItems": u64::MAX});
         assert_eq!(sample(&huge, "q").as_array().map(Vec::len), Some(1024));
+    }
+
+    #[test]
+    fn types_that_must_contain_themselves_end() {
+        // `struct Node { value: i32, children: Vec<Node> }`, children required.
+        let tree = json!({"$ref": "#/$defs/Node", "$defs": {"Node": {"type": "object",
+            "required": ["value", "children"], "properties": {"value": {"type": "integer"},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}, "minItems": 1}}}}});
+        let value = sample(&tree, "q");
+        assert_eq!(value["value"], 1);
+        assert!(value["children"].is_array());
+        // A required self-reference, and an allOf of the root.
+        let itself =
+            json!({"type": "object", "required": ["me"], "properties": {"me": {"$ref": "#"}}});
+        assert!(sample(&itself, "q").is_object());
+        assert_eq!(sample(&json!({"allOf": [{"$ref": "#"}]}), "q"), json!(null));
+    }
+
+    #[test]
+    fn nested_min_items_stay_within_the_budget() {
+        let cube = json!({"type": "array", "minItems": 1024, "items": {"type": "array", "minItems": 1024,
+            "items": {"type": "array", "minItems": 1024, "items": {"type": "integer"}}}});
+        let value = sample(&cube, "q");
+        fn count(v: &serde_json::Value) -> usize {
+            match v {
+                serde_json::Value::Array(items) => 1 + items.iter().map(count).sum::<usize>(),
+                _ => 1,
+            }
+        }
+        let values = count(&value);
+        assert!(values < 3 * 1024 * 1024 / 100, "{values} values");
+        assert_eq!(value.as_array().map(Vec::len), Some(1024));
     }
 
     #[test]

@@ -132,6 +132,16 @@ impl From<std::ops::RangeFrom<u64>> for Times {
     }
 }
 
+impl From<std::ops::RangeTo<u64>> for Times {
+    /// `..b` is from 0 to `b - 1` requests; `..0` is an expectation no count meets.
+    fn from(r: std::ops::RangeTo<u64>) -> Times {
+        match r.end.checked_sub(1) {
+            Some(max) => Times { min: 0, max },
+            None => Times { min: 1, max: 0 },
+        }
+    }
+}
+
 impl From<std::ops::RangeToInclusive<u64>> for Times {
     fn from(r: std::ops::RangeToInclusive<u64>) -> Times {
         Times { min: 0, max: r.end }
@@ -167,6 +177,8 @@ pub(crate) struct Answer {
     pub(crate) body: Body,
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     pub(crate) delay: Duration,
+    /// What was wrong with the script, reported when the reply is sent.
+    pub(crate) problems: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -190,6 +202,7 @@ impl<O> Reply<O> {
                 body,
                 headers: Vec::new(),
                 delay: Duration::ZERO,
+                problems: Vec::new(),
             },
             _op: PhantomData,
         }
@@ -243,16 +256,16 @@ impl<O> Reply<O> {
     }
 
     /// Adds a header to the reply; a name or value HTTP does not allow is
-    /// skipped and reported as a violation when the reply is sent.
+    /// left out and reported as a violation when the reply is sent (the
+    /// test fails at the server's drop).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         match (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
         ) {
             (Ok(name), Ok(value)) => self.answer.headers.push((name, value)),
-            _ => self.answer.headers.push((
-                HeaderName::from_static("x-tensoras-mock-invalid-header"),
-                HeaderValue::from_static("1"),
+            _ => self.answer.problems.push(format!(
+                "tensoras-mock: a scripted reply's header {name:?} is not a valid HTTP header"
             )),
         }
         self
@@ -740,6 +753,8 @@ mod tests {
         );
         assert_eq!(Times::from(1..3), Times { min: 1, max: 2 });
         assert_eq!(Times::from(..=3), Times { min: 0, max: 3 });
+        assert_eq!(Times::from(..3), Times { min: 0, max: 2 });
+        assert!((0..10).all(|n| !Times::from(..0).holds(n)));
         assert!((0..10).all(|n| !Times::from(3..3).holds(n)));
         assert!((0..10).all(|n| !Times::from(0..0).holds(n)));
         assert_eq!(Times::from(2..=5).to_string(), "between 2 and 5");

@@ -56,7 +56,7 @@ impl std::fmt::Debug for MockServer {
 /// assert_eq!(server.api_key(), "tns_my_test_key");
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct MockServerBuilder {
     addr: String,
@@ -68,10 +68,30 @@ pub struct MockServerBuilder {
     current_runtime: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Cassette {
     Record { upstream: String, path: PathBuf },
     Replay(PathBuf),
+}
+
+/// The key and the upstream URL (which may carry credentials) are not shown.
+impl std::fmt::Debug for MockServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cassette = match &self.cassette {
+            None => "none",
+            Some(Cassette::Record { .. }) => "record",
+            Some(Cassette::Replay(_)) => "replay",
+        };
+        f.debug_struct("MockServerBuilder")
+            .field("addr", &self.addr)
+            .field("api_key", &"<redacted>")
+            .field("seed", &self.seed)
+            .field("validate", &self.validate)
+            .field("cassette", &cassette)
+            .field("replay_timing", &self.replay_timing)
+            .field("current_runtime", &self.current_runtime)
+            .finish()
+    }
 }
 
 impl Default for MockServerBuilder {
@@ -162,16 +182,19 @@ impl MockServerBuilder {
         self
     }
 
-    /// Starts the server; panics when the address cannot be bound (see
-    /// [`MockServerBuilder::try_start`]).
+    /// Starts the server; panics when it cannot (see
+    /// [`MockServerBuilder::try_start`]). Call it from a Tokio runtime.
     pub async fn start(self) -> MockServer {
         let addr = self.addr.clone();
         self.try_start()
             .await
-            .unwrap_or_else(|e| panic!("tensoras-mock: cannot listen on {addr}: {e}"))
+            .unwrap_or_else(|e| panic!("tensoras-mock: cannot start a server on {addr}: {e}"))
     }
 
-    /// Starts the server, or says why the address cannot be bound.
+    /// Starts the server, or says why it cannot: the address cannot be
+    /// bound, the cassette to replay cannot be read or is not one, the
+    /// cassette to record cannot be written. Call it from a Tokio runtime
+    /// (the spec's schemas are compiled on its blocking pool).
     pub async fn try_start(self) -> std::io::Result<MockServer> {
         // The spec's schemas compile once per process (half a second), off
         // the caller's runtime threads and before the first request.
@@ -183,18 +206,19 @@ impl MockServerBuilder {
         self.launch()
     }
 
-    /// Starts the server from synchronous code; panics when the address
-    /// cannot be bound. It compiles the spec's schemas on the calling thread
+    /// Starts the server from synchronous code; panics when it cannot (see
+    /// [`MockServerBuilder::try_start`]). It compiles the spec's schemas on the calling thread
     /// the first time (about half a second): call it from a test's own
     /// thread, not from inside an async runtime, where
     /// [`MockServerBuilder::start`] is the one to use.
     pub fn start_blocking(self) -> MockServer {
         let addr = self.addr.clone();
         self.try_start_blocking()
-            .unwrap_or_else(|e| panic!("tensoras-mock: cannot listen on {addr}: {e}"))
+            .unwrap_or_else(|e| panic!("tensoras-mock: cannot start a server on {addr}: {e}"))
     }
 
-    /// [`MockServerBuilder::start_blocking`], saying why the address cannot be bound.
+    /// [`MockServerBuilder::start_blocking`], saying why the server cannot
+    /// start (as [`MockServerBuilder::try_start`] does).
     pub fn try_start_blocking(self) -> std::io::Result<MockServer> {
         if self.validate {
             conformance::Spec::get();
@@ -203,6 +227,11 @@ impl MockServerBuilder {
     }
 
     fn launch(self) -> std::io::Result<MockServer> {
+        // Bound first: a server that cannot listen leaves an earlier
+        // recording as it was.
+        let std_listener = std::net::TcpListener::bind(&self.addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
         let cassette = match self.cassette {
             None => None,
             Some(Cassette::Replay(path)) => {
@@ -226,9 +255,6 @@ impl MockServerBuilder {
                 })
             }
         };
-        let std_listener = std::net::TcpListener::bind(&self.addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let store: Shared = Arc::new(std::sync::Mutex::new(Store {
             unchecked: !self.validate,
             api_key: self.api_key,
@@ -305,7 +331,8 @@ async fn serve(
 
 impl MockServer {
     /// Starts a server on a free loopback port with the defaults (see
-    /// [`MockServer::builder`]); panics when no port can be bound.
+    /// [`MockServer::builder`]), from a Tokio runtime; panics when no port
+    /// can be bound.
     ///
     /// ```
     /// # #[tokio::main] async fn main() {
@@ -335,7 +362,8 @@ impl MockServer {
         MockServerBuilder::default()
     }
 
-    /// The base URL to give a client: `http://127.0.0.1:PORT/v1`.
+    /// The base URL to give a client: `http://ADDR/v1`, where `ADDR` is the
+    /// address listened on (`127.0.0.1:PORT` by default).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -354,7 +382,9 @@ impl MockServer {
     /// default retries and timeouts.
     ///
     /// # Panics
-    /// Never for a started server: its base URL and key are always valid.
+    /// When the key given to [`MockServerBuilder::api_key`] cannot be sent
+    /// in a header (empty, or with control characters); the default key
+    /// always can.
     pub fn client(&self) -> tensoras::Tensoras {
         tensoras::Tensoras::builder()
             .api_key(self.api_key())
@@ -366,7 +396,7 @@ impl MockServer {
     /// A blocking client for this server (see [`MockServer::client`]).
     ///
     /// # Panics
-    /// Never for a started server: its base URL and key are always valid.
+    /// As [`MockServer::client`].
     pub fn blocking_client(&self) -> tensoras::blocking::Tensoras {
         tensoras::blocking::Tensoras::builder()
             .api_key(self.api_key())
@@ -431,7 +461,11 @@ impl MockServer {
         }
     }
 
-    /// Unmounts every mock, disarms every fault and forgets what was received.
+    /// Unmounts every mock, disarms every fault and forgets what was
+    /// received and the rejected requests. The violations stay (see
+    /// [`MockServer::take_violations`]), and so do what the fake holds (files,
+    /// knowledge bases, batches) and a replayed cassette's used exchanges.
+    /// Call it with no request in flight.
     pub fn reset(&self) {
         let mut store = self.lock();
         store.mocks.clear();

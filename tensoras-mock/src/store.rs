@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-/// One request as the server saw it.
+/// One request as the server saw it. Secret headers (the key, cookies,
+/// anything named like a token) are marked sensitive: `Debug` shows
+/// `Sensitive` instead of their values.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Recorded {
     /// The method.
     pub method: String,
@@ -22,6 +25,9 @@ pub struct Recorded {
     pub body: Option<Value>,
     /// The id of the mock that answered it ([`crate::MockGuard::id`]), if one did.
     pub matched: Option<u64>,
+    /// Its number among the requests the server received, from 1 (the
+    /// `x-request-id` it was answered with is `req_` and this number).
+    pub number: u64,
 }
 
 #[derive(Default)]
@@ -52,6 +58,8 @@ pub(crate) struct Store {
     pub(crate) rejected: Vec<String>,
     /// The id the next mock mounted gets.
     pub(crate) next_mock: u64,
+    /// How many requests were received, ever.
+    pub(crate) received: u64,
     /// Recording or replaying a cassette.
     pub(crate) cassette: Option<crate::cassette::Mode>,
     /// Serializes the cassette's saves.
@@ -59,6 +67,19 @@ pub(crate) struct Store {
 }
 
 pub(crate) type Shared = Arc<Mutex<Store>>;
+
+/// Whether a header carries a secret: `authorization`, `proxy-authorization`,
+/// cookies, and anything named like a key, token, secret or signature (the
+/// SDK's own rule for what it never logs).
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || ["key", "token", "secret", "auth", "signature", "password"]
+        .iter()
+        .any(|word| name.contains(word))
+}
 
 /// Locks the store. A test that panicked while holding it (an assertion in a
 /// mock's predicate) leaves the data intact, so the poison is ignored.
@@ -86,9 +107,7 @@ pub(crate) struct ListQuery {
 }
 
 pub(crate) fn insert(store: &Shared, collection: &str, item: Value) -> Value {
-    store
-        .lock()
-        .expect("store")
+    lock(store)
         .collections
         .entry(collection.into())
         .or_default()

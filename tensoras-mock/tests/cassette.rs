@@ -124,6 +124,62 @@ async fn records_without_the_key_and_replays_whole_and_streamed() {
 }
 
 #[tokio::test]
+async fn secrets_in_bodies_and_queries_are_not_written_and_replay_still_matches() {
+    let folder = Folder::new("secrets");
+    let cassette = folder.0.join("s3.yaml");
+    let upstream = MockServer::start().await;
+    let recorder = MockServer::builder()
+        .record(upstream.base_url(), &cassette)
+        .start()
+        .await;
+    let live = tensoras::Tensoras::builder()
+        .api_key(upstream.api_key())
+        .base_url(recorder.base_url())
+        .build()
+        .unwrap();
+    let kb = live
+        .knowledge_bases()
+        .create(KnowledgeBaseCreateRequest::new("docs"))
+        .await
+        .unwrap();
+    let s3 = || {
+        DataSourceCreateRequest::new(
+            S3Config::new("bucket").secret_access_key("AKIA_SENTINEL_SECRET"),
+        )
+    };
+    let source = live
+        .knowledge_bases()
+        .data_sources()
+        .create(&kb.id, s3())
+        .await
+        .unwrap();
+    drop(recorder);
+    let text = std::fs::read_to_string(&cassette).unwrap();
+    assert!(!text.contains("AKIA_SENTINEL_SECRET"), "{text}");
+    assert!(text.contains("<redacted>"), "{text}");
+    assert_eq!(
+        tensoras_mock::cassette::redact_query("/files?limit=2&api_key=k1&after=x"),
+        "/files?limit=2&api_key=<redacted>&after=x"
+    );
+
+    let replay = MockServer::builder().replay(&cassette).start().await;
+    let client = replay.client();
+    let kb_again = client
+        .knowledge_bases()
+        .create(KnowledgeBaseCreateRequest::new("docs"))
+        .await
+        .unwrap();
+    assert_eq!(kb_again.id, kb.id);
+    let again = client
+        .knowledge_bases()
+        .data_sources()
+        .create(&kb.id, s3())
+        .await
+        .unwrap();
+    assert_eq!(again.id, source.id);
+}
+
+#[tokio::test]
 async fn a_request_the_cassette_lacks_is_a_404_and_fails_the_test() {
     let folder = Folder::new("miss");
     let cassette = folder.0.join("empty.yaml");
@@ -159,27 +215,44 @@ async fn replay_keeps_recorded_pauses_when_asked() {
 "#,
     )
     .unwrap();
-    for (timing, at_least) in [(true, Duration::from_millis(400)), (false, Duration::ZERO)] {
-        let replay = MockServer::builder()
-            .replay(&cassette)
-            .replay_timing(timing)
-            .start()
-            .await;
-        let started = std::time::Instant::now();
-        let text = finish(
-            replay
-                .client()
-                .chat()
-                .completions()
-                .create_stream(ask("Hi"))
-                .await
-                .unwrap(),
-        )
+    // With timing, the recorded 400 ms pass (a lower bound holds on any
+    // machine); without, a pause recorded as 60 s does not (30 s is far
+    // above what a loaded machine needs for two events).
+    let slow = std::fs::read_to_string(&cassette).unwrap();
+    std::fs::write(&cassette, slow.replace("after_ms: 400", "after_ms: 60000")).unwrap();
+    let replay = MockServer::builder()
+        .replay(&cassette)
+        .replay_timing(false)
+        .start()
         .await;
-        assert_eq!(text.text(), "slow");
-        // A lower bound only: a loaded machine is slower, never faster.
-        assert!(started.elapsed() >= at_least);
-    }
+    let started = std::time::Instant::now();
+    let stream = replay
+        .client()
+        .chat()
+        .completions()
+        .create_stream(ask("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(finish(stream).await.text(), "slow");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    drop(replay);
+
+    std::fs::write(&cassette, slow).unwrap();
+    let replay = MockServer::builder()
+        .replay(&cassette)
+        .replay_timing(true)
+        .start()
+        .await;
+    let started = std::time::Instant::now();
+    let stream = replay
+        .client()
+        .chat()
+        .completions()
+        .create_stream(ask("Hi"))
+        .await
+        .unwrap();
+    assert_eq!(finish(stream).await.text(), "slow");
+    assert!(started.elapsed() >= Duration::from_millis(400));
 }
 
 #[test]
@@ -193,4 +266,48 @@ fn a_file_that_is_not_a_cassette_fails_the_start() {
         .unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     assert!(err.to_string().contains("not a cassette"), "{err}");
+}
+
+#[tokio::test]
+async fn a_stream_the_client_leaves_early_is_kept_and_marked_truncated() {
+    use futures::StreamExt as _;
+    let folder = Folder::new("early");
+    let cassette = folder.0.join("early.yaml");
+    let upstream = MockServer::start().await;
+    let recorder = MockServer::builder()
+        .record(upstream.base_url(), &cassette)
+        .start()
+        .await;
+    let live = tensoras::Tensoras::builder()
+        .api_key(upstream.api_key())
+        .base_url(recorder.base_url())
+        .build()
+        .unwrap();
+    let mut stream = live
+        .chat()
+        .completions()
+        .create_stream(ask("one two three four five six"))
+        .await
+        .unwrap();
+    stream.next().await.unwrap().unwrap();
+    drop(stream);
+    // The next exchange is recorded after it, whenever the hang-up lands.
+    live.models().list().await.unwrap();
+    // The hang-up's save runs on its own: wait for it (at most 60 s).
+    let mut recorded = Cassette::default();
+    for _ in 0..600 {
+        recorded = Cassette::load(&cassette).unwrap_or_default();
+        if recorded.interactions.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(recorder);
+    let stream_exchange = recorded
+        .interactions
+        .iter()
+        .find(|x| x.response.events.is_some())
+        .expect("the stream was kept");
+    assert!(stream_exchange.response.truncated);
+    assert!(!stream_exchange.response.events.as_ref().unwrap().is_empty());
 }

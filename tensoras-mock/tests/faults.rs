@@ -84,8 +84,9 @@ async fn a_stall_before_the_head_times_the_client_out() {
         .unwrap();
     let err = impatient.models().list().await.unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    // Used up: the next call is answered at once.
-    impatient.models().list().await.unwrap();
+    // Used up: the next call is answered (by a client without the short
+    // timeout, so a loaded machine cannot fail it).
+    client(&server, 0).models().list().await.unwrap();
 }
 
 #[tokio::test]
@@ -127,6 +128,7 @@ async fn slow_tokens_and_a_mid_stream_stall_still_deliver_every_token() {
     let server = MockServer::start().await;
     server.inject(Fault::slow_tokens(Duration::from_millis(5)).times(1));
     server.inject(Fault::stall_mid_stream(2, Duration::from_millis(50)).times(1));
+    let started = std::time::Instant::now();
     let stream = client(&server, 0)
         .chat()
         .completions()
@@ -134,6 +136,13 @@ async fn slow_tokens_and_a_mid_stream_stall_still_deliver_every_token() {
         .await
         .unwrap();
     assert_eq!(finish(stream).await.text(), "You asked: one two three");
+    // Both acted: 50 ms once, 5 ms before each of the ten or so frames (a
+    // lower bound: a loaded machine is slower, never faster).
+    assert!(
+        started.elapsed() >= Duration::from_millis(80),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -184,5 +193,37 @@ async fn a_request_with_a_wrong_key_uses_up_no_fault() {
     assert!(matches!(err, Error::Authentication(_)), "{err:?}");
     let err = client(&server, 0).models().list().await.unwrap_err();
     assert_eq!(err.status(), Some(503));
+    client(&server, 0).models().list().await.unwrap();
+}
+
+#[tokio::test]
+async fn faults_of_one_kind_queue_up_in_order() {
+    let server = MockServer::start().await;
+    server.inject(Fault::status(503).times(1));
+    server.inject(Fault::status(500).times(1));
+    let client = client(&server, 0);
+    assert_eq!(
+        client.models().list().await.unwrap_err().status(),
+        Some(503)
+    );
+    assert_eq!(
+        client.models().list().await.unwrap_err().status(),
+        Some(500)
+    );
+    client.models().list().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_control_endpoint_is_never_faulted() {
+    let server = MockServer::start().await;
+    server.inject(Fault::reset());
+    let control = server.base_url().replace("/v1", "/__mock");
+    let reset = reqwest::Client::new()
+        .post(format!("{control}/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 204);
+    // Disarmed by that call: the API answers again.
     client(&server, 0).models().list().await.unwrap();
 }

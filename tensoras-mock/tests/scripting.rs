@@ -356,3 +356,35 @@ fn the_received_key_does_not_print() {
     assert!(!all.contains(&server.api_key()), "{all}");
     assert!(all.contains("Sensitive"));
 }
+
+#[test]
+fn an_invalid_scripted_header_or_status_is_a_violation() {
+    let server = MockServer::start_blocking();
+    server
+        .mock::<CreateEmbedding>()
+        .respond(Reply::error(400, "invalid_request_error", "x").header("bad header", "v"))
+        .times(1)
+        .mount();
+    server
+        .mock::<CreateEmbedding>()
+        .respond(Reply::json(101, serde_json::json!({})))
+        .times(1)
+        .mount();
+    let client = server.blocking_client();
+    let request = || EmbeddingRequest::new("bge-large-en-v1.5", "x");
+    assert_eq!(
+        client.embeddings().create(request()).unwrap_err().status(),
+        Some(400)
+    );
+    // The 1xx is sent as a 500 (and retried: the fake answers the retry).
+    client.embeddings().create(request()).unwrap();
+    let violations = server.take_violations();
+    assert!(
+        violations.iter().any(|v| v.contains("\"bad header\"")),
+        "{violations:?}"
+    );
+    assert!(
+        violations.iter().any(|v| v.contains("status 101")),
+        "{violations:?}"
+    );
+}

@@ -26,7 +26,10 @@ async fn main() -> ExitCode {
                 Some(key) => builder = builder.api_key(key),
                 None => return usage("--api-key takes a key"),
             },
-            "-h" | "--help" => return usage("help"),
+            "-h" | "--help" => {
+                println!("usage: tensoras-mock-server [ADDR] [--seed N] [--api-key KEY]\n\nADDR defaults to 127.0.0.1:8000; the control endpoint is /__mock/ on the same address.");
+                return ExitCode::SUCCESS;
+            }
             flag if flag.starts_with('-') => return usage(&format!("unknown flag {flag}")),
             addr => builder = builder.addr(addr),
         }

@@ -76,7 +76,7 @@ pub(crate) async fn create_batch(
 
 /// Sets fields of the batch; returns it as it now is, or `None` if gone.
 fn set(store: &Shared, id: &str, fields: &[(&str, Value)]) -> Option<Value> {
-    let mut s = store.lock().ok()?;
+    let mut s = crate::store::lock(store);
     let batch = s
         .collections
         .get_mut("batches")?
@@ -145,10 +145,10 @@ async fn run(store: Shared, id: String, pacing: Pacing) {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let content = store
-        .lock()
-        .ok()
-        .and_then(|s| s.file_content.get(&input_id).cloned());
+    let content = crate::store::lock(&store)
+        .file_content
+        .get(&input_id)
+        .cloned();
     let fail = |message: &str| {
         let errors = json!({"object": "list", "data": [{"code": "invalid_file", "message": message, "param": "input_file_id", "line": null}]});
         set(
@@ -265,9 +265,7 @@ async fn run(store: Shared, id: String, pacing: Pacing) {
     let counts = json!({"total": total, "completed": completed, "failed": failed});
     // Read and written under one lock: a cancel that lands now is not lost.
     let done = {
-        let Ok(mut s) = store.lock() else {
-            return;
-        };
+        let mut s = crate::store::lock(&store);
         let Some(batch) = s
             .collections
             .get_mut("batches")
@@ -373,7 +371,8 @@ fn write_file(store: &Shared, batch_id: &str, kind: &str, content: String) -> St
     let id = new_id(store, "file-");
     let bytes = bytes::Bytes::from(content);
     let size = bytes.len() as u64;
-    if let Ok(mut s) = store.lock() {
+    {
+        let mut s = crate::store::lock(store);
         s.file_content.insert(id.clone(), (size, bytes));
     }
     let file = json!({"id": id, "object": "file", "bytes": size, "created_at": now(),

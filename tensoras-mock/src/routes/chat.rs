@@ -114,6 +114,15 @@ fn phrase(store: &Shared, question: &str) -> String {
     format!("{opener}: {question}")
 }
 
+/// The middle of `text`, moved back to a character boundary (a split of
+/// non-ASCII text never panics).
+fn half(text: &str) -> usize {
+    (0..=text.len() / 2)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
 /// The completion tokens of a message: its content's words, or its tool
 /// calls' argument words, at least one. Streamed or not, an answer counts
 /// the same.
@@ -209,7 +218,7 @@ pub(crate) fn chat_stream(
     if let Some(calls) = message["tool_calls"].as_array() {
         for call in calls {
             let args = call["function"]["arguments"].as_str().unwrap_or_default();
-            let (a, b) = args.split_at(args.len() / 2);
+            let (a, b) = args.split_at(half(args));
             frames.push(format!(
                 "data: {}\n\n",
                 chunk(
@@ -248,7 +257,7 @@ pub(crate) fn chat_stream(
     match headers.get("x-mock-stream").and_then(|v| v.to_str().ok()) {
         Some("cut") => {
             let last = frames.pop().unwrap_or_default();
-            frames.push(last[..last.len() / 2].to_owned());
+            frames.push(last[..half(&last)].to_owned());
         }
         Some("error-event") => frames.push(
             "event: error\ndata: {\"error\":{\"message\":\"model overloaded\",\"type\":\"server_error\",\"code\":\"overloaded\"}}\n\n".into(),
@@ -258,4 +267,18 @@ pub(crate) fn chat_stream(
         _ => frames.push("data: [DONE]\n\n".into()),
     }
     crate::routes::event_stream(frames, Duration::from_millis(2))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn halves_fall_on_character_boundaries() {
+        for text in ["", "a", "ab", "日本語", "{\"q\":\"日本語\"}", "é"] {
+            let at = super::half(text);
+            assert!(text.is_char_boundary(at), "{text}");
+            assert!(at <= text.len() / 2, "{text}");
+        }
+        assert_eq!(super::half("abcd"), 2);
+        assert_eq!(super::half("日本"), 3);
+    }
 }

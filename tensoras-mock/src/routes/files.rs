@@ -64,9 +64,7 @@ pub(crate) async fn upload(State(store): State<Shared>, mut multipart: Multipart
         return bad_request("'file' is required", "file");
     };
     let id = new_id(&store, "file-");
-    store
-        .lock()
-        .expect("store")
+    crate::store::lock(&store)
         .file_content
         .insert(id.clone(), (total, bytes::Bytes::from(kept)));
     let file = json!({"id": id, "object": "file", "bytes": total, "created_at": now(),
@@ -90,7 +88,7 @@ pub(crate) async fn delete_file(State(store): State<Shared>, Path(id): Path<Stri
 }
 
 pub(crate) async fn file_content(State(store): State<Shared>, Path(id): Path<String>) -> Response {
-    let content = store.lock().expect("store").file_content.get(&id).cloned();
+    let content = crate::store::lock(&store).file_content.get(&id).cloned();
     let Some((total, kept)) = content else {
         return missing("file", &id);
     };

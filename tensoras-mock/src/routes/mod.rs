@@ -118,19 +118,28 @@ pub(crate) fn event_stream(frames: Vec<String>, pause: std::time::Duration) -> R
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-/// An event stream of `frames`, each sent after its pause.
+/// An event stream of `frames`, each sent after its pause; `cut`, the
+/// connection drops after them instead of ending the stream.
 pub(crate) fn paced_stream(
     status: StatusCode,
     content_type: &str,
     frames: Vec<(std::time::Duration, String)>,
+    cut: bool,
 ) -> Response {
     use futures::StreamExt as _;
-    let stream = futures::stream::iter(frames).then(|(pause, frame)| async move {
-        if !pause.is_zero() {
-            tokio::time::sleep(pause).await;
-        }
-        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(frame))
-    });
+    let stream = futures::stream::iter(frames)
+        .then(|(pause, frame)| async move {
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+            Ok::<_, std::io::Error>(bytes::Bytes::from(frame))
+        })
+        .chain(futures::stream::iter(cut.then(|| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionAborted,
+                "tensoras-mock: the recorded stream broke off here",
+            ))
+        })));
     Response::builder()
         .status(status)
         .header("content-type", content_type)
@@ -180,15 +189,23 @@ pub(crate) fn scripted(
     answer: crate::script::Answer,
 ) -> Response {
     use crate::script::Body;
+    let mut problems = answer.problems;
     let mut response = match answer.body {
+        // 1xx is not a final answer: hyper would turn it into a broken 500.
         Body::Json { status, body } => match StatusCode::from_u16(status) {
-            Ok(status) => (status, Json(body)).into_response(),
-            Err(_) => error_body(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("tensoras-mock: a scripted reply has the status {status}, which HTTP does not allow"),
-                "server_error",
-                "invalid_mock",
-            ),
+            Ok(status) if status.as_u16() >= 200 => (status, Json(body)).into_response(),
+            _ => {
+                let why = format!(
+                    "tensoras-mock: a scripted reply has the status {status}, which is not a final HTTP status"
+                );
+                problems.push(why.clone());
+                error_body(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &why,
+                    "server_error",
+                    "invalid_mock",
+                )
+            }
         },
         Body::Events { events, pace, done } => {
             let mut frames: Vec<String> = events.iter().map(|e| format!("data: {e}\n\n")).collect();
@@ -197,12 +214,20 @@ pub(crate) fn scripted(
             }
             event_stream(frames, pace)
         }
-        Body::Chat { message, finish } => {
-            chat::answer(store, &axum::http::HeaderMap::new(), body, message, &finish, Vec::new())
-        }
+        Body::Chat { message, finish } => chat::answer(
+            store,
+            &axum::http::HeaderMap::new(),
+            body,
+            message,
+            &finish,
+            Vec::new(),
+        ),
     };
     for (name, value) in answer.headers {
         response.headers_mut().append(name, value);
+    }
+    if !problems.is_empty() {
+        crate::store::lock(store).violations.extend(problems);
     }
     response
 }

@@ -27,7 +27,8 @@ pub(crate) async fn create_webhook(
             secret
         }
     };
-    if let Ok(mut s) = store.lock() {
+    {
+        let mut s = crate::store::lock(&store);
         s.secrets.insert(id, secret);
     }
     Json(created).into_response()
