@@ -70,15 +70,8 @@ impl Sampler<'_> {
             return smallest(schema);
         }
         self.budget.set(left - 1);
-        if let Some(value) = schema.get("const") {
-            return value.clone();
-        }
-        if let Some(first) = schema
-            .get("enum")
-            .and_then(Value::as_array)
-            .and_then(|e| e.first())
-        {
-            return first.clone();
+        if let Some(value) = fixed(schema) {
+            return value;
         }
         if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
             return self.all_of(schema, all, depth);
@@ -226,17 +219,21 @@ impl Sampler<'_> {
     }
 }
 
+/// The value a schema fixes: its `const`, or the first of its `enum`.
+fn fixed(schema: &Value) -> Option<Value> {
+    schema.get("const").cloned().or_else(|| {
+        schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .and_then(|e| e.first())
+            .cloned()
+    })
+}
+
 /// The smallest value of a schema's type, without looking inside it.
 fn smallest(schema: &Value) -> Value {
-    if let Some(value) = schema.get("const") {
-        return value.clone();
-    }
-    if let Some(first) = schema
-        .get("enum")
-        .and_then(Value::as_array)
-        .and_then(|e| e.first())
-    {
-        return first.clone();
+    if let Some(value) = fixed(schema) {
+        return value;
     }
     let kind = match schema.get("type") {
         Some(Value::String(t)) => t.as_str(),

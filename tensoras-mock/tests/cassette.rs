@@ -30,6 +30,22 @@ impl Drop for Folder {
     }
 }
 
+/// An upstream server, a recorder in front of it writing `cassette`, and a
+/// client of the recorder with the upstream's key.
+async fn recording(cassette: &std::path::Path) -> (MockServer, MockServer, tensoras::Tensoras) {
+    let upstream = MockServer::start().await;
+    let recorder = MockServer::builder()
+        .record(upstream.base_url(), cassette)
+        .start()
+        .await;
+    let live = tensoras::Tensoras::builder()
+        .api_key(upstream.api_key())
+        .base_url(recorder.base_url())
+        .build()
+        .unwrap();
+    (upstream, recorder, live)
+}
+
 #[tokio::test]
 async fn records_without_the_key_and_replays_whole_and_streamed() {
     let folder = Folder::new("record");
@@ -127,16 +143,7 @@ async fn records_without_the_key_and_replays_whole_and_streamed() {
 async fn secrets_in_bodies_and_queries_are_not_written_and_replay_still_matches() {
     let folder = Folder::new("secrets");
     let cassette = folder.0.join("s3.yaml");
-    let upstream = MockServer::start().await;
-    let recorder = MockServer::builder()
-        .record(upstream.base_url(), &cassette)
-        .start()
-        .await;
-    let live = tensoras::Tensoras::builder()
-        .api_key(upstream.api_key())
-        .base_url(recorder.base_url())
-        .build()
-        .unwrap();
+    let (_upstream, recorder, live) = recording(&cassette).await;
     let kb = live
         .knowledge_bases()
         .create(KnowledgeBaseCreateRequest::new("docs"))
@@ -273,16 +280,7 @@ async fn a_stream_the_client_leaves_early_is_kept_and_marked_truncated() {
     use futures::StreamExt as _;
     let folder = Folder::new("early");
     let cassette = folder.0.join("early.yaml");
-    let upstream = MockServer::start().await;
-    let recorder = MockServer::builder()
-        .record(upstream.base_url(), &cassette)
-        .start()
-        .await;
-    let live = tensoras::Tensoras::builder()
-        .api_key(upstream.api_key())
-        .base_url(recorder.base_url())
-        .build()
-        .unwrap();
+    let (_upstream, recorder, live) = recording(&cassette).await;
     let mut stream = live
         .chat()
         .completions()

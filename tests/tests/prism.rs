@@ -142,4 +142,6 @@ async fn a_wrong_request_body_is_rejected_by_prism_and_the_local_server() {
             .await
             .unwrap_or_else(|e| panic!("{who}: {e}"));
     }
+    // Sent on purpose: taken, so the local server's drop does not fail the test.
+    assert_eq!(local.take_rejected().len(), 1);
 }
