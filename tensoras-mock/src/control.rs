@@ -211,15 +211,9 @@ fn build(request: MockRequest) -> Result<script::Spec, String> {
             if let Some(error) = reply.get("error") {
                 let wait = millis(error, "retry_after_ms")?;
                 if !wait.is_zero() {
-                    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                    answer.headers.push((
-                        HeaderName::from_static("retry-after"),
-                        HeaderValue::from(secs),
-                    ));
-                    answer.headers.push((
-                        HeaderName::from_static("retry-after-ms"),
-                        HeaderValue::from(wait.as_millis() as u64),
-                    ));
+                    answer
+                        .headers
+                        .extend(crate::fault::retry_after_headers(wait));
                 }
             }
             Some(answer)

@@ -5,7 +5,7 @@
 
 use crate::store::Store;
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
 use serde_json::json;
@@ -241,18 +241,29 @@ pub(crate) fn failure(status: u16, retry_after: Option<Duration>) -> Response {
     )
         .into_response();
     if let Some(wait) = retry_after {
-        let secs = wait
-            .as_secs()
-            .saturating_add(u64::from(wait.subsec_nanos() > 0));
-        let ms = wait.as_millis().min(u128::from(u64::MAX));
-        let headers = response.headers_mut();
-        headers.insert("retry-after", HeaderValue::from(secs));
-        headers.insert(
-            "retry-after-ms",
-            HeaderValue::from_str(&ms.to_string()).unwrap_or(HeaderValue::from_static("0")),
-        );
+        response.headers_mut().extend(retry_after_headers(wait));
     }
     response
+}
+
+/// `retry-after` (whole seconds, rounded up) and `retry-after-ms` for a
+/// wait: the one way scripts, faults and the control endpoint say it. Any
+/// `Duration` works (milliseconds past `u64::MAX` are sent as `u64::MAX`).
+pub(crate) fn retry_after_headers(wait: Duration) -> [(HeaderName, HeaderValue); 2] {
+    let secs = wait
+        .as_secs()
+        .saturating_add(u64::from(wait.subsec_nanos() > 0));
+    let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    [
+        (
+            HeaderName::from_static("retry-after"),
+            HeaderValue::from(secs),
+        ),
+        (
+            HeaderName::from_static("retry-after-ms"),
+            HeaderValue::from(ms),
+        ),
+    ]
 }
 
 /// Applies stream faults to an event stream's body, frame by frame (the
@@ -331,5 +342,23 @@ pub(crate) fn rate_limit_headers(response: &mut Response, faults: &[Kind]) {
                 HeaderValue::from(now.saturating_add(reset.as_secs())),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn retry_after_rounds_seconds_up_and_takes_any_duration() {
+        let text =
+            |wait| super::retry_after_headers(wait).map(|(_, v)| v.to_str().unwrap().to_owned());
+        assert_eq!(text(Duration::from_millis(1500)), ["2", "1500"]);
+        assert_eq!(text(Duration::from_secs(3)), ["3", "3000"]);
+        assert_eq!(text(Duration::ZERO), ["0", "0"]);
+        assert_eq!(
+            text(Duration::MAX),
+            [u64::MAX.to_string(), u64::MAX.to_string()]
+        );
     }
 }

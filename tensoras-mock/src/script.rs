@@ -246,13 +246,11 @@ impl<O> Reply<O> {
     }
 
     /// Adds `retry-after` (whole seconds, rounded up) and `retry-after-ms`.
-    pub fn retry_after(self, wait: Duration) -> Self {
-        let ms = wait.as_millis().min(u128::from(u64::MAX)) as u64;
-        let secs = wait
-            .as_secs()
-            .saturating_add(u64::from(wait.subsec_nanos() > 0));
-        self.header("retry-after", &secs.to_string())
-            .header("retry-after-ms", &ms.to_string())
+    pub fn retry_after(mut self, wait: Duration) -> Self {
+        self.answer
+            .headers
+            .extend(crate::fault::retry_after_headers(wait));
+        self
     }
 
     /// Adds a header to the reply; a name or value HTTP does not allow is
