@@ -1,6 +1,7 @@
 //! Many threads on one blocking client against the async client doing the
-//! same calls with the same concurrency: each blocking call runs on its own
-//! thread, so threads sharing a client are not serialized on one worker.
+//! same calls with the same concurrency: each blocking call is a task on the
+//! blocking client's runtime, so threads sharing a client are not
+//! serialized on one worker.
 
 use crate::{compare, report, Job, Mode};
 use futures::{FutureExt, StreamExt};

@@ -341,3 +341,66 @@ fn a_blocking_client_made_from_an_async_one_inside_its_runtime_completes() {
     });
     assert!(models > 0);
 }
+
+/// Records the thread each name lookup runs on, and sends every name to
+/// the local server.
+struct ThreadRecordingResolver {
+    to: std::net::SocketAddr,
+    threads: Arc<Mutex<Vec<String>>>,
+}
+
+impl reqwest::dns::Resolve for ThreadRecordingResolver {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
+        self.threads.lock().unwrap().push(thread);
+        let addrs: reqwest::dns::Addrs = Box::new(std::iter::once(self.to));
+        Box::pin(std::future::ready(Ok(addrs)))
+    }
+}
+
+#[test]
+fn a_blocking_call_runs_on_the_runtimes_workers_not_on_the_callers_stack() {
+    // Polled on the caller's thread, a call (its send above all) left tens
+    // of KiB of every caller's stack resident (issue 21). The name lookup
+    // runs inside the send: its thread says where the call ran.
+    let (_rt, server, _) = local();
+    let threads = Arc::new(Mutex::new(Vec::new()));
+    let http = reqwest::Client::builder()
+        .dns_resolver(Arc::new(ThreadRecordingResolver {
+            to: server.addr(),
+            threads: Arc::clone(&threads),
+        }))
+        .pool_max_idle_per_host(0) // a new connection, so a lookup, per call
+        .no_proxy() // the lookup is the resolver's, and nothing leaves this machine
+        .build()
+        .unwrap();
+    let base_url = format!("http://tensoras.test:{}/v1", server.addr().port());
+    let caller = within(
+        "calls with a recording resolver",
+        Duration::from_secs(30),
+        move || {
+            let client = tensoras::blocking::Tensoras::builder()
+                .api_key(API_KEY)
+                .base_url(&base_url)
+                .http_client(http)
+                .build()
+                .unwrap();
+            client.models().list().unwrap();
+            let request = ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user("Hi")]);
+            let chunks = client.chat().completions().create_stream(request).unwrap();
+            assert!(chunks.map(Result::unwrap).count() > 0);
+            std::thread::current()
+                .name()
+                .unwrap_or("unnamed")
+                .to_owned()
+        },
+    );
+    let threads = threads.lock().unwrap().clone();
+    assert_eq!(threads.len(), 2, "one lookup per call: {threads:?}");
+    for thread in &threads {
+        assert_eq!(thread, "tensoras-blocking", "the caller was {caller:?}");
+    }
+}

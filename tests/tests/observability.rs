@@ -584,7 +584,7 @@ async fn content_is_captured_only_when_asked_in_the_conventions_form() {
 }
 
 #[test]
-fn the_blocking_client_opens_the_same_spans_on_the_calling_thread() {
+fn the_blocking_client_opens_the_same_spans() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let server = rt.block_on(MockServer::start());
     let client = tensoras::blocking::Tensoras::builder()

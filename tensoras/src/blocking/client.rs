@@ -11,9 +11,9 @@ use crate::RequestOptions;
 use serde::de::DeserializeOwned;
 
 /// The blocking client. Cheap to clone; every blocking client of the process
-/// shares one small runtime (see [`crate::blocking`]), and clones share the
+/// shares one runtime (see [`crate::blocking`]), and clones share the
 /// connection pool. Any number of threads may share one client: each call
-/// runs on its caller's thread.
+/// is a task on the shared runtime, which its caller waits for.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -117,7 +117,7 @@ impl Tensoras {
         O: Callable,
         O::Response: Send + 'static,
     {
-        self.runtime.block_on(self.inner.call(operation))
+        self.runtime.run(self.inner.call(operation))
     }
 
     /// See [`crate::Tensoras::call_raw`].
@@ -126,7 +126,7 @@ impl Tensoras {
         O: Callable,
         O::Response: Send + 'static,
     {
-        self.runtime.block_on(self.inner.call_raw(operation))
+        self.runtime.run(self.inner.call_raw(operation))
     }
 
     /// See [`crate::Tensoras::call_stream`]: the events, one at a time.
@@ -135,7 +135,7 @@ impl Tensoras {
         O: Streaming + Callable,
         O::Event: DeserializeOwned + Send + 'static,
     {
-        let stream = self.runtime.block_on(self.inner.call_stream(operation))?;
+        let stream = self.runtime.run(self.inner.call_stream(operation))?;
         Ok(self.iter_events(stream))
     }
 

@@ -2,12 +2,14 @@
 //! namespaces, methods, names and types, without `async` (feature
 //! `blocking`, on by default).
 //!
-//! Every blocking client of a process shares one small runtime (at most
-//! four worker threads, started on first use) that drives sockets and
-//! timers, so it works in plain `fn main` programs. A call runs on the
-//! calling thread, which waits for it: calls from many threads run in
-//! parallel, calls nest inside loops over open streams and pages, and a
-//! panic in a call reaches the caller with its payload. Called from inside
+//! Every blocking client of a process shares one runtime (a worker thread
+//! per core up to eight, started on first use), so it works in plain `fn
+//! main` programs. A call runs as a task on it while the calling thread
+//! waits, which keeps the caller's stack shallow (the items of streams and
+//! page iterators, and a batch run's waits, are polled on the calling
+//! thread): calls from many threads run at once, calls nest inside
+//! loops over open streams and pages, and a panic in a call reaches the
+//! caller with its payload. Called from inside
 //! an async runtime it does not panic (unlike `Runtime::block_on`), but it
 //! blocks that runtime's worker thread for the length of the call: in async
 //! code, use [`crate::Tensoras`].

@@ -1,14 +1,31 @@
 //! The runtime every blocking client of the process shares, and how a
 //! blocking call runs on it.
 //!
-//! A call runs on the caller's own thread: its future is polled there, with
-//! the shared runtime entered, so the sockets, timers and connection tasks
-//! it creates belong to that runtime, whose worker threads drive them. No
-//! thread of the runtime ever waits for a caller (nothing it runs blocks on
-//! a channel, a lock or a caller's progress), so calls nest freely, inside
-//! loops over open streams and pages included; callers on many threads run
-//! in parallel (each decodes its own response); and a panic in a call
-//! unwinds in the caller, with its payload.
+//! A call is a task on the shared runtime, and its caller's thread waits
+//! (parked) for its end: the call's future is polled on the runtime's
+//! workers, whose stacks every call shares. Polled on the caller's thread,
+//! a call (the request's set-up, the send, the connection's making, the
+//! decoding) left 20–28 KiB of that thread's stack resident for the
+//! thread's life, over a bare thread's, and more when it opened a
+//! connection: 10,000 threads each holding a stream paid 78 KB a stream,
+//! 42 KB now (issue 21, `bench/examples/caller_stack.rs`). The task runs as
+//! it would polled on the caller's thread: in the caller's span, with the
+//! caller's subscriber and OpenTelemetry context. What borrows the
+//! caller's state (the next item of a stream or page iterator, so also
+//! `list_all`'s page fetches) and what runs the caller's code (a batch
+//! run's waits, which call `on_progress`) is polled on the caller's thread
+//! instead, with the runtime entered, so the sockets, timers and connection
+//! tasks it creates belong to the runtime too.
+//!
+//! The runtime's workers never wait for a caller and run none of the
+//! caller's code but hooks of its own HTTP client and subscriber (a
+//! blocking call made from one is polled where it is made, its worker's
+//! other tasks handed to another thread); a batch job's lazy request
+//! iterator runs on the runtime's blocking threads, where a blocking call
+//! simply waits. So calls nest freely, inside loops over open
+//! streams and pages included; calls from many threads run at once, on a
+//! worker per core (up to eight); and a panic in a call unwinds in the
+//! caller, with its payload.
 
 use crate::error::{Error, Result};
 use std::future::Future;
@@ -16,10 +33,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
-/// The most worker threads the shared runtime starts: they only drive
-/// sockets and timers (callers decode on their own threads), so a few serve
-/// many callers.
-const MAX_WORKERS: usize = 4;
+/// The most worker threads the shared runtime starts: the calls of every
+/// thread run (and decode) on them, one per core up to this.
+const MAX_WORKERS: usize = 8;
 
 pub(crate) struct Runtime {
     runtime: tokio::runtime::Runtime,
@@ -66,8 +82,43 @@ impl Runtime {
         Ok(Runtime { runtime })
     }
 
-    /// Runs `future` to its end on the calling thread, with this runtime
-    /// entered (see the module's documentation).
+    /// Runs a call as a task on this runtime; the calling thread waits for
+    /// its end (see the module's documentation). The task runs as it would
+    /// polled here (see [`AsTheCaller`]). A panic in it resumes on the
+    /// calling thread, with its payload.
+    pub(crate) fn run<F, T>(&self, call: F) -> Result<T>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if IN_CALL.with(std::cell::Cell::get) {
+            // A call made by code that a call's task runs (a hook of the
+            // caller's HTTP client, a subscriber): a task spawned here
+            // could wait for ever in this parked worker's own queue. Polled
+            // here instead, with this worker's other tasks handed to
+            // another thread meanwhile.
+            return tokio::task::block_in_place(|| self.block_on(call));
+        }
+        // Boxed first: a call's future is kilobytes, and spawning moves it
+        // through several frames, each with its own copy on this stack.
+        let task = Task(self.runtime.spawn(AsTheCaller::new(Box::pin(call))));
+        // Unconstrained: see `block_on`.
+        match block_on_here(tokio::task::unconstrained(task)) {
+            Ok(output) => output,
+            Err(failed) => match failed.try_into_panic() {
+                Ok(payload) => std::panic::resume_unwind(payload),
+                // The runtime lives as long as the process: only its
+                // shutdown at exit could cancel a task.
+                Err(_) => Err(Error::transport(
+                    "the blocking client's runtime shut down during the call".into(),
+                )),
+            },
+        }
+    }
+
+    /// Polls `future` to its end on the calling thread, with this runtime
+    /// entered: for what borrows the caller's state (a stream or iterator
+    /// being read, a batch run), which cannot be a task.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _entered = self.runtime.enter();
         // Unconstrained: a caller that is itself inside some other runtime's
@@ -86,6 +137,92 @@ impl Runtime {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.runtime.enter()));
         drop(value);
         drop(entered);
+    }
+}
+
+thread_local! {
+    /// Whether this thread is polling a call's task (see [`Runtime::run`]).
+    static IN_CALL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A call's future as the task that runs it on a worker, polled as it would
+/// be on the caller's thread: in the caller's current span (the call's span
+/// opens under it), with the caller's subscriber when one was ever set (one
+/// set for the calling thread only included; never setting one keeps
+/// tracing's fast path and its `log` fallback as they were) and, with
+/// feature `opentelemetry`, in the caller's OpenTelemetry context (the
+/// parent tracing-opentelemetry gives a span when no tracing span is
+/// current).
+struct AsTheCaller<F> {
+    call: F,
+    span: tracing::Span,
+    dispatch: Option<tracing::Dispatch>,
+    #[cfg(feature = "opentelemetry")]
+    context: opentelemetry::Context,
+}
+
+impl<F: Future + Unpin> AsTheCaller<F> {
+    fn new(call: F) -> Self {
+        AsTheCaller {
+            call,
+            span: tracing::Span::current(),
+            dispatch: tracing::dispatcher::has_been_set()
+                .then(|| tracing::dispatcher::get_default(Clone::clone)),
+            #[cfg(feature = "opentelemetry")]
+            context: opentelemetry::Context::current(),
+        }
+    }
+}
+
+impl<F: Future + Unpin> Future for AsTheCaller<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        #[cfg(feature = "opentelemetry")]
+        let _context = this.context.clone().attach();
+        let mut poll = || {
+            let _span = this.span.enter();
+            let _in_call = InCall::enter();
+            std::pin::Pin::new(&mut this.call).poll(cx)
+        };
+        match &this.dispatch {
+            Some(dispatch) => tracing::dispatcher::with_default(dispatch, poll),
+            None => poll(),
+        }
+    }
+}
+
+/// Marks this thread as polling a call's task while it lives.
+struct InCall(bool);
+
+impl InCall {
+    fn enter() -> Self {
+        InCall(IN_CALL.with(|flag| flag.replace(true)))
+    }
+}
+
+impl Drop for InCall {
+    fn drop(&mut self) {
+        IN_CALL.with(|flag| flag.set(self.0));
+    }
+}
+
+/// A task of [`Runtime::run`]: aborted if the wait for it is given up
+/// (the caller's thread unwinding), so nothing runs on for no one.
+struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for Task<T> {
+    type Output = std::result::Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -135,30 +272,159 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    #[test]
-    fn a_call_made_inside_another_runtimes_task_completes() {
-        // On a thread of its own, so a call that never ends fails the test
-        // (after 30 s) instead of hanging the run.
+    /// Runs `scenario` on a thread of its own, so one that never ends fails
+    /// the test (after 30 s) instead of hanging the run.
+    fn within_30s<T: Send + 'static>(scenario: impl FnOnce() -> T + Send + 'static) -> Option<T> {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let outer = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let _ = tx.send(scenario());
+        });
+        rx.recv_timeout(Duration::from_secs(30)).ok()
+    }
+
+    /// A runtime whose task the blocking caller is in.
+    fn outer_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_call_made_inside_another_runtimes_task_completes() {
+        let done = within_30s(|| {
             let shared = Runtime::shared().unwrap();
             // Many timer polls: an outer cooperative budget would run out
             // long before the end if the call were not unconstrained.
-            let done = outer.block_on(async {
+            outer_runtime().block_on(async {
                 shared.block_on(async {
                     for _ in 0..1000 {
                         tokio::time::sleep(Duration::ZERO).await;
                     }
                     "done"
                 })
-            });
-            let _ = tx.send(done);
+            })
         });
-        assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok("done"));
+        assert_eq!(done, Some("done"));
+    }
+
+    #[test]
+    fn a_call_runs_as_a_task_on_a_worker_and_its_panic_reaches_the_caller() {
+        let outcome = within_30s(|| {
+            let shared = Runtime::shared().unwrap();
+            let worker = shared.run(async { Ok(std::thread::current().name().map(str::to_owned)) });
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                shared.run(async { std::panic::panic_any::<u32>(7) })
+            }));
+            let payload = caught.map(|_: Result<()>| ()).unwrap_err();
+            (worker.unwrap(), payload.downcast_ref::<u32>().copied())
+        });
+        assert_eq!(
+            outcome,
+            Some((Some("tensoras-blocking".to_owned()), Some(7)))
+        );
+    }
+
+    #[test]
+    fn a_call_made_from_a_task_of_the_runtime_completes() {
+        // A blocking call inside code that itself runs as a call's task (a
+        // batch's progress callback): spawned and waited for there, the
+        // inner task would sit in the parked worker's own queue for ever.
+        let nested = within_30s(|| {
+            let shared = Runtime::shared().unwrap();
+            shared.run(async {
+                let inner = shared.run(async {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    Ok(1)
+                })?;
+                Ok(inner + 1)
+            })
+        });
+        assert_eq!(nested.map(Result::unwrap), Some(2));
+    }
+
+    #[test]
+    fn a_task_call_made_inside_another_runtimes_task_completes() {
+        let done = within_30s(|| {
+            let shared = Runtime::shared().unwrap();
+            // Far more waits than a cooperative budget allows: the caller's
+            // wait must not be cut short by the outer task's budget.
+            outer_runtime().block_on(async {
+                for _ in 0..300 {
+                    shared.run(async { Ok(()) }).unwrap();
+                }
+                "done"
+            })
+        });
+        assert_eq!(done, Some("done"));
+    }
+
+    #[test]
+    fn a_task_call_runs_in_the_callers_span_and_with_its_subscriber() {
+        use tracing_subscriber::layer::SubscriberExt;
+        // A subscriber for this thread only: the task, on a worker, must
+        // still reach it, under the caller's span.
+        /// Each span opened: its name and its parent's.
+        type Opened = Vec<(String, Option<String>)>;
+        #[derive(Clone, Default)]
+        struct Seen(Arc<std::sync::Mutex<Opened>>);
+        impl<S> tracing_subscriber::Layer<S> for Seen
+        where
+            S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+        {
+            fn on_new_span(
+                &self,
+                _attrs: &tracing::span::Attributes<'_>,
+                id: &tracing::span::Id,
+                ctx: tracing_subscriber::layer::Context<'_, S>,
+            ) {
+                let span = ctx.span(id).unwrap();
+                let parent = span.parent().map(|p| p.name().to_owned());
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((span.name().to_owned(), parent));
+            }
+        }
+        let seen = Seen::default();
+        let subscriber = tracing_subscriber::registry().with(seen.clone());
+        let done = within_30s(|| {
+            let shared = Runtime::shared().unwrap();
+            tracing::subscriber::with_default(subscriber, || {
+                let outer = tracing::info_span!("caller");
+                let _entered = outer.enter();
+                shared.run(async {
+                    let _inner = tracing::info_span!("in_the_call").entered();
+                    Ok(())
+                })
+            })
+        });
+        assert!(matches!(done, Some(Ok(()))));
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [
+                ("caller".to_owned(), None),
+                ("in_the_call".to_owned(), Some("caller".to_owned()))
+            ]
+        );
+    }
+
+    #[cfg(feature = "opentelemetry")]
+    #[test]
+    fn a_task_call_runs_in_the_callers_opentelemetry_context() {
+        #[derive(Debug, PartialEq)]
+        struct Marker(u32);
+        let seen = within_30s(|| {
+            let shared = Runtime::shared().unwrap();
+            let _attached = opentelemetry::Context::current_with_value(Marker(5)).attach();
+            shared.run(async {
+                Ok(opentelemetry::Context::current()
+                    .get::<Marker>()
+                    .map(|m| m.0))
+            })
+        });
+        assert_eq!(seen.map(Result::unwrap), Some(Some(5)));
     }
 
     #[test]

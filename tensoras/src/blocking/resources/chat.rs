@@ -56,7 +56,7 @@ impl<M: Mode> Completions<M> {
         &self,
         request: impl Into<ChatCompletionRequest>,
     ) -> Result<M::Output<ChatCompletion>> {
-        self.runtime.block_on(self.inner.create(request))
+        self.runtime.run(self.inner.create(request))
     }
 
     /// See [`crate::resources::chat::Completions::create_stream`]: the chunks,
@@ -65,7 +65,7 @@ impl<M: Mode> Completions<M> {
         &self,
         request: impl Into<ChatCompletionRequest>,
     ) -> Result<Iter<ChatCompletionChunk>> {
-        let stream = self.runtime.block_on(self.inner.create_stream(request))?;
+        let stream = self.runtime.run(self.inner.create_stream(request))?;
         let response = Some((stream.status(), stream.headers().clone()));
         Ok(Iter::new(stream, self.runtime, response))
     }
@@ -80,6 +80,6 @@ impl<M: Mode> Completions<M> {
     where
         T: DeserializeOwned + schemars::JsonSchema + Send + 'static,
     {
-        self.runtime.block_on(self.inner.parse::<T>(request))
+        self.runtime.run(self.inner.parse::<T>(request))
     }
 }

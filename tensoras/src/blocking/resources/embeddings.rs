@@ -26,6 +26,6 @@ impl<M: Mode> Embeddings<M> {
         &self,
         request: impl Into<EmbeddingRequest>,
     ) -> Result<M::Output<EmbeddingResponse>> {
-        self.runtime.block_on(self.inner.create(request))
+        self.runtime.run(self.inner.create(request))
     }
 }

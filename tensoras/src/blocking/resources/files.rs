@@ -39,12 +39,12 @@ impl<M: Mode> Files<M> {
         source: FileSource,
         purpose: impl Into<FilePurpose>,
     ) -> Result<M::Output<FileObject>> {
-        self.runtime.block_on(self.inner.create(source, purpose))
+        self.runtime.run(self.inner.create(source, purpose))
     }
 
     /// See [`crate::resources::files::Files::list`].
     pub fn list(&self, request: impl Into<ListFiles>) -> Result<M::Output<FileList>> {
-        self.runtime.block_on(self.inner.list(request))
+        self.runtime.run(self.inner.list(request))
     }
 
     /// See [`crate::resources::files::Files::list_all`].
@@ -54,18 +54,18 @@ impl<M: Mode> Files<M> {
 
     /// See [`crate::resources::files::Files::retrieve`].
     pub fn retrieve(&self, file_id: &str) -> Result<M::Output<FileObject>> {
-        self.runtime.block_on(self.inner.retrieve(file_id))
+        self.runtime.run(self.inner.retrieve(file_id))
     }
 
     /// See [`crate::resources::files::Files::delete`].
     pub fn delete(&self, file_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.block_on(self.inner.delete(file_id))
+        self.runtime.run(self.inner.delete(file_id))
     }
 
     /// See [`crate::resources::files::Files::content`]: the bytes, chunk by
     /// chunk as they arrive, with the response's status and headers.
     pub fn content(&self, file_id: &str) -> Result<Iter<Bytes>> {
-        let content = self.runtime.block_on(self.inner.content(file_id))?;
+        let content = self.runtime.run(self.inner.content(file_id))?;
         let response = Some((content.status(), content.headers().clone()));
         let max = content.max_bytes();
         Ok(Iter::new(content, self.runtime, response).with_max_bytes(max))
@@ -78,6 +78,6 @@ impl<M: Mode> Files<M> {
         destination: impl AsRef<std::path::Path>,
     ) -> Result<u64> {
         self.runtime
-            .block_on(self.inner.download_to(file_id, destination))
+            .run(self.inner.download_to(file_id, destination))
     }
 }

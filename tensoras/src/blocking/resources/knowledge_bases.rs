@@ -44,7 +44,7 @@ impl<M: Mode> KnowledgeBases<M> {
         &self,
         request: impl Into<KnowledgeBaseCreateRequest>,
     ) -> Result<M::Output<KnowledgeBase>> {
-        self.runtime.block_on(self.inner.create(request))
+        self.runtime.run(self.inner.create(request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::list`].
@@ -52,7 +52,7 @@ impl<M: Mode> KnowledgeBases<M> {
         &self,
         request: impl Into<ListKnowledgeBases>,
     ) -> Result<M::Output<KnowledgeBaseList>> {
-        self.runtime.block_on(self.inner.list(request))
+        self.runtime.run(self.inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::list_all`].
@@ -62,7 +62,7 @@ impl<M: Mode> KnowledgeBases<M> {
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve`].
     pub fn retrieve(&self, kb_id: &str) -> Result<M::Output<KnowledgeBase>> {
-        self.runtime.block_on(self.inner.retrieve(kb_id))
+        self.runtime.run(self.inner.retrieve(kb_id))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::update`].
@@ -71,12 +71,12 @@ impl<M: Mode> KnowledgeBases<M> {
         kb_id: &str,
         request: impl Into<KnowledgeBaseUpdateRequest>,
     ) -> Result<M::Output<KnowledgeBase>> {
-        self.runtime.block_on(self.inner.update(kb_id, request))
+        self.runtime.run(self.inner.update(kb_id, request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::delete`].
     pub fn delete(&self, kb_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.block_on(self.inner.delete(kb_id))
+        self.runtime.run(self.inner.delete(kb_id))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve_chunks`].
@@ -85,8 +85,7 @@ impl<M: Mode> KnowledgeBases<M> {
         kb_id: &str,
         request: impl Into<RetrievalRequest>,
     ) -> Result<M::Output<RetrievalResponse>> {
-        self.runtime
-            .block_on(self.inner.retrieve_chunks(kb_id, request))
+        self.runtime.run(self.inner.retrieve_chunks(kb_id, request))
     }
 
     /// Data sources of a knowledge base.
@@ -135,18 +134,17 @@ impl<M: Mode> DataSources<M> {
         kb_id: &str,
         request: impl Into<DataSourceCreateRequest>,
     ) -> Result<M::Output<DataSource>> {
-        self.runtime.block_on(self.inner.create(kb_id, request))
+        self.runtime.run(self.inner.create(kb_id, request))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::create_from_file`].
     pub fn create_from_file(&self, kb_id: &str, file: FileSource) -> Result<M::Output<DataSource>> {
-        self.runtime
-            .block_on(self.inner.create_from_file(kb_id, file))
+        self.runtime.run(self.inner.create_from_file(kb_id, file))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::list`].
     pub fn list(&self, request: impl Into<ListDataSources>) -> Result<M::Output<DataSourceList>> {
-        self.runtime.block_on(self.inner.list(request))
+        self.runtime.run(self.inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::list_all`].
@@ -156,12 +154,12 @@ impl<M: Mode> DataSources<M> {
 
     /// See [`crate::resources::knowledge_bases::DataSources::retrieve`].
     pub fn retrieve(&self, kb_id: &str, ds_id: &str) -> Result<M::Output<DataSource>> {
-        self.runtime.block_on(self.inner.retrieve(kb_id, ds_id))
+        self.runtime.run(self.inner.retrieve(kb_id, ds_id))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::delete`].
     pub fn delete(&self, kb_id: &str, ds_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.block_on(self.inner.delete(kb_id, ds_id))
+        self.runtime.run(self.inner.delete(kb_id, ds_id))
     }
 }
 
@@ -186,7 +184,7 @@ blocking_namespace! {
 impl<M: Mode> Documents<M> {
     /// See [`crate::resources::knowledge_bases::Documents::list`].
     pub fn list(&self, request: impl Into<ListDocuments>) -> Result<M::Output<DocumentList>> {
-        self.runtime.block_on(self.inner.list(request))
+        self.runtime.run(self.inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::Documents::list_all`].
@@ -196,13 +194,12 @@ impl<M: Mode> Documents<M> {
 
     /// See [`crate::resources::knowledge_bases::Documents::retrieve`].
     pub fn retrieve(&self, kb_id: &str, document_id: &str) -> Result<M::Output<Document>> {
-        self.runtime
-            .block_on(self.inner.retrieve(kb_id, document_id))
+        self.runtime.run(self.inner.retrieve(kb_id, document_id))
     }
 
     /// See [`crate::resources::knowledge_bases::Documents::delete`].
     pub fn delete(&self, kb_id: &str, document_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.block_on(self.inner.delete(kb_id, document_id))
+        self.runtime.run(self.inner.delete(kb_id, document_id))
     }
 }
 
@@ -230,7 +227,7 @@ impl<M: Mode> IngestionJobs<M> {
         &self,
         request: impl Into<ListIngestionJobs>,
     ) -> Result<M::Output<IngestionJobList>> {
-        self.runtime.block_on(self.inner.list(request))
+        self.runtime.run(self.inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::IngestionJobs::list_all`].
@@ -240,6 +237,6 @@ impl<M: Mode> IngestionJobs<M> {
 
     /// See [`crate::resources::knowledge_bases::IngestionJobs::retrieve`].
     pub fn retrieve(&self, kb_id: &str, job_id: &str) -> Result<M::Output<IngestionJob>> {
-        self.runtime.block_on(self.inner.retrieve(kb_id, job_id))
+        self.runtime.run(self.inner.retrieve(kb_id, job_id))
     }
 }

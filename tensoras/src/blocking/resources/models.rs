@@ -23,11 +23,11 @@ blocking_namespace! {
 impl<M: Mode> Models<M> {
     /// See [`crate::resources::models::Models::list`].
     pub fn list(&self) -> Result<M::Output<ModelList>> {
-        self.runtime.block_on(self.inner.list())
+        self.runtime.run(self.inner.list())
     }
 
     /// See [`crate::resources::models::Models::retrieve`].
     pub fn retrieve(&self, model_id: &str) -> Result<M::Output<Model>> {
-        self.runtime.block_on(self.inner.retrieve(model_id))
+        self.runtime.run(self.inner.retrieve(model_id))
     }
 }

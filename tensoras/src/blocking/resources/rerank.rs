@@ -21,6 +21,6 @@ blocking_namespace! {
 impl<M: Mode> Rerank<M> {
     /// See [`crate::resources::rerank::Rerank::create`].
     pub fn create(&self, request: impl Into<RerankRequest>) -> Result<M::Output<RerankResponse>> {
-        self.runtime.block_on(self.inner.create(request))
+        self.runtime.run(self.inner.create(request))
     }
 }

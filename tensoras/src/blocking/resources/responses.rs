@@ -28,7 +28,7 @@ blocking_namespace! {
 impl<M: Mode> Responses<M> {
     /// See [`crate::resources::responses::Responses::create`].
     pub fn create(&self, request: impl Into<ResponseCreateRequest>) -> Result<M::Output<Response>> {
-        self.runtime.block_on(self.inner.create(request))
+        self.runtime.run(self.inner.create(request))
     }
 
     /// See [`crate::resources::responses::Responses::create_stream`]: the
@@ -37,13 +37,13 @@ impl<M: Mode> Responses<M> {
         &self,
         request: impl Into<ResponseCreateRequest>,
     ) -> Result<Iter<ResponseStreamEvent>> {
-        let stream = self.runtime.block_on(self.inner.create_stream(request))?;
+        let stream = self.runtime.run(self.inner.create_stream(request))?;
         let response = stream.response();
         Ok(Iter::new(stream, self.runtime, response))
     }
 
     /// See [`crate::resources::responses::Responses::retrieve`].
     pub fn retrieve(&self, response_id: &str) -> Result<M::Output<Response>> {
-        self.runtime.block_on(self.inner.retrieve(response_id))
+        self.runtime.run(self.inner.retrieve(response_id))
     }
 }

@@ -35,12 +35,12 @@ blocking_namespace! {
 impl<M: Mode> Webhooks<M> {
     /// See [`crate::resources::webhooks::Webhooks::create`].
     pub fn create(&self, request: impl Into<WebhookCreateRequest>) -> Result<M::Output<Webhook>> {
-        self.runtime.block_on(self.inner.create(request))
+        self.runtime.run(self.inner.create(request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::list`].
     pub fn list(&self, request: impl Into<ListWebhooks>) -> Result<M::Output<WebhookList>> {
-        self.runtime.block_on(self.inner.list(request))
+        self.runtime.run(self.inner.list(request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::list_all`].
@@ -50,7 +50,7 @@ impl<M: Mode> Webhooks<M> {
 
     /// See [`crate::resources::webhooks::Webhooks::retrieve`].
     pub fn retrieve(&self, webhook_id: &str) -> Result<M::Output<Webhook>> {
-        self.runtime.block_on(self.inner.retrieve(webhook_id))
+        self.runtime.run(self.inner.retrieve(webhook_id))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::update`].
@@ -59,12 +59,11 @@ impl<M: Mode> Webhooks<M> {
         webhook_id: &str,
         request: impl Into<WebhookUpdateRequest>,
     ) -> Result<M::Output<Webhook>> {
-        self.runtime
-            .block_on(self.inner.update(webhook_id, request))
+        self.runtime.run(self.inner.update(webhook_id, request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::delete`].
     pub fn delete(&self, webhook_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.block_on(self.inner.delete(webhook_id))
+        self.runtime.run(self.inner.delete(webhook_id))
     }
 }

@@ -105,7 +105,7 @@ impl WaitOptions {
 
     /// Called with the batch each time a poll finds it changed (status or
     /// counts), and with the batch as first seen. It runs on the polling
-    /// task: keep it short.
+    /// task (the caller's thread, on the blocking client): keep it short.
     pub fn on_progress(mut self, callback: impl Fn(&Batch) + Send + Sync + 'static) -> Self {
         self.on_progress = Some(Arc::new(callback));
         self

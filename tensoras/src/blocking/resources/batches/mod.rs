@@ -36,17 +36,17 @@ blocking_namespace! {
 impl<M: Mode> Batches<M> {
     /// See [`crate::resources::batches::Batches::create`].
     pub fn create(&self, request: impl Into<BatchCreateRequest>) -> Result<M::Output<Batch>> {
-        self.runtime.block_on(self.inner.create(request))
+        self.runtime.run(self.inner.create(request))
     }
 
     /// See [`crate::resources::batches::Batches::retrieve`].
     pub fn retrieve(&self, batch_id: &str) -> Result<M::Output<Batch>> {
-        self.runtime.block_on(self.inner.retrieve(batch_id))
+        self.runtime.run(self.inner.retrieve(batch_id))
     }
 
     /// See [`crate::resources::batches::Batches::list`].
     pub fn list(&self, request: impl Into<ListBatches>) -> Result<M::Output<BatchList>> {
-        self.runtime.block_on(self.inner.list(request))
+        self.runtime.run(self.inner.list(request))
     }
 
     /// See [`crate::resources::batches::Batches::list_all`].
@@ -56,7 +56,7 @@ impl<M: Mode> Batches<M> {
 
     /// See [`crate::resources::batches::Batches::cancel`].
     pub fn cancel(&self, batch_id: &str) -> Result<M::Output<Batch>> {
-        self.runtime.block_on(self.inner.cancel(batch_id))
+        self.runtime.run(self.inner.cancel(batch_id))
     }
 }
 
@@ -75,7 +75,7 @@ impl Batches {
     /// # Ok(()) }
     /// ```
     pub fn submit<R: BatchRequest>(&self, job: BatchJob<R>) -> Result<BatchRun<R::Response>> {
-        let run = self.runtime.block_on(self.inner.submit(job))?;
+        let run = self.runtime.run(self.inner.submit(job))?;
         Ok(BatchRun::new(run, self.runtime))
     }
 
@@ -89,7 +89,7 @@ impl Batches {
     /// # Ok(()) }
     /// ```
     pub fn resume<T: BatchResponse>(&self, batch_id: &str) -> Result<BatchRun<T>> {
-        let run = self.runtime.block_on(self.inner.resume::<T>(batch_id))?;
+        let run = self.runtime.run(self.inner.resume::<T>(batch_id))?;
         Ok(BatchRun::new(run, self.runtime))
     }
 
@@ -111,6 +111,9 @@ impl Batches {
         job: BatchJob<R>,
         options: WaitOptions,
     ) -> Result<BatchResults<R::Response>> {
+        // Polled here, not a task: the wait runs the caller's `on_progress`,
+        // which may block or make blocking calls of its own, on the
+        // caller's thread rather than a shared worker.
         let results = self.runtime.block_on(self.inner.run(job, options))?;
         Ok(BatchResults::new(results, self.runtime))
     }
