@@ -5,9 +5,9 @@
 //! Every blocking client of a process shares one runtime (a worker thread
 //! per core up to eight, started on first use), so it works in plain `fn
 //! main` programs. A call runs as a task on it while the calling thread
-//! waits, which keeps the caller's stack shallow (the items of streams and
-//! page iterators, and a batch run's waits, are polled on the calling
-//! thread): calls from many threads run at once, calls nest inside
+//! waits, which keeps the caller's stack shallow (what reads a stream or
+//! page iterator, `list_all`'s page fetches included, and a batch run's
+//! methods are polled on the calling thread): calls from many threads run at once, calls nest inside
 //! loops over open streams and pages, and a panic in a call reaches the
 //! caller with its payload. Called from inside
 //! an async runtime it does not panic (unlike `Runtime::block_on`), but it

@@ -17,12 +17,15 @@
 //! instead, with the runtime entered, so the sockets, timers and connection
 //! tasks it creates belong to the runtime too.
 //!
-//! The runtime's workers never wait for a caller and run none of the
-//! caller's code but hooks of its own HTTP client and subscriber (a
-//! blocking call made from one is polled where it is made, its worker's
-//! other tasks handed to another thread); a batch job's lazy request
-//! iterator runs on the runtime's blocking threads, where a blocking call
-//! simply waits. So calls nest freely, inside loops over open
+//! What a call runs of the caller's own — its HTTP client's hooks (a
+//! resolver, a connector, an upload's reader), its `Deserialize` impls, its
+//! subscriber's callbacks — runs on the workers too, inside the runtime
+//! (where starting a runtime of one's own panics, as in any tokio task). A
+//! blocking call made there is polled where it is made, with that worker's
+//! other tasks handed to another thread, so it never waits on a task stuck
+//! behind it; one made on the runtime's blocking threads (a batch job's
+//! lazy request iterator) simply waits. The runtime's threads never wait
+//! for a caller: calls nest freely, inside loops over open
 //! streams and pages included; calls from many threads run at once, on a
 //! worker per core (up to eight); and a panic in a call unwinds in the
 //! caller, with its payload.
@@ -76,6 +79,7 @@ impl Runtime {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name("tensoras-blocking")
+            .on_thread_start(|| ON_RUNTIME.with(|on| on.set(true)))
             .enable_all()
             .build()
             .map_err(|e| format!("starting the blocking client's runtime: {e}"))?;
@@ -91,18 +95,18 @@ impl Runtime {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
-        if IN_CALL.with(std::cell::Cell::get) {
-            // A call made by code that a call's task runs (a hook of the
-            // caller's HTTP client, a subscriber): a task spawned here
-            // could wait for ever in this parked worker's own queue. Polled
-            // here instead, with this worker's other tasks handed to
+        if on_a_worker() {
+            // Made by code a call runs on a worker (a hook of the caller's
+            // HTTP client, a subscriber's callback): a task spawned from
+            // here would sit in this parked worker's own queue for ever.
+            // Polled here instead, this worker's other tasks handed to
             // another thread meanwhile.
-            return tokio::task::block_in_place(|| self.block_on(call));
+            return tokio::task::block_in_place(|| self.poll_here(call));
         }
         // Boxed first: a call's future is kilobytes, and spawning moves it
         // through several frames, each with its own copy on this stack.
-        let task = Task(self.runtime.spawn(AsTheCaller::new(Box::pin(call))));
-        // Unconstrained: see `block_on`.
+        let task = self.runtime.spawn(AsTheCaller::new(Box::pin(call)));
+        // Unconstrained: see `poll_here`.
         match block_on_here(tokio::task::unconstrained(task)) {
             Ok(output) => output,
             Err(failed) => match failed.try_into_panic() {
@@ -120,6 +124,14 @@ impl Runtime {
     /// entered: for what borrows the caller's state (a stream or iterator
     /// being read, a batch run), which cannot be a task.
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if on_a_worker() {
+            // As in `run`: this worker's queue must not wait on it.
+            return tokio::task::block_in_place(|| self.poll_here(future));
+        }
+        self.poll_here(future)
+    }
+
+    fn poll_here<F: Future>(&self, future: F) -> F::Output {
         let _entered = self.runtime.enter();
         // Unconstrained: a caller that is itself inside some other runtime's
         // task has a cooperative budget that would never be refilled while
@@ -141,8 +153,21 @@ impl Runtime {
 }
 
 thread_local! {
-    /// Whether this thread is polling a call's task (see [`Runtime::run`]).
-    static IN_CALL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this thread is one of the shared runtime's (a worker or a
+    /// blocking-pool thread).
+    static ON_RUNTIME: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a wait here would hold up a worker of a multi-thread runtime:
+/// on one of the shared runtime's threads, inside a multi-thread runtime
+/// (on a blocking-pool thread, `block_in_place` simply runs its closure; a
+/// current-thread runtime of the caller's own is not one `block_in_place`
+/// may leave, and waiting there holds up only that runtime, as any
+/// blocking call would).
+fn on_a_worker() -> bool {
+    ON_RUNTIME.with(std::cell::Cell::get)
+        && tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 /// A call's future as the task that runs it on a worker, polled as it would
@@ -152,7 +177,10 @@ thread_local! {
 /// tracing's fast path and its `log` fallback as they were) and, with
 /// feature `opentelemetry`, in the caller's OpenTelemetry context (the
 /// parent tracing-opentelemetry gives a span when no tracing span is
-/// current).
+/// current). With a subscriber set, each poll makes it the worker's default
+/// for the poll's length (tracing counts such scoped defaults in a global
+/// atomic, and while one is set anywhere, every thread's lookup of its
+/// default takes the slower, thread-local path).
 struct AsTheCaller<F> {
     call: F,
     span: tracing::Span,
@@ -183,46 +211,12 @@ impl<F: Future + Unpin> Future for AsTheCaller<F> {
         let _context = this.context.clone().attach();
         let mut poll = || {
             let _span = this.span.enter();
-            let _in_call = InCall::enter();
             std::pin::Pin::new(&mut this.call).poll(cx)
         };
         match &this.dispatch {
             Some(dispatch) => tracing::dispatcher::with_default(dispatch, poll),
             None => poll(),
         }
-    }
-}
-
-/// Marks this thread as polling a call's task while it lives.
-struct InCall(bool);
-
-impl InCall {
-    fn enter() -> Self {
-        InCall(IN_CALL.with(|flag| flag.replace(true)))
-    }
-}
-
-impl Drop for InCall {
-    fn drop(&mut self) {
-        IN_CALL.with(|flag| flag.set(self.0));
-    }
-}
-
-/// A task of [`Runtime::run`]: aborted if the wait for it is given up
-/// (the caller's thread unwinding), so nothing runs on for no one.
-struct Task<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Future for Task<T> {
-    type Output = std::result::Result<T, tokio::task::JoinError>;
-
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-impl<T> Drop for Task<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -273,13 +267,21 @@ mod tests {
     use std::time::Duration;
 
     /// Runs `scenario` on a thread of its own, so one that never ends fails
-    /// the test (after 30 s) instead of hanging the run.
+    /// the test (`None` after 30 s) instead of hanging the run; its panic
+    /// is the test's.
     fn within_30s<T: Send + 'static>(scenario: impl FnOnce() -> T + Send + 'static) -> Option<T> {
         let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             let _ = tx.send(scenario());
         });
-        rx.recv_timeout(Duration::from_secs(30)).ok()
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(value) => Some(value),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => None,
+            },
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+        }
     }
 
     /// A runtime whose task the blocking caller is in.
@@ -327,9 +329,9 @@ mod tests {
 
     #[test]
     fn a_call_made_from_a_task_of_the_runtime_completes() {
-        // A blocking call inside code that itself runs as a call's task (a
-        // batch's progress callback): spawned and waited for there, the
-        // inner task would sit in the parked worker's own queue for ever.
+        // A blocking call inside code that a call's task runs (a hook of the
+        // caller's HTTP client): spawned and waited for there, the inner
+        // task would sit in the parked worker's own queue for ever.
         let nested = within_30s(|| {
             let shared = Runtime::shared().unwrap();
             shared.run(async {
@@ -341,6 +343,20 @@ mod tests {
             })
         });
         assert_eq!(nested.map(Result::unwrap), Some(2));
+    }
+
+    #[test]
+    fn a_stream_read_from_a_task_of_the_runtime_completes() {
+        // The same for what is polled in place (a stream's next item, a
+        // page): a task it spawns from a parked worker would sit in that
+        // worker's own queue.
+        let read = within_30s(|| {
+            let shared = Runtime::shared().unwrap();
+            shared.run(async {
+                Ok(shared.block_on(async { tokio::spawn(async { 3 }).await.unwrap() }))
+            })
+        });
+        assert_eq!(read.map(Result::unwrap), Some(3));
     }
 
     #[test]
