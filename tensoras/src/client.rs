@@ -224,7 +224,16 @@ impl Tensoras {
         O::Event: DeserializeOwned,
     {
         operation.set_stream(true);
-        let request = self.request(&operation).map(|r| Request {
+        self.stream_request(self.request(&operation))
+    }
+
+    /// [`call_stream`](Self::call_stream) of an operation already made
+    /// into a request (by [`request`](Self::request)).
+    pub(crate) fn stream_request<T: DeserializeOwned>(
+        &self,
+        request: Result<Request>,
+    ) -> impl Future<Output = Result<EventStream<T>>> + Send + 'static {
+        let request = request.map(|r| Request {
             accept: Some("text/event-stream"),
             ..r
         });
@@ -252,9 +261,18 @@ impl Tensoras {
     {
         // Built now, before the first await: the future holds the request,
         // not the operation.
-        let request = self.request(&operation);
+        self.execute_request::<_, M>(self.request(&operation), O::decode)
+    }
+
+    /// [`execute`](Self::execute) of an operation already made into a
+    /// request (by [`request`](Self::request)) and its decoder.
+    pub(crate) fn execute_request<T: Send + 'static, M: Mode>(
+        &self,
+        request: Result<Request>,
+        decode: fn(&Bytes) -> serde_json::Result<T>,
+    ) -> impl Future<Output = Result<M::Output<T>>> + Send + 'static {
         let client = self.clone();
-        async move { Ok(M::output(client.decoded(request?, O::decode).await?)) }
+        async move { Ok(M::output(client.decoded(request?, decode).await?)) }
     }
 
     /// Checks and serializes `operation` into a [`Request`].

@@ -247,25 +247,22 @@ impl Decoder {
     /// and move); anything else is left to the general path, `pull_any`.
     #[inline]
     fn pull_data_event<'a>(&self, input: &'a [u8], pos: &mut usize) -> Option<&'a str> {
-        let rest = input.get(*pos..)?;
         if self.after_cr
             || self.borrowed.is_some()
             || self.has_partial_event()
-            || !rest.starts_with(b"data: ")
+            || self.overflow.is_some()
         {
             return None;
         }
-        let end = memchr::memchr2(b'\n', b'\r', rest)?;
+        let value = input.get(*pos..)?.strip_prefix(b"data: ")?;
+        let end = memchr::memchr2(b'\n', b'\r', value)?;
+        let (data, after) = value.split_at_checked(end)?;
         // Past a bound: the general path refuses it.
-        if rest[end] != b'\n'
-            || rest.get(end + 1) != Some(&b'\n')
-            || end > self.max_line
-            || end - 6 > self.max_event
-        {
+        if !after.starts_with(b"\n\n") || end + 6 > self.max_line || end > self.max_event {
             return None;
         }
-        let data = simdutf8::basic::from_utf8(&rest[6..end]).ok()?;
-        *pos += end + 2;
+        let data = simdutf8::basic::from_utf8(data).ok()?;
+        *pos += end + 8;
         Some(data)
     }
 
@@ -888,6 +885,63 @@ mod tests {
     }
 
     #[test]
+    fn a_line_at_its_bound_is_kept_and_one_byte_past_it_refused() {
+        // `data: 1234` is 10 bytes: at the bound of 10. In one read the fast
+        // path takes it; split, the general path.
+        for (input, kept) in [
+            (&b"data: 1234\n\n"[..], true),
+            (&b"data: 12345\n\n"[..], false),
+        ] {
+            for split in [input.len(), 8] {
+                let mut decoder = Decoder::with_limits(10, 64);
+                let mut events = decoder.feed(&input[..split]);
+                events.extend(decoder.feed(&input[split..]));
+                let data: Vec<_> = events.iter().map(|e| e.data.as_str()).collect();
+                let expected: &[&str] = if kept { &["1234"] } else { &[] };
+                assert_eq!(data, expected, "{input:?} split at {split}");
+                assert_eq!(
+                    decoder.overflow().is_none(),
+                    kept,
+                    "{input:?} split at {split}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn after_an_overflow_the_decoder_yields_nothing_more() {
+        let mut decoder = Decoder::with_limits(16, 64);
+        assert!(decoder
+            .feed(b"data: a line far longer than sixteen bytes\n\n")
+            .is_empty());
+        assert!(decoder.overflow().is_some());
+        assert!(decoder.feed(b"data: x\n\n").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_read_after_one_with_broken_utf8_is_decoded_whole() {
+        let reads = vec![
+            b"data: {\"s\":\"a\xffb\"}\n\n".to_vec(),
+            b"data: {\"n\":2}\n\ndata: [DONE]\n\n".to_vec(),
+        ];
+        let parts = futures::stream::iter(
+            reads
+                .into_iter()
+                .map(|b| Ok::<_, std::io::Error>(Bytes::from(b))),
+        );
+        let items: Vec<Result<serde_json::Value>> =
+            EventStream::from_byte_stream(parts).collect().await;
+        let values: Vec<_> = items.into_iter().map(|item| item.ok()).collect();
+        assert_eq!(
+            values,
+            [
+                Some(serde_json::json!({"s": "a\u{fffd}b"})),
+                Some(serde_json::json!({"n": 2})),
+            ]
+        );
+    }
+
+    #[test]
     fn blank_lines_without_data_dispatch_nothing() {
         let mut decoder = Decoder::default();
         assert!(decoder.feed(b"\n\nevent: x\n\n: c\n\n").is_empty());
@@ -945,6 +999,37 @@ mod tests {
         assert_eq!(
             items[0].as_ref().ok().map(|v| v["n"].clone()),
             Some(1.into())
+        );
+    }
+
+    #[tokio::test]
+    async fn events_after_broken_utf8_in_the_same_read_are_decoded() {
+        // An event with broken UTF-8 leaves the fast path; the events after
+        // it in the same read are decoded whole, on the fast path again.
+        let read = b"data: {\"n\":1}\n\ndata: {\"s\":\"a\xffb\"}\n\ndata: {\"n\":2}\r\n\r\ndata: {\"s\":\"\xc3\xa9\"}\n\ndata: [DONE]\n\n";
+        let items = collect_values(read).await;
+        let values: Vec<_> = items.into_iter().map(|item| item.ok()).collect();
+        assert_eq!(
+            values,
+            [
+                Some(serde_json::json!({"n": 1})),
+                Some(serde_json::json!({"s": "a\u{fffd}b"})),
+                Some(serde_json::json!({"n": 2})),
+                Some(serde_json::json!({"s": "é"})),
+            ]
+        );
+        // The decoder alone, the same.
+        let mut decoder = Decoder::default();
+        let data: Vec<String> = decoder.feed(read).into_iter().map(|e| e.data).collect();
+        assert_eq!(
+            data,
+            [
+                r#"{"n":1}"#,
+                "{\"s\":\"a\u{fffd}b\"}",
+                r#"{"n":2}"#,
+                r#"{"s":"é"}"#,
+                "[DONE]"
+            ]
         );
     }
 

@@ -117,7 +117,35 @@ impl Tensoras {
         O: Callable,
         O::Response: Send + 'static,
     {
-        self.runtime.run(self.inner.call(operation))
+        self.execute::<O, crate::response::Parsed>(operation)
+    }
+
+    /// `call` and `call_raw`. The operation is made into a request here:
+    /// the task takes the request, so `O` need not be `Send`.
+    fn execute<O, M>(&self, operation: O) -> Result<M::Output<O::Response>>
+    where
+        O: Callable,
+        O::Response: Send + 'static,
+        M: crate::response::Mode,
+    {
+        let request = self.inner.request(&operation);
+        let decode: fn(&bytes::Bytes) -> serde_json::Result<O::Response> = O::decode;
+        self.on_runtime(move |inner| inner.execute_request::<_, M>(request, decode))
+    }
+
+    /// Runs, as a task on the shared runtime, the call `make` makes with
+    /// the async client (see `Runtime::run`: the call's future is made on
+    /// the worker, not on this stack).
+    fn on_runtime<F, T>(
+        &self,
+        make: impl FnOnce(&crate::Tensoras) -> F + Send + 'static,
+    ) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.inner.clone();
+        self.runtime.run(move || make(&inner))
     }
 
     /// See [`crate::Tensoras::call_raw`].
@@ -126,16 +154,19 @@ impl Tensoras {
         O: Callable,
         O::Response: Send + 'static,
     {
-        self.runtime.run(self.inner.call_raw(operation))
+        self.execute::<O, crate::response::Raw>(operation)
     }
 
     /// See [`crate::Tensoras::call_stream`]: the events, one at a time.
-    pub fn call_stream<O>(&self, operation: O) -> Result<Iter<O::Event>>
+    pub fn call_stream<O>(&self, mut operation: O) -> Result<Iter<O::Event>>
     where
         O: Streaming + Callable,
         O::Event: DeserializeOwned + Send + 'static,
     {
-        let stream = self.runtime.run(self.inner.call_stream(operation))?;
+        // As in `execute`: the task takes the request, not the operation.
+        operation.set_stream(true);
+        let request = self.inner.request(&operation);
+        let stream = self.on_runtime(move |inner| inner.stream_request(request))?;
         Ok(self.iter_events(stream))
     }
 

@@ -2,11 +2,14 @@
 //! blocking call runs on it.
 //!
 //! A call is a task on the shared runtime, and its caller's thread waits
-//! (parked) for its end: the call's future is polled on the runtime's
-//! workers, whose stacks every call shares. Polled on the caller's thread,
-//! a call (the request's set-up, the send, the connection's making, the
-//! decoding) left 20–28 KiB of that thread's stack resident for the
-//! thread's life, over a bare thread's, and more when it opened a
+//! (parked) for its end: the call's future is made and polled on the
+//! runtime's workers, whose stacks every call shares (the generic `call`,
+//! `call_raw` and `call_stream` first make their operation into a request on
+//! the caller's thread: the task takes the request, since an operation need
+//! not be `Send`). Made and polled on the
+//! caller's thread, a call (the request's set-up, the send, the connection's
+//! making, the decoding) left 20–28 KiB of that thread's stack resident for
+//! the thread's life, over a bare thread's, and more when it opened a
 //! connection: 10,000 threads each holding a stream paid 78 KB a stream,
 //! 42 KB now (issue 21, `bench/examples/caller_stack.rs`). The task runs as
 //! it would polled on the caller's thread: in the caller's span, with the
@@ -18,7 +21,8 @@
 //! tasks it creates belong to the runtime too.
 //!
 //! What a call runs of the caller's own — its HTTP client's hooks (a
-//! resolver, a connector, an upload's reader), its `Deserialize` impls, its
+//! resolver, a connector, an upload's reader), its `Deserialize` impls and
+//! the `JsonSchema` impl of `parse::<T>()`, its request's `Serialize`, its
 //! subscriber's callbacks — runs on the workers too, inside the runtime
 //! (where starting a runtime of one's own panics, as in any tokio task). A
 //! blocking call made there is polled where it is made, with that worker's
@@ -31,6 +35,7 @@
 //! caller, with its payload.
 
 use crate::error::{Error, Result};
+use futures::FutureExt as _;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -86,12 +91,17 @@ impl Runtime {
         Ok(Runtime { runtime })
     }
 
-    /// Runs a call as a task on this runtime; the calling thread waits for
-    /// its end (see the module's documentation). The task runs as it would
-    /// polled here (see [`AsTheCaller`]). A panic in it resumes on the
-    /// calling thread, with its payload.
-    pub(crate) fn run<F, T>(&self, call: F) -> Result<T>
+    /// Runs the call `make` makes as a task on this runtime; the calling
+    /// thread waits for its end (see the module's documentation). The task
+    /// runs as it would polled here (see [`AsTheCaller`]). A panic in it
+    /// resumes on the calling thread, with its payload.
+    ///
+    /// `make` is called on the worker, not here: a call's future is
+    /// kilobytes, and made here it would leave a page or two of every
+    /// calling thread's stack resident for that thread's life (issue 21).
+    pub(crate) fn run<M, F, T>(&self, make: M) -> Result<T>
     where
+        M: FnOnce() -> F + Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
@@ -101,11 +111,13 @@ impl Runtime {
             // here would sit in this parked worker's own queue for ever.
             // Polled here instead, this worker's other tasks handed to
             // another thread meanwhile.
-            return tokio::task::block_in_place(|| self.poll_here(call));
+            return tokio::task::block_in_place(|| self.poll_here(make()));
         }
-        // Boxed first: a call's future is kilobytes, and spawning moves it
-        // through several frames, each with its own copy on this stack.
-        let task = self.runtime.spawn(AsTheCaller::new(Box::pin(call)));
+        // Boxed first: `make` holds the call's arguments (a request can be
+        // a kilobyte), and spawning moves the task through several frames.
+        let make = Box::new(make);
+        let call = futures::future::lazy(move |_| Box::pin(make())).flatten();
+        let task = self.runtime.spawn(AsTheCaller::new(call));
         // Unconstrained: see `poll_here`.
         match block_on_here(tokio::task::unconstrained(task)) {
             Ok(output) => output,
@@ -311,20 +323,23 @@ mod tests {
     }
 
     #[test]
-    fn a_call_runs_as_a_task_on_a_worker_and_its_panic_reaches_the_caller() {
+    fn a_call_is_made_and_run_on_a_worker_and_its_panic_reaches_the_caller() {
         let outcome = within_30s(|| {
             let shared = Runtime::shared().unwrap();
-            let worker = shared.run(async { Ok(std::thread::current().name().map(str::to_owned)) });
+            let name = || std::thread::current().name().map(str::to_owned);
+            // Where the call's future is made, and where it is polled.
+            let worker = shared.run(move || {
+                let made_on = name();
+                async move { Ok((made_on, name())) }
+            });
             let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                shared.run(async { std::panic::panic_any::<u32>(7) })
+                shared.run(|| async { std::panic::panic_any::<u32>(7) })
             }));
             let payload = caught.map(|_: Result<()>| ()).unwrap_err();
             (worker.unwrap(), payload.downcast_ref::<u32>().copied())
         });
-        assert_eq!(
-            outcome,
-            Some((Some("tensoras-blocking".to_owned()), Some(7)))
-        );
+        let worker = Some("tensoras-blocking".to_owned());
+        assert_eq!(outcome, Some(((worker.clone(), worker), Some(7))));
     }
 
     #[test]
@@ -334,8 +349,8 @@ mod tests {
         // task would sit in the parked worker's own queue for ever.
         let nested = within_30s(|| {
             let shared = Runtime::shared().unwrap();
-            shared.run(async {
-                let inner = shared.run(async {
+            shared.run(|| async {
+                let inner = shared.run(|| async {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                     Ok(1)
                 })?;
@@ -352,7 +367,7 @@ mod tests {
         // worker's own queue.
         let read = within_30s(|| {
             let shared = Runtime::shared().unwrap();
-            shared.run(async {
+            shared.run(|| async {
                 Ok(shared.block_on(async { tokio::spawn(async { 3 }).await.unwrap() }))
             })
         });
@@ -367,7 +382,7 @@ mod tests {
             // wait must not be cut short by the outer task's budget.
             outer_runtime().block_on(async {
                 for _ in 0..300 {
-                    shared.run(async { Ok(()) }).unwrap();
+                    shared.run(|| async { Ok(()) }).unwrap();
                 }
                 "done"
             })
@@ -409,9 +424,13 @@ mod tests {
             tracing::subscriber::with_default(subscriber, || {
                 let outer = tracing::info_span!("caller");
                 let _entered = outer.enter();
-                shared.run(async {
-                    let _inner = tracing::info_span!("in_the_call").entered();
-                    Ok(())
+                shared.run(|| {
+                    // Where the call's future is made: in the task, too.
+                    drop(tracing::info_span!("making_the_call").entered());
+                    async {
+                        let _inner = tracing::info_span!("in_the_call").entered();
+                        Ok(())
+                    }
                 })
             })
         });
@@ -421,6 +440,7 @@ mod tests {
             seen,
             [
                 ("caller".to_owned(), None),
+                ("making_the_call".to_owned(), Some("caller".to_owned())),
                 ("in_the_call".to_owned(), Some("caller".to_owned()))
             ]
         );
@@ -434,13 +454,18 @@ mod tests {
         let seen = within_30s(|| {
             let shared = Runtime::shared().unwrap();
             let _attached = opentelemetry::Context::current_with_value(Marker(5)).attach();
-            shared.run(async {
-                Ok(opentelemetry::Context::current()
+            let marker = || {
+                opentelemetry::Context::current()
                     .get::<Marker>()
-                    .map(|m| m.0))
+                    .map(|m| m.0)
+            };
+            // Read where the call's future is made, and where it runs.
+            shared.run(move || {
+                let made_in = marker();
+                async move { Ok((made_in, marker())) }
             })
         });
-        assert_eq!(seen.map(Result::unwrap), Some(Some(5)));
+        assert_eq!(seen.map(Result::unwrap), Some((Some(5), Some(5))));
     }
 
     #[test]

@@ -56,7 +56,8 @@ impl<M: Mode> Completions<M> {
         &self,
         request: impl Into<ChatCompletionRequest>,
     ) -> Result<M::Output<ChatCompletion>> {
-        self.runtime.run(self.inner.create(request))
+        let request: ChatCompletionRequest = request.into();
+        self.on_runtime(move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::chat::Completions::create_stream`]: the chunks,
@@ -65,7 +66,8 @@ impl<M: Mode> Completions<M> {
         &self,
         request: impl Into<ChatCompletionRequest>,
     ) -> Result<Iter<ChatCompletionChunk>> {
-        let stream = self.runtime.run(self.inner.create_stream(request))?;
+        let request: ChatCompletionRequest = request.into();
+        let stream = self.on_runtime(move |inner| inner.create_stream(request))?;
         let response = Some((stream.status(), stream.headers().clone()));
         Ok(Iter::new(stream, self.runtime, response))
     }
@@ -80,6 +82,7 @@ impl<M: Mode> Completions<M> {
     where
         T: DeserializeOwned + schemars::JsonSchema + Send + 'static,
     {
-        self.runtime.run(self.inner.parse::<T>(request))
+        let request: ChatCompletionRequest = request.into();
+        self.on_runtime(move |inner| inner.parse::<T>(request))
     }
 }

@@ -26,6 +26,7 @@ impl<M: Mode> Embeddings<M> {
         &self,
         request: impl Into<EmbeddingRequest>,
     ) -> Result<M::Output<EmbeddingResponse>> {
-        self.runtime.run(self.inner.create(request))
+        let request: EmbeddingRequest = request.into();
+        self.on_runtime(move |inner| inner.create(request))
     }
 }

@@ -39,12 +39,14 @@ impl<M: Mode> Files<M> {
         source: FileSource,
         purpose: impl Into<FilePurpose>,
     ) -> Result<M::Output<FileObject>> {
-        self.runtime.run(self.inner.create(source, purpose))
+        let purpose: FilePurpose = purpose.into();
+        self.on_runtime(move |inner| inner.create(source, purpose))
     }
 
     /// See [`crate::resources::files::Files::list`].
     pub fn list(&self, request: impl Into<ListFiles>) -> Result<M::Output<FileList>> {
-        self.runtime.run(self.inner.list(request))
+        let request: ListFiles = request.into();
+        self.on_runtime(move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::files::Files::list_all`].
@@ -54,18 +56,21 @@ impl<M: Mode> Files<M> {
 
     /// See [`crate::resources::files::Files::retrieve`].
     pub fn retrieve(&self, file_id: &str) -> Result<M::Output<FileObject>> {
-        self.runtime.run(self.inner.retrieve(file_id))
+        let file_id = file_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&file_id))
     }
 
     /// See [`crate::resources::files::Files::delete`].
     pub fn delete(&self, file_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.run(self.inner.delete(file_id))
+        let file_id = file_id.to_owned();
+        self.on_runtime(move |inner| inner.delete(&file_id))
     }
 
     /// See [`crate::resources::files::Files::content`]: the bytes, chunk by
     /// chunk as they arrive, with the response's status and headers.
     pub fn content(&self, file_id: &str) -> Result<Iter<Bytes>> {
-        let content = self.runtime.run(self.inner.content(file_id))?;
+        let file_id = file_id.to_owned();
+        let content = self.on_runtime(move |inner| inner.content(&file_id))?;
         let response = Some((content.status(), content.headers().clone()));
         let max = content.max_bytes();
         Ok(Iter::new(content, self.runtime, response).with_max_bytes(max))
@@ -77,7 +82,8 @@ impl<M: Mode> Files<M> {
         file_id: &str,
         destination: impl AsRef<std::path::Path>,
     ) -> Result<u64> {
-        self.runtime
-            .run(self.inner.download_to(file_id, destination))
+        let file_id = file_id.to_owned();
+        let destination = destination.as_ref().to_path_buf();
+        self.on_runtime(move |inner| inner.download_to(&file_id, destination))
     }
 }

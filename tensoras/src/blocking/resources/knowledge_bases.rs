@@ -44,7 +44,8 @@ impl<M: Mode> KnowledgeBases<M> {
         &self,
         request: impl Into<KnowledgeBaseCreateRequest>,
     ) -> Result<M::Output<KnowledgeBase>> {
-        self.runtime.run(self.inner.create(request))
+        let request: KnowledgeBaseCreateRequest = request.into();
+        self.on_runtime(move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::list`].
@@ -52,7 +53,8 @@ impl<M: Mode> KnowledgeBases<M> {
         &self,
         request: impl Into<ListKnowledgeBases>,
     ) -> Result<M::Output<KnowledgeBaseList>> {
-        self.runtime.run(self.inner.list(request))
+        let request: ListKnowledgeBases = request.into();
+        self.on_runtime(move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::list_all`].
@@ -62,7 +64,8 @@ impl<M: Mode> KnowledgeBases<M> {
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve`].
     pub fn retrieve(&self, kb_id: &str) -> Result<M::Output<KnowledgeBase>> {
-        self.runtime.run(self.inner.retrieve(kb_id))
+        let kb_id = kb_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&kb_id))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::update`].
@@ -71,12 +74,15 @@ impl<M: Mode> KnowledgeBases<M> {
         kb_id: &str,
         request: impl Into<KnowledgeBaseUpdateRequest>,
     ) -> Result<M::Output<KnowledgeBase>> {
-        self.runtime.run(self.inner.update(kb_id, request))
+        let kb_id = kb_id.to_owned();
+        let request: KnowledgeBaseUpdateRequest = request.into();
+        self.on_runtime(move |inner| inner.update(&kb_id, request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::delete`].
     pub fn delete(&self, kb_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.run(self.inner.delete(kb_id))
+        let kb_id = kb_id.to_owned();
+        self.on_runtime(move |inner| inner.delete(&kb_id))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve_chunks`].
@@ -85,7 +91,9 @@ impl<M: Mode> KnowledgeBases<M> {
         kb_id: &str,
         request: impl Into<RetrievalRequest>,
     ) -> Result<M::Output<RetrievalResponse>> {
-        self.runtime.run(self.inner.retrieve_chunks(kb_id, request))
+        let kb_id = kb_id.to_owned();
+        let request: RetrievalRequest = request.into();
+        self.on_runtime(move |inner| inner.retrieve_chunks(&kb_id, request))
     }
 
     /// Data sources of a knowledge base.
@@ -134,17 +142,21 @@ impl<M: Mode> DataSources<M> {
         kb_id: &str,
         request: impl Into<DataSourceCreateRequest>,
     ) -> Result<M::Output<DataSource>> {
-        self.runtime.run(self.inner.create(kb_id, request))
+        let kb_id = kb_id.to_owned();
+        let request: DataSourceCreateRequest = request.into();
+        self.on_runtime(move |inner| inner.create(&kb_id, request))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::create_from_file`].
     pub fn create_from_file(&self, kb_id: &str, file: FileSource) -> Result<M::Output<DataSource>> {
-        self.runtime.run(self.inner.create_from_file(kb_id, file))
+        let kb_id = kb_id.to_owned();
+        self.on_runtime(move |inner| inner.create_from_file(&kb_id, file))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::list`].
     pub fn list(&self, request: impl Into<ListDataSources>) -> Result<M::Output<DataSourceList>> {
-        self.runtime.run(self.inner.list(request))
+        let request: ListDataSources = request.into();
+        self.on_runtime(move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::list_all`].
@@ -154,12 +166,16 @@ impl<M: Mode> DataSources<M> {
 
     /// See [`crate::resources::knowledge_bases::DataSources::retrieve`].
     pub fn retrieve(&self, kb_id: &str, ds_id: &str) -> Result<M::Output<DataSource>> {
-        self.runtime.run(self.inner.retrieve(kb_id, ds_id))
+        let kb_id = kb_id.to_owned();
+        let ds_id = ds_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&kb_id, &ds_id))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::delete`].
     pub fn delete(&self, kb_id: &str, ds_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.run(self.inner.delete(kb_id, ds_id))
+        let kb_id = kb_id.to_owned();
+        let ds_id = ds_id.to_owned();
+        self.on_runtime(move |inner| inner.delete(&kb_id, &ds_id))
     }
 }
 
@@ -184,7 +200,8 @@ blocking_namespace! {
 impl<M: Mode> Documents<M> {
     /// See [`crate::resources::knowledge_bases::Documents::list`].
     pub fn list(&self, request: impl Into<ListDocuments>) -> Result<M::Output<DocumentList>> {
-        self.runtime.run(self.inner.list(request))
+        let request: ListDocuments = request.into();
+        self.on_runtime(move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::Documents::list_all`].
@@ -194,12 +211,16 @@ impl<M: Mode> Documents<M> {
 
     /// See [`crate::resources::knowledge_bases::Documents::retrieve`].
     pub fn retrieve(&self, kb_id: &str, document_id: &str) -> Result<M::Output<Document>> {
-        self.runtime.run(self.inner.retrieve(kb_id, document_id))
+        let kb_id = kb_id.to_owned();
+        let document_id = document_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&kb_id, &document_id))
     }
 
     /// See [`crate::resources::knowledge_bases::Documents::delete`].
     pub fn delete(&self, kb_id: &str, document_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.run(self.inner.delete(kb_id, document_id))
+        let kb_id = kb_id.to_owned();
+        let document_id = document_id.to_owned();
+        self.on_runtime(move |inner| inner.delete(&kb_id, &document_id))
     }
 }
 
@@ -227,7 +248,8 @@ impl<M: Mode> IngestionJobs<M> {
         &self,
         request: impl Into<ListIngestionJobs>,
     ) -> Result<M::Output<IngestionJobList>> {
-        self.runtime.run(self.inner.list(request))
+        let request: ListIngestionJobs = request.into();
+        self.on_runtime(move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::IngestionJobs::list_all`].
@@ -237,6 +259,8 @@ impl<M: Mode> IngestionJobs<M> {
 
     /// See [`crate::resources::knowledge_bases::IngestionJobs::retrieve`].
     pub fn retrieve(&self, kb_id: &str, job_id: &str) -> Result<M::Output<IngestionJob>> {
-        self.runtime.run(self.inner.retrieve(kb_id, job_id))
+        let kb_id = kb_id.to_owned();
+        let job_id = job_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&kb_id, &job_id))
     }
 }

@@ -23,11 +23,12 @@ blocking_namespace! {
 impl<M: Mode> Models<M> {
     /// See [`crate::resources::models::Models::list`].
     pub fn list(&self) -> Result<M::Output<ModelList>> {
-        self.runtime.run(self.inner.list())
+        self.on_runtime(move |inner| inner.list())
     }
 
     /// See [`crate::resources::models::Models::retrieve`].
     pub fn retrieve(&self, model_id: &str) -> Result<M::Output<Model>> {
-        self.runtime.run(self.inner.retrieve(model_id))
+        let model_id = model_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&model_id))
     }
 }

@@ -21,6 +21,7 @@ blocking_namespace! {
 impl<M: Mode> Rerank<M> {
     /// See [`crate::resources::rerank::Rerank::create`].
     pub fn create(&self, request: impl Into<RerankRequest>) -> Result<M::Output<RerankResponse>> {
-        self.runtime.run(self.inner.create(request))
+        let request: RerankRequest = request.into();
+        self.on_runtime(move |inner| inner.create(request))
     }
 }

@@ -28,7 +28,8 @@ blocking_namespace! {
 impl<M: Mode> Responses<M> {
     /// See [`crate::resources::responses::Responses::create`].
     pub fn create(&self, request: impl Into<ResponseCreateRequest>) -> Result<M::Output<Response>> {
-        self.runtime.run(self.inner.create(request))
+        let request: ResponseCreateRequest = request.into();
+        self.on_runtime(move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::responses::Responses::create_stream`]: the
@@ -37,13 +38,15 @@ impl<M: Mode> Responses<M> {
         &self,
         request: impl Into<ResponseCreateRequest>,
     ) -> Result<Iter<ResponseStreamEvent>> {
-        let stream = self.runtime.run(self.inner.create_stream(request))?;
+        let request: ResponseCreateRequest = request.into();
+        let stream = self.on_runtime(move |inner| inner.create_stream(request))?;
         let response = stream.response();
         Ok(Iter::new(stream, self.runtime, response))
     }
 
     /// See [`crate::resources::responses::Responses::retrieve`].
     pub fn retrieve(&self, response_id: &str) -> Result<M::Output<Response>> {
-        self.runtime.run(self.inner.retrieve(response_id))
+        let response_id = response_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&response_id))
     }
 }

@@ -35,12 +35,14 @@ blocking_namespace! {
 impl<M: Mode> Webhooks<M> {
     /// See [`crate::resources::webhooks::Webhooks::create`].
     pub fn create(&self, request: impl Into<WebhookCreateRequest>) -> Result<M::Output<Webhook>> {
-        self.runtime.run(self.inner.create(request))
+        let request: WebhookCreateRequest = request.into();
+        self.on_runtime(move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::list`].
     pub fn list(&self, request: impl Into<ListWebhooks>) -> Result<M::Output<WebhookList>> {
-        self.runtime.run(self.inner.list(request))
+        let request: ListWebhooks = request.into();
+        self.on_runtime(move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::list_all`].
@@ -50,7 +52,8 @@ impl<M: Mode> Webhooks<M> {
 
     /// See [`crate::resources::webhooks::Webhooks::retrieve`].
     pub fn retrieve(&self, webhook_id: &str) -> Result<M::Output<Webhook>> {
-        self.runtime.run(self.inner.retrieve(webhook_id))
+        let webhook_id = webhook_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&webhook_id))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::update`].
@@ -59,11 +62,14 @@ impl<M: Mode> Webhooks<M> {
         webhook_id: &str,
         request: impl Into<WebhookUpdateRequest>,
     ) -> Result<M::Output<Webhook>> {
-        self.runtime.run(self.inner.update(webhook_id, request))
+        let webhook_id = webhook_id.to_owned();
+        let request: WebhookUpdateRequest = request.into();
+        self.on_runtime(move |inner| inner.update(&webhook_id, request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::delete`].
     pub fn delete(&self, webhook_id: &str) -> Result<M::Output<DeletedObject>> {
-        self.runtime.run(self.inner.delete(webhook_id))
+        let webhook_id = webhook_id.to_owned();
+        self.on_runtime(move |inner| inner.delete(&webhook_id))
     }
 }

@@ -36,17 +36,20 @@ blocking_namespace! {
 impl<M: Mode> Batches<M> {
     /// See [`crate::resources::batches::Batches::create`].
     pub fn create(&self, request: impl Into<BatchCreateRequest>) -> Result<M::Output<Batch>> {
-        self.runtime.run(self.inner.create(request))
+        let request: BatchCreateRequest = request.into();
+        self.on_runtime(move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::batches::Batches::retrieve`].
     pub fn retrieve(&self, batch_id: &str) -> Result<M::Output<Batch>> {
-        self.runtime.run(self.inner.retrieve(batch_id))
+        let batch_id = batch_id.to_owned();
+        self.on_runtime(move |inner| inner.retrieve(&batch_id))
     }
 
     /// See [`crate::resources::batches::Batches::list`].
     pub fn list(&self, request: impl Into<ListBatches>) -> Result<M::Output<BatchList>> {
-        self.runtime.run(self.inner.list(request))
+        let request: ListBatches = request.into();
+        self.on_runtime(move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::batches::Batches::list_all`].
@@ -56,7 +59,8 @@ impl<M: Mode> Batches<M> {
 
     /// See [`crate::resources::batches::Batches::cancel`].
     pub fn cancel(&self, batch_id: &str) -> Result<M::Output<Batch>> {
-        self.runtime.run(self.inner.cancel(batch_id))
+        let batch_id = batch_id.to_owned();
+        self.on_runtime(move |inner| inner.cancel(&batch_id))
     }
 }
 
@@ -75,7 +79,7 @@ impl Batches {
     /// # Ok(()) }
     /// ```
     pub fn submit<R: BatchRequest>(&self, job: BatchJob<R>) -> Result<BatchRun<R::Response>> {
-        let run = self.runtime.run(self.inner.submit(job))?;
+        let run = self.on_runtime(move |inner| inner.submit(job))?;
         Ok(BatchRun::new(run, self.runtime))
     }
 
@@ -89,7 +93,8 @@ impl Batches {
     /// # Ok(()) }
     /// ```
     pub fn resume<T: BatchResponse>(&self, batch_id: &str) -> Result<BatchRun<T>> {
-        let run = self.runtime.run(self.inner.resume::<T>(batch_id))?;
+        let batch_id = batch_id.to_owned();
+        let run = self.on_runtime(move |inner| inner.resume::<T>(&batch_id))?;
         Ok(BatchRun::new(run, self.runtime))
     }
 
