@@ -445,7 +445,7 @@ impl FileContent {
     /// The most bytes [`bytes`](Self::bytes) and [`text`](Self::text) read:
     /// the client's [`Limits::max_response_bytes`](crate::Limits::max_response_bytes).
     pub fn max_bytes(&self) -> u64 {
-        self.body.settings().limits.max_response_bytes
+        self.body.max_response_bytes()
     }
 
     /// The whole content, read to its end (openai-python's `.read()`): at
