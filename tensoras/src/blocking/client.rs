@@ -130,22 +130,9 @@ impl Tensoras {
     {
         let request = self.inner.request(&operation);
         let decode: fn(&bytes::Bytes) -> serde_json::Result<O::Response> = O::decode;
-        self.on_runtime(move |inner| inner.execute_request::<_, M>(request, decode))
-    }
-
-    /// Runs, as a task on the shared runtime, the call `make` makes with
-    /// the async client (see `Runtime::run`: the call's future is made on
-    /// the worker, not on this stack).
-    fn on_runtime<F, T>(
-        &self,
-        make: impl FnOnce(&crate::Tensoras) -> F + Send + 'static,
-    ) -> Result<T>
-    where
-        F: std::future::Future<Output = Result<T>> + Send + 'static,
-        T: Send + 'static,
-    {
-        let inner = self.inner.clone();
-        self.runtime.run(move || make(&inner))
+        self.runtime.run_with(&self.inner, move |inner| {
+            inner.execute_request::<_, M>(request, decode)
+        })
     }
 
     /// See [`crate::Tensoras::call_raw`].
@@ -166,7 +153,9 @@ impl Tensoras {
         // As in `execute`: the task takes the request, not the operation.
         operation.set_stream(true);
         let request = self.inner.request(&operation);
-        let stream = self.on_runtime(move |inner| inner.stream_request(request))?;
+        let stream = self
+            .runtime
+            .run_with(&self.inner, move |inner| inner.stream_request(request))?;
         Ok(self.iter_events(stream))
     }
 

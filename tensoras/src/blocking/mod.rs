@@ -43,22 +43,6 @@ macro_rules! blocking_namespace {
                 $name { inner, runtime }
             }
 
-            /// Runs, as a task on the shared runtime, the call `make` makes
-            /// with this namespace's async twin (see `Runtime::run`: the
-            /// call's future is made on the worker, not on this stack).
-            #[allow(dead_code)] // a namespace that only leads to others (`chat`) makes no call
-            fn on_runtime<F, T>(
-                &self,
-                make: impl FnOnce(&$async<M>) -> F + Send + 'static,
-            ) -> crate::error::Result<T>
-            where
-                F: ::std::future::Future<Output = crate::error::Result<T>> + Send + 'static,
-                T: Send + 'static,
-            {
-                let inner = self.inner.clone();
-                self.runtime.run(move || make(&inner))
-            }
-
             #[doc = concat!(
                 "The same `", stringify!($name), "` methods, each returning the whole ",
                 "[`ApiResponse`](crate::ApiResponse) of its own call."

@@ -132,6 +132,22 @@ impl Runtime {
         }
     }
 
+    /// [`run`](Self::run) of the call `make` makes with (a clone of)
+    /// `client`: an async client or namespace, which the blocking one wraps.
+    pub(crate) fn run_with<C, F, T>(
+        &self,
+        client: &C,
+        make: impl FnOnce(&C) -> F + Send + 'static,
+    ) -> Result<T>
+    where
+        C: Clone + Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let client = client.clone();
+        self.run(move || make(&client))
+    }
+
     /// Polls `future` to its end on the calling thread, with this runtime
     /// entered: for what borrows the caller's state (a stream or iterator
     /// being read, a batch run), which cannot be a task.

@@ -57,7 +57,8 @@ impl<M: Mode> Completions<M> {
         request: impl Into<ChatCompletionRequest>,
     ) -> Result<M::Output<ChatCompletion>> {
         let request: ChatCompletionRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::chat::Completions::create_stream`]: the chunks,
@@ -67,7 +68,9 @@ impl<M: Mode> Completions<M> {
         request: impl Into<ChatCompletionRequest>,
     ) -> Result<Iter<ChatCompletionChunk>> {
         let request: ChatCompletionRequest = request.into();
-        let stream = self.on_runtime(move |inner| inner.create_stream(request))?;
+        let stream = self
+            .runtime
+            .run_with(&self.inner, move |inner| inner.create_stream(request))?;
         let response = Some((stream.status(), stream.headers().clone()));
         Ok(Iter::new(stream, self.runtime, response))
     }
@@ -83,6 +86,7 @@ impl<M: Mode> Completions<M> {
         T: DeserializeOwned + schemars::JsonSchema + Send + 'static,
     {
         let request: ChatCompletionRequest = request.into();
-        self.on_runtime(move |inner| inner.parse::<T>(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.parse::<T>(request))
     }
 }

@@ -28,13 +28,16 @@ impl<M: Mode> Completions<M> {
     /// See [`crate::resources::completions::Completions::create`].
     pub fn create(&self, request: impl Into<CompletionRequest>) -> Result<M::Output<Completion>> {
         let request: CompletionRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::completions::Completions::create_stream`].
     pub fn create_stream(&self, request: impl Into<CompletionRequest>) -> Result<Iter<Completion>> {
         let request: CompletionRequest = request.into();
-        let stream = self.on_runtime(move |inner| inner.create_stream(request))?;
+        let stream = self
+            .runtime
+            .run_with(&self.inner, move |inner| inner.create_stream(request))?;
         let response = Some((stream.status(), stream.headers().clone()));
         Ok(Iter::new(stream, self.runtime, response))
     }

@@ -27,6 +27,7 @@ impl<M: Mode> Embeddings<M> {
         request: impl Into<EmbeddingRequest>,
     ) -> Result<M::Output<EmbeddingResponse>> {
         let request: EmbeddingRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 }

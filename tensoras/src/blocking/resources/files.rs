@@ -40,13 +40,15 @@ impl<M: Mode> Files<M> {
         purpose: impl Into<FilePurpose>,
     ) -> Result<M::Output<FileObject>> {
         let purpose: FilePurpose = purpose.into();
-        self.on_runtime(move |inner| inner.create(source, purpose))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(source, purpose))
     }
 
     /// See [`crate::resources::files::Files::list`].
     pub fn list(&self, request: impl Into<ListFiles>) -> Result<M::Output<FileList>> {
         let request: ListFiles = request.into();
-        self.on_runtime(move |inner| inner.list(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::files::Files::list_all`].
@@ -57,20 +59,24 @@ impl<M: Mode> Files<M> {
     /// See [`crate::resources::files::Files::retrieve`].
     pub fn retrieve(&self, file_id: &str) -> Result<M::Output<FileObject>> {
         let file_id = file_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&file_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&file_id))
     }
 
     /// See [`crate::resources::files::Files::delete`].
     pub fn delete(&self, file_id: &str) -> Result<M::Output<DeletedObject>> {
         let file_id = file_id.to_owned();
-        self.on_runtime(move |inner| inner.delete(&file_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.delete(&file_id))
     }
 
     /// See [`crate::resources::files::Files::content`]: the bytes, chunk by
     /// chunk as they arrive, with the response's status and headers.
     pub fn content(&self, file_id: &str) -> Result<Iter<Bytes>> {
         let file_id = file_id.to_owned();
-        let content = self.on_runtime(move |inner| inner.content(&file_id))?;
+        let content = self
+            .runtime
+            .run_with(&self.inner, move |inner| inner.content(&file_id))?;
         let response = Some((content.status(), content.headers().clone()));
         let max = content.max_bytes();
         Ok(Iter::new(content, self.runtime, response).with_max_bytes(max))
@@ -84,6 +90,8 @@ impl<M: Mode> Files<M> {
     ) -> Result<u64> {
         let file_id = file_id.to_owned();
         let destination = destination.as_ref().to_path_buf();
-        self.on_runtime(move |inner| inner.download_to(&file_id, destination))
+        self.runtime.run_with(&self.inner, move |inner| {
+            inner.download_to(&file_id, destination)
+        })
     }
 }

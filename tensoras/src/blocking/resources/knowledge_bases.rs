@@ -45,7 +45,8 @@ impl<M: Mode> KnowledgeBases<M> {
         request: impl Into<KnowledgeBaseCreateRequest>,
     ) -> Result<M::Output<KnowledgeBase>> {
         let request: KnowledgeBaseCreateRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::list`].
@@ -54,7 +55,8 @@ impl<M: Mode> KnowledgeBases<M> {
         request: impl Into<ListKnowledgeBases>,
     ) -> Result<M::Output<KnowledgeBaseList>> {
         let request: ListKnowledgeBases = request.into();
-        self.on_runtime(move |inner| inner.list(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::list_all`].
@@ -65,7 +67,8 @@ impl<M: Mode> KnowledgeBases<M> {
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve`].
     pub fn retrieve(&self, kb_id: &str) -> Result<M::Output<KnowledgeBase>> {
         let kb_id = kb_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&kb_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&kb_id))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::update`].
@@ -76,13 +79,15 @@ impl<M: Mode> KnowledgeBases<M> {
     ) -> Result<M::Output<KnowledgeBase>> {
         let kb_id = kb_id.to_owned();
         let request: KnowledgeBaseUpdateRequest = request.into();
-        self.on_runtime(move |inner| inner.update(&kb_id, request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.update(&kb_id, request))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::delete`].
     pub fn delete(&self, kb_id: &str) -> Result<M::Output<DeletedObject>> {
         let kb_id = kb_id.to_owned();
-        self.on_runtime(move |inner| inner.delete(&kb_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.delete(&kb_id))
     }
 
     /// See [`crate::resources::knowledge_bases::KnowledgeBases::retrieve_chunks`].
@@ -93,7 +98,9 @@ impl<M: Mode> KnowledgeBases<M> {
     ) -> Result<M::Output<RetrievalResponse>> {
         let kb_id = kb_id.to_owned();
         let request: RetrievalRequest = request.into();
-        self.on_runtime(move |inner| inner.retrieve_chunks(&kb_id, request))
+        self.runtime.run_with(&self.inner, move |inner| {
+            inner.retrieve_chunks(&kb_id, request)
+        })
     }
 
     /// Data sources of a knowledge base.
@@ -144,19 +151,23 @@ impl<M: Mode> DataSources<M> {
     ) -> Result<M::Output<DataSource>> {
         let kb_id = kb_id.to_owned();
         let request: DataSourceCreateRequest = request.into();
-        self.on_runtime(move |inner| inner.create(&kb_id, request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(&kb_id, request))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::create_from_file`].
     pub fn create_from_file(&self, kb_id: &str, file: FileSource) -> Result<M::Output<DataSource>> {
         let kb_id = kb_id.to_owned();
-        self.on_runtime(move |inner| inner.create_from_file(&kb_id, file))
+        self.runtime.run_with(&self.inner, move |inner| {
+            inner.create_from_file(&kb_id, file)
+        })
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::list`].
     pub fn list(&self, request: impl Into<ListDataSources>) -> Result<M::Output<DataSourceList>> {
         let request: ListDataSources = request.into();
-        self.on_runtime(move |inner| inner.list(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::list_all`].
@@ -168,14 +179,16 @@ impl<M: Mode> DataSources<M> {
     pub fn retrieve(&self, kb_id: &str, ds_id: &str) -> Result<M::Output<DataSource>> {
         let kb_id = kb_id.to_owned();
         let ds_id = ds_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&kb_id, &ds_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&kb_id, &ds_id))
     }
 
     /// See [`crate::resources::knowledge_bases::DataSources::delete`].
     pub fn delete(&self, kb_id: &str, ds_id: &str) -> Result<M::Output<DeletedObject>> {
         let kb_id = kb_id.to_owned();
         let ds_id = ds_id.to_owned();
-        self.on_runtime(move |inner| inner.delete(&kb_id, &ds_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.delete(&kb_id, &ds_id))
     }
 }
 
@@ -201,7 +214,8 @@ impl<M: Mode> Documents<M> {
     /// See [`crate::resources::knowledge_bases::Documents::list`].
     pub fn list(&self, request: impl Into<ListDocuments>) -> Result<M::Output<DocumentList>> {
         let request: ListDocuments = request.into();
-        self.on_runtime(move |inner| inner.list(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::Documents::list_all`].
@@ -213,14 +227,17 @@ impl<M: Mode> Documents<M> {
     pub fn retrieve(&self, kb_id: &str, document_id: &str) -> Result<M::Output<Document>> {
         let kb_id = kb_id.to_owned();
         let document_id = document_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&kb_id, &document_id))
+        self.runtime.run_with(&self.inner, move |inner| {
+            inner.retrieve(&kb_id, &document_id)
+        })
     }
 
     /// See [`crate::resources::knowledge_bases::Documents::delete`].
     pub fn delete(&self, kb_id: &str, document_id: &str) -> Result<M::Output<DeletedObject>> {
         let kb_id = kb_id.to_owned();
         let document_id = document_id.to_owned();
-        self.on_runtime(move |inner| inner.delete(&kb_id, &document_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.delete(&kb_id, &document_id))
     }
 }
 
@@ -249,7 +266,8 @@ impl<M: Mode> IngestionJobs<M> {
         request: impl Into<ListIngestionJobs>,
     ) -> Result<M::Output<IngestionJobList>> {
         let request: ListIngestionJobs = request.into();
-        self.on_runtime(move |inner| inner.list(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::knowledge_bases::IngestionJobs::list_all`].
@@ -261,6 +279,7 @@ impl<M: Mode> IngestionJobs<M> {
     pub fn retrieve(&self, kb_id: &str, job_id: &str) -> Result<M::Output<IngestionJob>> {
         let kb_id = kb_id.to_owned();
         let job_id = job_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&kb_id, &job_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&kb_id, &job_id))
     }
 }

@@ -23,12 +23,14 @@ blocking_namespace! {
 impl<M: Mode> Models<M> {
     /// See [`crate::resources::models::Models::list`].
     pub fn list(&self) -> Result<M::Output<ModelList>> {
-        self.on_runtime(move |inner| inner.list())
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list())
     }
 
     /// See [`crate::resources::models::Models::retrieve`].
     pub fn retrieve(&self, model_id: &str) -> Result<M::Output<Model>> {
         let model_id = model_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&model_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&model_id))
     }
 }

@@ -22,6 +22,7 @@ impl<M: Mode> Rerank<M> {
     /// See [`crate::resources::rerank::Rerank::create`].
     pub fn create(&self, request: impl Into<RerankRequest>) -> Result<M::Output<RerankResponse>> {
         let request: RerankRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 }

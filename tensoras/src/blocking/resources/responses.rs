@@ -29,7 +29,8 @@ impl<M: Mode> Responses<M> {
     /// See [`crate::resources::responses::Responses::create`].
     pub fn create(&self, request: impl Into<ResponseCreateRequest>) -> Result<M::Output<Response>> {
         let request: ResponseCreateRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::responses::Responses::create_stream`]: the
@@ -39,7 +40,9 @@ impl<M: Mode> Responses<M> {
         request: impl Into<ResponseCreateRequest>,
     ) -> Result<Iter<ResponseStreamEvent>> {
         let request: ResponseCreateRequest = request.into();
-        let stream = self.on_runtime(move |inner| inner.create_stream(request))?;
+        let stream = self
+            .runtime
+            .run_with(&self.inner, move |inner| inner.create_stream(request))?;
         let response = stream.response();
         Ok(Iter::new(stream, self.runtime, response))
     }
@@ -47,6 +50,7 @@ impl<M: Mode> Responses<M> {
     /// See [`crate::resources::responses::Responses::retrieve`].
     pub fn retrieve(&self, response_id: &str) -> Result<M::Output<Response>> {
         let response_id = response_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&response_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&response_id))
     }
 }

@@ -36,13 +36,15 @@ impl<M: Mode> Webhooks<M> {
     /// See [`crate::resources::webhooks::Webhooks::create`].
     pub fn create(&self, request: impl Into<WebhookCreateRequest>) -> Result<M::Output<Webhook>> {
         let request: WebhookCreateRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::list`].
     pub fn list(&self, request: impl Into<ListWebhooks>) -> Result<M::Output<WebhookList>> {
         let request: ListWebhooks = request.into();
-        self.on_runtime(move |inner| inner.list(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::list_all`].
@@ -53,7 +55,8 @@ impl<M: Mode> Webhooks<M> {
     /// See [`crate::resources::webhooks::Webhooks::retrieve`].
     pub fn retrieve(&self, webhook_id: &str) -> Result<M::Output<Webhook>> {
         let webhook_id = webhook_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&webhook_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&webhook_id))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::update`].
@@ -64,12 +67,14 @@ impl<M: Mode> Webhooks<M> {
     ) -> Result<M::Output<Webhook>> {
         let webhook_id = webhook_id.to_owned();
         let request: WebhookUpdateRequest = request.into();
-        self.on_runtime(move |inner| inner.update(&webhook_id, request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.update(&webhook_id, request))
     }
 
     /// See [`crate::resources::webhooks::Webhooks::delete`].
     pub fn delete(&self, webhook_id: &str) -> Result<M::Output<DeletedObject>> {
         let webhook_id = webhook_id.to_owned();
-        self.on_runtime(move |inner| inner.delete(&webhook_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.delete(&webhook_id))
     }
 }

@@ -37,19 +37,22 @@ impl<M: Mode> Batches<M> {
     /// See [`crate::resources::batches::Batches::create`].
     pub fn create(&self, request: impl Into<BatchCreateRequest>) -> Result<M::Output<Batch>> {
         let request: BatchCreateRequest = request.into();
-        self.on_runtime(move |inner| inner.create(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.create(request))
     }
 
     /// See [`crate::resources::batches::Batches::retrieve`].
     pub fn retrieve(&self, batch_id: &str) -> Result<M::Output<Batch>> {
         let batch_id = batch_id.to_owned();
-        self.on_runtime(move |inner| inner.retrieve(&batch_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.retrieve(&batch_id))
     }
 
     /// See [`crate::resources::batches::Batches::list`].
     pub fn list(&self, request: impl Into<ListBatches>) -> Result<M::Output<BatchList>> {
         let request: ListBatches = request.into();
-        self.on_runtime(move |inner| inner.list(request))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.list(request))
     }
 
     /// See [`crate::resources::batches::Batches::list_all`].
@@ -60,7 +63,8 @@ impl<M: Mode> Batches<M> {
     /// See [`crate::resources::batches::Batches::cancel`].
     pub fn cancel(&self, batch_id: &str) -> Result<M::Output<Batch>> {
         let batch_id = batch_id.to_owned();
-        self.on_runtime(move |inner| inner.cancel(&batch_id))
+        self.runtime
+            .run_with(&self.inner, move |inner| inner.cancel(&batch_id))
     }
 }
 
@@ -79,7 +83,9 @@ impl Batches {
     /// # Ok(()) }
     /// ```
     pub fn submit<R: BatchRequest>(&self, job: BatchJob<R>) -> Result<BatchRun<R::Response>> {
-        let run = self.on_runtime(move |inner| inner.submit(job))?;
+        let run = self
+            .runtime
+            .run_with(&self.inner, move |inner| inner.submit(job))?;
         Ok(BatchRun::new(run, self.runtime))
     }
 
@@ -94,7 +100,9 @@ impl Batches {
     /// ```
     pub fn resume<T: BatchResponse>(&self, batch_id: &str) -> Result<BatchRun<T>> {
         let batch_id = batch_id.to_owned();
-        let run = self.on_runtime(move |inner| inner.resume::<T>(&batch_id))?;
+        let run = self
+            .runtime
+            .run_with(&self.inner, move |inner| inner.resume::<T>(&batch_id))?;
         Ok(BatchRun::new(run, self.runtime))
     }
 
