@@ -780,14 +780,39 @@ mod tests {
         )
     }
 
-    async fn collect(body: Vec<Vec<u8>>) -> Vec<Result<crate::types::ChatCompletionChunk>> {
+    /// The items of a stream of `T` over these reads.
+    async fn collect_as<T: DeserializeOwned + 'static>(reads: Vec<Vec<u8>>) -> Vec<Result<T>> {
         let parts = futures::stream::iter(
-            body.into_iter()
+            reads
+                .into_iter()
                 .map(|b| Ok::<_, std::io::Error>(Bytes::from(b))),
         );
-        EventStream::<crate::types::ChatCompletionChunk>::from_byte_stream(parts)
-            .collect()
-            .await
+        EventStream::<T>::from_byte_stream(parts).collect().await
+    }
+
+    async fn collect(body: Vec<Vec<u8>>) -> Vec<Result<crate::types::ChatCompletionChunk>> {
+        collect_as(body).await
+    }
+
+    /// A test's item: either member, as the payload has it.
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Probe {
+        n: Option<i64>,
+        s: Option<String>,
+    }
+
+    fn n(n: i64) -> Option<Probe> {
+        Some(Probe {
+            n: Some(n),
+            s: None,
+        })
+    }
+
+    fn s(s: &str) -> Option<Probe> {
+        Some(Probe {
+            n: None,
+            s: Some(s.to_owned()),
+        })
     }
 
     #[tokio::test]
@@ -924,21 +949,9 @@ mod tests {
             b"data: {\"s\":\"a\xffb\"}\n\n".to_vec(),
             b"data: {\"n\":2}\n\ndata: [DONE]\n\n".to_vec(),
         ];
-        let parts = futures::stream::iter(
-            reads
-                .into_iter()
-                .map(|b| Ok::<_, std::io::Error>(Bytes::from(b))),
-        );
-        let items: Vec<Result<serde_json::Value>> =
-            EventStream::from_byte_stream(parts).collect().await;
+        let items = collect_as::<Probe>(reads).await;
         let values: Vec<_> = items.into_iter().map(|item| item.ok()).collect();
-        assert_eq!(
-            values,
-            [
-                Some(serde_json::json!({"s": "a\u{fffd}b"})),
-                Some(serde_json::json!({"n": 2})),
-            ]
-        );
+        assert_eq!(values, [s("a\u{fffd}b"), n(2)]);
     }
 
     #[test]
@@ -956,10 +969,7 @@ mod tests {
     }
 
     async fn collect_values(body: &[u8]) -> Vec<Result<serde_json::Value>> {
-        let parts = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::copy_from_slice(body))]);
-        EventStream::<serde_json::Value>::from_byte_stream(parts)
-            .collect()
-            .await
+        collect_as(vec![body.to_vec()]).await
     }
 
     fn is_server_error<T: std::fmt::Debug>(item: Option<&Result<T>>, code: &str) -> bool {
@@ -1007,17 +1017,9 @@ mod tests {
         // An event with broken UTF-8 leaves the fast path; the events after
         // it in the same read are decoded whole, on the fast path again.
         let read = b"data: {\"n\":1}\n\ndata: {\"s\":\"a\xffb\"}\n\ndata: {\"n\":2}\r\n\r\ndata: {\"s\":\"\xc3\xa9\"}\n\ndata: [DONE]\n\n";
-        let items = collect_values(read).await;
+        let items = collect_as::<Probe>(vec![read.to_vec()]).await;
         let values: Vec<_> = items.into_iter().map(|item| item.ok()).collect();
-        assert_eq!(
-            values,
-            [
-                Some(serde_json::json!({"n": 1})),
-                Some(serde_json::json!({"s": "a\u{fffd}b"})),
-                Some(serde_json::json!({"n": 2})),
-                Some(serde_json::json!({"s": "é"})),
-            ]
-        );
+        assert_eq!(values, [n(1), s("a\u{fffd}b"), n(2), s("é")]);
         // The decoder alone, the same.
         let mut decoder = Decoder::default();
         let data: Vec<String> = decoder.feed(read).into_iter().map(|e| e.data).collect();

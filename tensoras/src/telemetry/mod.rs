@@ -75,7 +75,7 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
+//! # async fn main() -> tensoras::Result<()> {
 //! // Any `tracing` subscriber sees the spans; `tracing-opentelemetry`
 //! // exports them. Here a minimal one counts them.
 //! # use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};
@@ -97,10 +97,10 @@
 //!     .api_key("tns_x")
 //!     .base_url("http://127.0.0.1:9") // nothing listens: the call fails
 //!     .max_retries(0)
-//!     .build()
-//!     .unwrap();
+//!     .build()?;
 //! let _ = client.models().list().await;
 //! assert_eq!(spans.load(Ordering::SeqCst), 2); // the call and its one attempt
+//! # Ok(())
 //! # }
 //! ```
 
