@@ -237,16 +237,31 @@ impl Tensoras {
             accept: Some("text/event-stream"),
             ..r
         });
+        use futures::FutureExt as _;
+        self.send_unread(request)
+            .map(|sent| sent.map(EventStream::new))
+    }
+
+    /// Sends `request`, for a response whose body is read as it arrives
+    /// (a stream, a download).
+    ///
+    /// Boxed: a caller's task that awaits the call and then reads the body
+    /// is as large as the larger of the two for the whole life of the body.
+    /// The call's state (the request, its settings, the send: about 1 KB)
+    /// is let go when the head arrives, and the task keeps two words
+    /// (issue 21: 10,000 open streams).
+    pub(crate) fn send_unread(
+        &self,
+        request: Result<Request>,
+    ) -> futures::future::BoxFuture<'static, Result<Sent>> {
+        // Checked before the future is made: a `request?` inside it would
+        // hold the request twice (the `Result` and what it held).
+        let mut request = match request {
+            Ok(request) => request,
+            Err(error) => return Box::pin(async move { Err(error) }),
+        };
         let client = self.clone();
-        async move {
-            // Boxed: a caller's task that awaits this and then reads the
-            // stream is as large as the larger of the two for the whole
-            // life of the stream; the send (about 2 KB of state) is let go
-            // when the head arrives, and the task keeps only the stream
-            // (issue 21: 10,000 open streams, 2 KB each).
-            let sent = Box::pin(client.send(request?)).await?;
-            Ok(EventStream::new(sent))
-        }
+        Box::pin(async move { client.send(&mut request).await })
     }
 
     /// Sends `operation` and returns its body as `M` wants it.
@@ -488,8 +503,21 @@ impl Tensoras {
         let mut built = builder.build().map_err(Error::connection)?;
         // The headers go straight into a map sized for them: through the
         // builder, each was a fallible conversion and the map grew on the way.
+        // Sized for them and one more: reqwest then looks up each of its
+        // own default headers (`accept`, `user-agent`) with `entry`, which
+        // grows a full map to twice its room even when the header is there.
+        // Counted, not a fixed guess: a `GET` needs half the room of a
+        // streamed chat call, and the map is held (and cloned, room and
+        // all) while the request is out (issue 21: 10,000 calls in flight).
         let headers = built.headers_mut();
-        headers.reserve(6 + config.default_headers.len() + self.options.extra_headers.len());
+        headers.reserve(
+            config.default_headers.len()
+                + 3 // authorization, retry count, accept
+                + usize::from(settings.idempotency_key.is_some())
+                + usize::from(json)
+                + self.options.extra_headers.len()
+                + 1,
+        );
         for (name, value) in &config.default_headers {
             headers.append(name, value.clone());
         }
@@ -498,9 +526,10 @@ impl Tensoras {
         if let Some(key) = &settings.idempotency_key {
             headers.insert(retry::IDEMPOTENCY_HEADER, key.clone());
         }
-        if let Some(accept) = request.accept {
-            headers.insert(ACCEPT, HeaderValue::from_static(accept));
-        }
+        // Always ours (reqwest's default is the same `*/*`): its lookup
+        // then finds the header and adds nothing to a map sized for ours.
+        let accept = request.accept.unwrap_or("*/*");
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
         if json {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
@@ -519,36 +548,37 @@ impl Tensoras {
     /// Sends with retries and returns a 2xx response whose body is unread,
     /// within the total timeout when there is one (the caller reads the
     /// body within its own bounds: [`read_json`], streams, downloads).
-    pub(crate) async fn send(&self, mut request: Request) -> Result<Sent> {
+    ///
+    /// The request is lent, not given: this future would hold a request
+    /// it was given twice (an `async fn` moves its arguments into its
+    /// body), and the caller's future holds it anyway.
+    pub(crate) async fn send(&self, request: &mut Request) -> Result<Sent> {
         let mut observed = request.observed.take();
         if let Some(call) = &mut observed {
             call.begin(); // the first poll: the call starts now
         }
-        // The request and settings are this future's own, lent to the
-        // attempts (moved into an inner future, each would be held twice).
-        let sent = match self.settings(&request) {
-            Ok(settings) => {
-                let attempts = self.send_with(&request, &settings, observed.as_deref());
-                match transport::within_total(settings.deadline, attempts).await {
-                    Ok((response, attempts)) => Ok(Sent {
-                        response,
-                        attempts,
-                        settings,
-                        observed: None,
-                    }),
-                    Err(error) => Err(error),
-                }
+        let failed = |observed: Option<Box<telemetry::Call>>, error: Error| {
+            if let Some(call) = observed {
+                call.failed(&error);
             }
-            Err(error) => Err(error),
+            Err(error)
         };
-        match sent {
-            Ok(sent) => Ok(Sent { observed, ..sent }),
-            Err(error) => {
-                if let Some(call) = observed {
-                    call.failed(&error);
-                }
-                Err(error)
-            }
+        // The settings are this future's own, lent to the attempts (moved
+        // into an inner future, they would be held twice; matched on where
+        // they are used, so would the `Result` they came in).
+        let settings = match self.settings(request) {
+            Ok(settings) => settings,
+            Err(error) => return failed(observed, error),
+        };
+        let attempts = self.send_with(request, &settings, observed.as_deref());
+        match transport::within_total(settings.deadline, attempts).await {
+            Ok((response, attempts)) => Ok(Sent {
+                response,
+                attempts,
+                settings,
+                observed,
+            }),
+            Err(error) => failed(observed, error),
         }
     }
 
@@ -727,5 +757,74 @@ mod tests {
                 assert_eq!(built.url(), &expected, "{base} {path}");
             }
         }
+    }
+
+    #[test]
+    fn a_request_s_header_map_has_room_for_its_headers_and_reqwest_s_lookups() {
+        // Held, and cloned with its room, while each request is out (issue
+        // 21). reqwest then looks up its own default headers with `entry`,
+        // which grows a full map to twice its room: a map sized for the
+        // headers alone would be grown on every request.
+        use reqwest::header::{Entry, ACCEPT, USER_AGENT};
+        let client = Tensoras::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9/v1")
+            .build()
+            .unwrap();
+        let keyed = Settings {
+            idempotency_key: Some(HeaderValue::from_static("key-1")),
+            ..settings()
+        };
+        let request = |method, body: &'static [u8], accept| Request {
+            operation: "test",
+            method,
+            path: Cow::Borrowed("chat/completions"),
+            query: vec![],
+            body: match body {
+                b"" => Body::None,
+                json => Body::Json(Bytes::from_static(json)),
+            },
+            accept,
+            observed: None,
+        };
+        let post = request(Method::Post, b"{}", None);
+        let stream = request(Method::Post, b"{}", Some("text/event-stream"));
+        let get = request(Method::Get, b"", None);
+        // The headers of each, and the room `http` gives a map of 8 or 16
+        // slots (it keeps a quarter free).
+        for (request, settings, headers, room) in [
+            (&post, &keyed, 6, 12),
+            (&stream, &keyed, 6, 12),
+            (&get, &settings(), 4, 6),
+        ] {
+            let (mut built, _) = client.build(request, settings, 0).unwrap();
+            let map = built.headers_mut();
+            assert_eq!(map.len(), headers, "{:?}", map.keys().collect::<Vec<_>>());
+            assert_eq!(map.capacity(), room);
+            for name in [ACCEPT, USER_AGENT] {
+                match map.entry(name) {
+                    Entry::Occupied(_) => {}
+                    Entry::Vacant(_) => panic!("reqwest would add a header"),
+                }
+            }
+            assert_eq!(map.capacity(), room, "grown by reqwest's lookups");
+        }
+        let (built, _) = client.build(&stream, &keyed, 0).unwrap();
+        let mut names: Vec<_> = built.headers().keys().map(|n| n.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "accept",
+                "authorization",
+                "content-type",
+                "idempotency-key",
+                "user-agent",
+                "x-tensoras-retry-count"
+            ]
+        );
+        assert_eq!(built.headers()[ACCEPT], "text/event-stream");
+        let (built, _) = client.build(&get, &settings(), 0).unwrap();
+        assert_eq!(built.headers()[ACCEPT], "*/*"); // reqwest's default, as before
     }
 }

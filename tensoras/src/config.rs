@@ -166,7 +166,15 @@ pub struct Config {
 
 /// The HTTP client this crate makes: its user agent, connect timeout and TLS.
 pub(crate) fn http_client(connect_timeout: Duration) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder().user_agent(user_agent());
+    // reqwest's own retries off: `max_retries` is the one count of
+    // retries (with feature `http2`, reqwest's default retried a refused
+    // stream or a `GOAWAY` twice more, unseen, even with `max_retries(0)`),
+    // and its policy cloned every request, headers and all, to hold while
+    // the request was out. (`never()` alone still clones: only a zero
+    // maximum makes reqwest skip the clone.)
+    let mut builder = reqwest::Client::builder()
+        .user_agent(user_agent())
+        .retry(reqwest::retry::never().max_retries_per_request(0));
     // A timeout over thirty years is no timeout.
     if connect_timeout <= crate::transport::NO_LIMIT_ABOVE {
         builder = builder.connect_timeout(connect_timeout);
@@ -279,6 +287,7 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// | 408, 409, 429, and every status from 500 | yes |
     /// | any other status (400, 401, 403, 404, 422, ...) | no |
     /// | connection refused or reset, TLS failure | yes |
+    /// | with feature `http2`: a request the server refused or dropped as it went away (`REFUSED_STREAM`, `GOAWAY`) | yes, after the backoff like the rest (reqwest does not also retry it underneath: `max_retries(0)` is one attempt) |
     /// | connect, read or write timeout | yes |
     /// | total timeout | no |
     /// | redirect loop, malformed or oversized response head | no |
@@ -343,7 +352,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     }
 
     /// Your own `reqwest::Client` (proxies, TLS roots, connection limits).
-    /// Its own timeouts apply on top of this client's; this builder's
+    /// Its own timeouts apply on top of this client's, and its own retry
+    /// policy underneath [`max_retries`](Self::max_retries) (reqwest's
+    /// default retries a refused HTTP/2 stream or a `GOAWAY`; the client
+    /// this builder makes has that off); this builder's
     /// [`connect_timeout`](Self::connect_timeout) and TLS choice do not
     /// apply to it.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {

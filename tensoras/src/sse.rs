@@ -74,12 +74,30 @@ pub struct Decoder {
     /// Set when input broke a bound; the decoder then takes no more input.
     overflow: Option<(&'static str, usize)>,
     after_cr: bool,
+    /// Made the first time the general path needs them, and kept (boxed:
+    /// a stream whose events all take the fast path — one `data:` line each,
+    /// as chat streams send them — never makes them, where each open stream
+    /// held their 96 bytes; issue 21. A stream with `event:` lines has them
+    /// from its first event, one allocation more).
+    fields: Option<Box<Fields>>,
+}
+
+/// The fields of the event being gathered, and the last event ID.
+#[derive(Debug, Default)]
+struct Fields {
     event: Option<String>,
     data: Option<String>,
     id: Option<String>,
     /// The one `data` value seen so far in the current input, as a range of
     /// it, not yet copied. Owned before the input is let go (see `pull`).
     borrowed: Option<std::ops::Range<usize>>,
+}
+
+impl Fields {
+    /// Whether part of an event is gathered (its data may be borrowed).
+    fn pending(&self) -> bool {
+        self.borrowed.is_some() || self.data.is_some() || self.event.is_some()
+    }
 }
 
 /// One event pulled from an input: its data borrowed from the input when
@@ -115,10 +133,7 @@ impl Decoder {
             max_event,
             overflow: None,
             after_cr: false,
-            event: None,
-            data: None,
-            id: None,
-            borrowed: None,
+            fields: None,
         }
     }
 
@@ -131,10 +146,17 @@ impl Decoder {
     /// How many bytes the decoder holds between inputs: an unfinished line,
     /// and the fields of an unfinished event.
     pub fn buffered(&self) -> usize {
+        let held = |field: &Option<String>| field.as_ref().map_or(0, String::len);
         self.line.len()
-            + self.data.as_ref().map_or(0, String::len)
-            + self.event.as_ref().map_or(0, String::len)
-            + self.id.as_ref().map_or(0, String::len)
+            + self
+                .fields
+                .as_deref()
+                .map_or(0, |f| held(&f.data) + held(&f.event) + held(&f.id))
+    }
+
+    /// The fields, made when first needed.
+    fn fields(&mut self) -> &mut Fields {
+        self.fields.get_or_insert_with(Box::default)
     }
 
     /// Refuses the rest of the input: what it held is let go.
@@ -142,9 +164,11 @@ impl Decoder {
     fn overflowed(&mut self, what: &'static str, limit: usize, input: &[u8], pos: &mut usize) {
         self.overflow = Some((what, limit));
         self.line = Vec::new();
-        self.data = None;
-        self.event = None;
-        self.borrowed = None;
+        if let Some(fields) = &mut self.fields {
+            fields.data = None;
+            fields.event = None;
+            fields.borrowed = None;
+        }
         *pos = input.len();
     }
 
@@ -163,7 +187,7 @@ impl Decoder {
             sink(EventRef {
                 event: pulled.event.as_deref().unwrap_or_default(),
                 data: &pulled.data,
-                id: self.id.as_deref(),
+                id: self.fields.as_deref().and_then(|f| f.id.as_deref()),
             });
         }
     }
@@ -248,9 +272,9 @@ impl Decoder {
     #[inline]
     fn pull_data_event<'a>(&self, input: &'a [u8], pos: &mut usize) -> Option<&'a str> {
         if self.after_cr
-            || self.borrowed.is_some()
-            || self.has_partial_event()
             || self.overflow.is_some()
+            || !self.line.is_empty()
+            || self.fields.as_deref().is_some_and(Fields::pending)
         {
             return None;
         }
@@ -269,20 +293,27 @@ impl Decoder {
     /// Copies a `data` value borrowed from `input` into the decoder, before
     /// the input is let go or another `data` line is appended to it.
     fn keep_borrowed(&mut self, input: &[u8]) {
-        if let Some(range) = self.borrowed.take() {
+        let Some(fields) = &mut self.fields else {
+            return;
+        };
+        if let Some(range) = fields.borrowed.take() {
             let value = utf8(&input[range]);
             // Replacing broken UTF-8 can make a value up to three times its bytes.
             if value.len() > self.max_event {
                 self.overflow = Some(("event-stream event data (bytes)", self.max_event));
                 return;
             }
-            self.data = Some(value.into_owned());
+            fields.data = Some(value.into_owned());
         }
     }
 
     /// Whether bytes of an unfinished event are buffered.
     pub fn has_partial_event(&self) -> bool {
-        !self.line.is_empty() || self.data.is_some() || self.event.is_some()
+        !self.line.is_empty()
+            || self
+                .fields
+                .as_deref()
+                .is_some_and(|f| f.data.is_some() || f.event.is_some())
     }
 
     /// A line lying wholly in `input`: a blank line completes an event.
@@ -292,10 +323,11 @@ impl Decoder {
         range: std::ops::Range<usize>,
     ) -> Option<Pulled<'a>> {
         if range.is_empty() {
-            let event = self.event.take();
-            let data = match self.borrowed.take() {
+            let fields = self.fields.as_deref_mut()?; // no field yet: no event
+            let event = fields.event.take();
+            let data = match fields.borrowed.take() {
                 Some(range) => utf8(&input[range]),
-                None => std::borrow::Cow::Owned(self.data.take()?), // no data: no event
+                None => std::borrow::Cow::Owned(fields.data.take()?), // no data: no event
             };
             return Some(Pulled { event, data });
         }
@@ -317,14 +349,17 @@ impl Decoder {
         let value = &line[value_start..];
         match field {
             b"data" => {
-                let first = self.data.is_none() && self.borrowed.is_none();
+                let first = self
+                    .fields
+                    .as_deref()
+                    .is_none_or(|f| f.data.is_none() && f.borrowed.is_none());
                 match origin {
                     Some(_) if first && value.len() > self.max_event => {
                         self.overflow = Some(("event-stream event data (bytes)", self.max_event));
                     }
                     // Borrowed unchecked: UTF-8 is checked once, when the event completes.
                     Some((_, at)) if first => {
-                        self.borrowed = Some(at + value_start..at + line.len());
+                        self.fields().borrowed = Some(at + value_start..at + line.len());
                     }
                     _ => {
                         // A second data line: the first, if borrowed, is copied now.
@@ -335,27 +370,28 @@ impl Decoder {
                             }
                         }
                         let value = utf8(value);
-                        let held = self.data.as_ref().map_or(0, String::len);
-                        if held + 1 + value.len() > self.max_event {
+                        let max_event = self.max_event;
+                        let fields = self.fields();
+                        let held = fields.data.as_ref().map_or(0, String::len);
+                        if held + 1 + value.len() > max_event {
                             // Let go now; `pull_any` refuses the rest of the input.
-                            self.overflow =
-                                Some(("event-stream event data (bytes)", self.max_event));
-                            self.data = None;
+                            fields.data = None;
+                            self.overflow = Some(("event-stream event data (bytes)", max_event));
                             return;
                         }
-                        match &mut self.data {
+                        match &mut fields.data {
                             Some(data) => {
                                 data.push('\n');
                                 data.push_str(&value);
                             }
-                            None => self.data = Some(value.into_owned()),
+                            None => fields.data = Some(value.into_owned()),
                         }
                     }
                 }
             }
-            b"event" => self.event = Some(utf8(value).into_owned()),
+            b"event" => self.fields().event = Some(utf8(value).into_owned()),
             b"id" if !value.contains(&0) => {
-                self.id = Some(utf8(value).into_owned());
+                self.fields().id = Some(utf8(value).into_owned());
             }
             _ => {} // `retry` and unknown fields are ignored, as the spec says
         }
@@ -396,10 +432,21 @@ type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 /// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct EventStream<T> {
+    /// Boxed, its own state: a stream is moved (out of the call's future, into
+    /// a task, into a caller's function) and held for its whole life, and
+    /// each move and each future that holds it would otherwise carry its
+    /// 350 bytes — twice over where a task moves it into the function that
+    /// reads it (issue 21: a task's 776 bytes per open stream).
+    state: Box<State>,
+    _marker: std::marker::PhantomData<fn() -> T>,
+}
+
+/// An open stream: its response's head, its body and the decoder's place in it.
+struct State {
     status: u16,
     headers: reqwest::header::HeaderMap,
     /// The response body; `None` once the stream has ended.
-    body: Option<ByteStream>,
+    body: Option<Source>,
     decoder: Decoder,
     /// The current network read and how far the decoder got in it.
     read: Bytes,
@@ -412,13 +459,29 @@ pub struct EventStream<T> {
     /// The call's span and metrics, when someone listens: told of each
     /// item and of the end (boxed: a disabled one costs a pointer).
     observer: Option<Box<crate::telemetry::StreamObserver>>,
-    _marker: std::marker::PhantomData<fn() -> T>,
+}
+
+/// Where the bytes come from: a response's body, read within the call's
+/// bounds (kept inline, in the stream's own allocation, not boxed apart),
+/// or any other source of bytes.
+enum Source {
+    Http(crate::transport::Guarded),
+    Other(ByteStream),
+}
+
+impl Source {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes>>> {
+        match self {
+            Source::Http(body) => Pin::new(body).poll_next(cx),
+            Source::Other(body) => body.as_mut().poll_next(cx),
+        }
+    }
 }
 
 impl<T> std::fmt::Debug for EventStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventStream")
-            .field("finished", &self.body.is_none())
+            .field("finished", &self.state.body.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -426,22 +489,22 @@ impl<T> std::fmt::Debug for EventStream<T> {
 impl<T> EventStream<T> {
     /// The response's HTTP status, known before the first item.
     pub fn status(&self) -> u16 {
-        self.status
+        self.state.status
     }
 
     /// The response's headers, known before the first item.
     pub fn headers(&self) -> &reqwest::header::HeaderMap {
-        &self.headers
+        &self.state.headers
     }
 
     /// The response's `x-request-id` header.
     pub fn request_id(&self) -> Option<&str> {
-        crate::rate_limit::request_id(&self.headers)
+        crate::rate_limit::request_id(&self.state.headers)
     }
 
     /// The response's `X-RateLimit-*` headers.
     pub fn rate_limit(&self) -> crate::RateLimit {
-        crate::RateLimit::from_headers(&self.headers)
+        crate::RateLimit::from_headers(&self.state.headers)
     }
 }
 
@@ -459,14 +522,16 @@ impl<T: DeserializeOwned> EventStream<T> {
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let limits = settings.limits;
-        let mut stream = Self::from_stream(crate::transport::Guarded::new(response, settings));
-        stream.observer =
+        let observer =
             observed.map(|call| Box::new(crate::telemetry::StreamObserver::new(call, &headers)));
         let _ = attempts;
-        stream.status = status;
-        stream.headers = headers;
-        stream.decoder = Decoder::with_limits(limits.max_event_line_bytes, limits.max_event_bytes);
-        stream
+        Self::from_source(
+            Source::Http(crate::transport::Guarded::new(response, settings)),
+            status,
+            headers,
+            Decoder::with_limits(limits.max_event_line_bytes, limits.max_event_bytes),
+            observer,
+        )
     }
 
     /// A stream over any source of bytes (a recorded stream, a test's
@@ -483,16 +548,34 @@ impl<T: DeserializeOwned> EventStream<T> {
     }
 
     fn from_stream(body: impl Stream<Item = Result<Bytes>> + Send + 'static) -> Self {
+        Self::from_source(
+            Source::Other(Box::pin(body)),
+            200,
+            reqwest::header::HeaderMap::new(),
+            Decoder::default(),
+            None,
+        )
+    }
+
+    fn from_source(
+        body: Source,
+        status: u16,
+        headers: reqwest::header::HeaderMap,
+        decoder: Decoder,
+        observer: Option<Box<crate::telemetry::StreamObserver>>,
+    ) -> Self {
         EventStream {
-            status: 200,
-            headers: reqwest::header::HeaderMap::new(),
-            body: Some(Box::pin(body)),
-            decoder: Decoder::default(),
-            read: Bytes::new(),
-            pos: 0,
-            search_all: absorbs_errors::<T>(),
-            end: "[DONE]",
-            observer: None,
+            state: Box::new(State {
+                status,
+                headers,
+                body: Some(body),
+                decoder,
+                read: Bytes::new(),
+                pos: 0,
+                search_all: absorbs_errors::<T>(),
+                end: "[DONE]",
+                observer,
+            }),
             _marker: std::marker::PhantomData,
         }
     }
@@ -501,14 +584,22 @@ impl<T: DeserializeOwned> EventStream<T> {
     /// `[DONE]` (the caller stops reading at that event): `end` names it in
     /// the error when the body ends first.
     pub(crate) fn ending_with(mut self, end: &'static str) -> Self {
-        self.end = end;
+        self.state.end = end;
         self
     }
+}
 
-    fn fail(&mut self, err: Error) -> Poll<Option<Result<T>>> {
+impl State {
+    fn fail<T>(&mut self, err: Error) -> Poll<Option<Result<T>>> {
         self.body = None; // ends the stream and closes the connection now
         self.finish_observed(Some(&err));
         Poll::Ready(Some(Err(err)))
+    }
+
+    fn finish_observed(&mut self, error: Option<&Error>) {
+        if let Some(observer) = self.observer.take() {
+            observer.end(error, false);
+        }
     }
 }
 
@@ -517,15 +608,13 @@ impl<T> EventStream<T> {
     /// or with an error, before its end marker: for a caller that stops
     /// reading at an event of its own (the Responses stream).
     pub(crate) fn finish_observed(&mut self, error: Option<&Error>) {
-        if let Some(observer) = self.observer.take() {
-            observer.end(error, false);
-        }
+        self.state.finish_observed(error);
     }
 }
 
 impl<T> Drop for EventStream<T> {
     fn drop(&mut self) {
-        if let Some(observer) = self.observer.take() {
+        if let Some(observer) = self.state.observer.take() {
             // Dropped before its end: the caller stopped reading.
             observer.end(None, true);
         }
@@ -575,7 +664,7 @@ fn handle<T: DeserializeOwned>(
     error_event: bool,
     search_all: bool,
     data: &str,
-    body: &mut Option<ByteStream>,
+    body: &mut Option<Source>,
 ) -> Option<Result<T>> {
     if error_event {
         *body = None;
@@ -604,7 +693,7 @@ fn handle<T: DeserializeOwned>(
 
 /// Drops the body (ending the stream) unless `next` is an item.
 #[cold]
-fn ending<T>(body: &mut Option<ByteStream>, next: Option<Result<T>>) -> Option<Result<T>> {
+fn ending<T>(body: &mut Option<Source>, next: Option<Result<T>>) -> Option<Result<T>> {
     if !matches!(next, Some(Ok(_))) {
         *body = None;
     }
@@ -663,7 +752,7 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
     type Item = Result<T>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+        let this = &mut *self.get_mut().state;
         loop {
             if this.body.is_none() {
                 return Poll::Ready(None); // ended
@@ -704,7 +793,7 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
             // stream, and an allocation per read (issue 21).
             this.read = Bytes::new();
             this.pos = 0;
-            match body.poll_next_unpin(cx) {
+            match body.poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(bytes))) => {
                     this.read = bytes;
@@ -733,6 +822,34 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_open_stream_is_a_pointer_and_a_waiting_call_a_small_future() {
+        // Issue 21: a task that awaits the call and then moves the stream
+        // into the function that reads it holds both for the stream's whole
+        // life (776 bytes a task when the stream was 352 bytes inline and
+        // the call's future 304).
+        type Stream = EventStream<crate::types::ChatCompletionChunk>;
+        assert_eq!(std::mem::size_of::<Stream>(), std::mem::size_of::<usize>());
+        let client = crate::Tensoras::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9/v1")
+            .build()
+            .unwrap();
+        use crate::prelude::*;
+        let call = client
+            .chat()
+            .completions()
+            .create_stream(ChatCompletionRequest::new("m", [ChatMessage::user("Hi")]));
+        // The call's state is boxed: two words until the head arrives.
+        assert_eq!(
+            std::mem::size_of_val(&call),
+            2 * std::mem::size_of::<usize>()
+        );
+        // The decoder keeps an event's fields out of line until the general
+        // path needs them: the line, the bounds, the overflow, a pointer.
+        assert!(std::mem::size_of::<Decoder>() <= 80);
+    }
 
     fn decode_all(input: &[u8], split: usize) -> Vec<Event> {
         let mut decoder = Decoder::default();

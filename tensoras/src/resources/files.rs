@@ -331,11 +331,9 @@ impl<M: Mode> Files<M> {
         file_id: &str,
     ) -> impl Future<Output = Result<FileContent>> + Send + 'static {
         let request = self.client.request(&DownloadFileContent::new(file_id));
-        let client = self.client.clone();
-        async move {
-            let sent = client.send(request?).await?;
-            Ok(FileContent::new(sent))
-        }
+        futures::FutureExt::map(self.client.send_unread(request), |sent| {
+            sent.map(FileContent::new)
+        })
     }
 
     /// Downloads the file's bytes into `destination`, returning the byte count.
