@@ -526,10 +526,21 @@ impl Tensoras {
         if let Some(key) = &settings.idempotency_key {
             headers.insert(retry::IDEMPOTENCY_HEADER, key.clone());
         }
-        // Always ours (reqwest's default is the same `*/*`): its lookup
-        // then finds the header and adds nothing to a map sized for ours.
-        let accept = request.accept.unwrap_or("*/*");
-        headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        match request.accept {
+            Some(accept) => {
+                headers.insert(ACCEPT, HeaderValue::from_static(accept));
+            }
+            // The SDK's own reqwest client would add its default, the same
+            // `*/*`; added here, reqwest's lookup finds it and adds nothing
+            // to a map sized for ours. One set with `default_header` stays,
+            // and a client of the caller's adds its own default.
+            None if config.own_http => {
+                headers
+                    .entry(ACCEPT)
+                    .or_insert(HeaderValue::from_static("*/*"));
+            }
+            None => {}
+        }
         if json {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
@@ -824,7 +835,25 @@ mod tests {
             ]
         );
         assert_eq!(built.headers()[ACCEPT], "text/event-stream");
+        // reqwest's default, as before.
         let (built, _) = client.build(&get, &settings(), 0).unwrap();
-        assert_eq!(built.headers()[ACCEPT], "*/*"); // reqwest's default, as before
+        assert_eq!(built.headers()[ACCEPT], "*/*");
+        // An `Accept` of the caller's is kept; a stream's replaces it, as
+        // it always did.
+        let client = Tensoras::builder()
+            .api_key("k")
+            .base_url("http://127.0.0.1:9/v1")
+            .default_header(ACCEPT, HeaderValue::from_static("application/json"))
+            .build()
+            .unwrap();
+        for (request, accept) in [
+            (&get, "application/json"),
+            (&post, "application/json"),
+            (&stream, "text/event-stream"),
+        ] {
+            let (built, _) = client.build(request, &keyed, 0).unwrap();
+            assert_eq!(built.headers().get_all(ACCEPT).iter().count(), 1);
+            assert_eq!(built.headers()[ACCEPT], accept);
+        }
     }
 }
