@@ -98,6 +98,7 @@ pub struct BatchError {
 pub struct BatchErrors {
     ///The problems.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub data: ::std::vec::Vec<BatchError>,
     ///Always `list`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -213,6 +214,7 @@ pub struct ChatCompletion {
     pub choices: ::std::vec::Vec<ChatChoice>,
     ///The knowledge-base chunks the answer used, when `knowledge_bases` was set.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub citations: ::std::vec::Vec<Citation>,
     ///When it was created (Unix seconds).
     pub created: i64,
@@ -237,6 +239,7 @@ pub struct ChatCompletionChunk {
     pub choices: ::std::vec::Vec<ChatChunkChoice>,
     ///The passages the answer draws on (RAG), on the last chunk.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub citations: ::std::vec::Vec<Citation>,
     ///When the completion was created (Unix seconds), the same on every chunk.
     pub created: i64,
@@ -264,6 +267,7 @@ pub struct ChatCompletionRequest {
     pub frequency_penalty: ::std::option::Option<f64>,
     ///Tensoras extension. Knowledge base ids to search for context; enables `citations`.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub knowledge_bases: ::std::vec::Vec<::std::string::String>,
     ///Return the log probability of each output token.
     ///
@@ -323,6 +327,7 @@ pub struct ChatCompletionRequest {
     pub tool_choice: ::std::option::Option<ToolChoice>,
     ///Tools the model may call.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub tools: ::std::vec::Vec<Tool>,
     ///How many most likely tokens to return at each position (needs `logprobs`).
     ///
@@ -353,6 +358,7 @@ pub struct ChatDelta {
     pub role: ::std::option::Option<crate::types::Role>,
     ///The next pieces of the tool calls.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub tool_calls: ::std::vec::Vec<ToolCallDelta>,
 }
 ///Log probabilities of the output tokens (with `logprobs`).
@@ -383,6 +389,7 @@ pub struct ChatMessage {
     pub tool_call_id: ::std::option::Option<::std::string::String>,
     ///The tool calls an assistant turn made.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub tool_calls: ::std::vec::Vec<ToolCall>,
 }
 ///The message the model generated.
@@ -399,6 +406,7 @@ pub struct ChatResponseMessage {
     pub role: crate::types::Role,
     ///The tools the model calls.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub tool_calls: ::std::vec::Vec<ToolCall>,
 }
 ///How documents are split into chunks.
@@ -474,15 +482,19 @@ pub struct CompletionChoice {
 pub struct CompletionLogprobs {
     ///Each token's offset in the text.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub text_offset: ::std::vec::Vec<i64>,
     ///Each token's log probability.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub token_logprobs: ::std::vec::Vec<::std::option::Option<f64>>,
     ///The tokens.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub tokens: ::std::vec::Vec<::std::string::String>,
     ///The most likely tokens at each position, with their log probabilities.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub top_logprobs: ::std::vec::Vec<
         ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
     >,
@@ -579,6 +591,7 @@ pub struct ConfluenceConfig {
     pub email: ::std::option::Option<::std::string::String>,
     ///The spaces to ingest (all the credentials can read when left out).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub space_keys: ::std::vec::Vec<::std::string::String>,
 }
 ///A content part of a message begins or is finished.
@@ -857,6 +870,7 @@ pub struct FileSearchCallItem {
     pub id: ::std::string::String,
     ///The queries the model searched with.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub queries: ::std::vec::Vec<::std::string::String>,
     ///The chunks found.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1353,12 +1367,14 @@ pub struct NamedToolChoice {
 pub struct NotionConfig {
     ///Databases to ingest.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub database_ids: ::std::vec::Vec<::std::string::String>,
     ///Required on create; left out when the server returns the config.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub integration_token: ::std::option::Option<crate::types::Secret>,
     ///Pages to ingest.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub page_ids: ::std::vec::Vec<::std::string::String>,
 }
 ///An output item begins (`added`, possibly empty) or is finished (`done`, whole).
@@ -1400,6 +1416,7 @@ pub struct OutputRefusal {
 pub struct OutputText {
     ///Citations and other notes on spans of the text, as the server sends them.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub annotations: ::std::vec::Vec<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
     ///The text.
     pub text: ::std::string::String,
@@ -1544,6 +1561,7 @@ pub struct Response {
     pub object: ::std::string::String,
     ///The loop's steps, in order.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub output: ::std::vec::Vec<crate::types::OutputItem>,
     ///The text of every `output_text` part, joined.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1593,6 +1611,7 @@ pub struct ResponseCreateRequest {
     pub tool_choice: ::std::option::Option<ToolChoice>,
     ///Tools the model may use: your functions, or `file_search` over knowledge bases.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub tools: ::std::vec::Vec<crate::types::ResponseTool>,
     ///Nucleus sampling: only the tokens within this cumulative probability are considered.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1824,6 +1843,7 @@ pub struct TokenLogprob {
     pub token: ::std::string::String,
     ///The most likely tokens at this position (with `top_logprobs`).
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub top_logprobs: ::std::vec::Vec<TopLogprob>,
 }
 ///A tool the model may call.
@@ -1918,9 +1938,11 @@ pub struct Usage {
 pub struct WebCrawlConfig {
     ///Glob patterns of URLs to skip.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub exclude_patterns: ::std::vec::Vec<::std::string::String>,
     ///Glob patterns a crawled URL must match.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub include_patterns: ::std::vec::Vec<::std::string::String>,
     ///How many links deep to follow from the seed URLs.
     ///
@@ -2011,6 +2033,7 @@ pub struct WebhookUpdateRequest {
     pub description: ::std::option::Option<::std::string::String>,
     ///The events to deliver from now on.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub events: ::std::vec::Vec<crate::types::WebhookEventType>,
     ///Pause (`disabled`) or resume (`enabled`) deliveries.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2044,6 +2067,17 @@ pub mod error {
             Self(value.into())
         }
     }
+}
+/// An optional array as the server sent it: `null` is read as
+/// empty, the same as the member left out.
+fn null_as_empty<'de, D, T>(deserializer: D) -> ::std::result::Result<::std::vec::Vec<T>, D::Error>
+where
+    D: ::serde::Deserializer<'de>,
+    T: ::serde::Deserialize<'de>,
+{
+    let value: ::std::option::Option<::std::vec::Vec<T>> =
+        ::serde::Deserialize::deserialize(deserializer)?;
+    Ok(value.unwrap_or_default())
 }
 /// The endpoint every request of a batch goes to.
 ///

@@ -238,7 +238,7 @@ impl Tensoras {
             ..r
         });
         use futures::FutureExt as _;
-        self.send_unread(request)
+        self.send_unread(request, true)
             .map(|sent| sent.map(EventStream::new))
     }
 
@@ -250,9 +250,14 @@ impl Tensoras {
     /// The call's state (the request, its settings, the send: about 1 KB)
     /// is let go when the head arrives, and the task keeps two words
     /// (issue 21: 10,000 open streams).
+    ///
+    /// With `events`, an answer that is not an event stream (see
+    /// `sse::not_events`) is read as an error body and reported, rather
+    /// than handed to the stream.
     pub(crate) fn send_unread(
         &self,
         request: Result<Request>,
+        events: bool,
     ) -> futures::future::BoxFuture<'static, Result<Sent>> {
         // Checked before the future is made: a `request?` inside it would
         // hold the request twice (the `Result` and what it held).
@@ -261,7 +266,13 @@ impl Tensoras {
             Err(error) => return Box::pin(async move { Err(error) }),
         };
         let client = self.clone();
-        Box::pin(async move { client.send(&mut request).await })
+        Box::pin(async move {
+            let sent = client.send(&mut request).await?;
+            match events.then(|| crate::sse::not_events(sent.response.headers())) {
+                Some(Some(content_type)) => Err(Box::pin(refused_answer(sent, content_type)).await),
+                _ => Ok(sent),
+            }
+        })
     }
 
     /// Sends `operation` and returns its body as `M` wants it.
@@ -363,9 +374,17 @@ impl Tensoras {
         result
     }
 
-    /// [`decoded`](Self::decoded) without the call's observation. (Its own
-    /// function, with the request moved into the inner future: a future
-    /// holding both would be larger, and every call's future is moved.)
+    /// [`decoded`](Self::decoded) without starting or finishing the call's
+    /// observation (its attempts are observed). (Its own function, with the
+    /// request moved into the inner future: a future holding both would be
+    /// larger, and every call's future is moved.)
+    ///
+    /// An answer whose body fails on its way (a stall past the read
+    /// timeout, a reset) is retried like an attempt whose head never came,
+    /// within the same count, as openai-python does — when sending it again
+    /// cannot do the work twice: a `GET`, `PUT` or `DELETE`, or a call with
+    /// an idempotency key (every attempt carries the same). So the request
+    /// is kept until its answer is read.
     async fn decoded_within<T>(
         &self,
         request: Request,
@@ -373,19 +392,29 @@ impl Tensoras {
         observed: Option<&telemetry::Call>,
     ) -> Result<ApiResponse<T>> {
         let settings = self.settings(&request)?;
+        let replayable = matches!(request.method, Method::Get | Method::Put | Method::Delete)
+            || settings.idempotency_key.is_some();
         transport::within_total(settings.deadline, async move {
-            // Lent, not moved: a moved request would be held twice.
-            let (response, attempts) = self.send_with(&request, &settings, observed).await?;
-            // Sent: let it go before the answer is read (a large body, the
-            // request's and the answer's, would otherwise be held at once).
-            drop(request);
-            let sent = Sent {
-                response,
-                attempts,
-                settings,
-                observed: None,
-            };
-            read_decoded(sent, decode).await
+            let mut first = 0;
+            loop {
+                // Lent, not moved: a moved request would be held twice.
+                let (response, attempts) =
+                    self.send_with(&request, &settings, first, observed).await?;
+                let err = match read_answer(response, attempts, &settings, decode).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(err) if replayable => err, // an oversized or undecodable body is not retryable
+                    Err(err) => return Err(err),
+                };
+                // `attempts` counts the one whose body failed (retry number
+                // `attempts - 1`); the next is retry number `attempts`.
+                let failed = attempts.saturating_sub(1);
+                let Some(delay) = retry_wait(&settings, failed, &err) else {
+                    return Err(err);
+                };
+                log_retry(request.operation, &err, failed, &settings, delay);
+                tokio::time::sleep(delay).await;
+                first = attempts;
+            }
         })
         .await
     }
@@ -581,7 +610,7 @@ impl Tensoras {
             Ok(settings) => settings,
             Err(error) => return failed(observed, error),
         };
-        let attempts = self.send_with(request, &settings, observed.as_deref());
+        let attempts = self.send_with(request, &settings, 0, observed.as_deref());
         match transport::within_total(settings.deadline, attempts).await {
             Ok((response, attempts)) => Ok(Sent {
                 response,
@@ -599,9 +628,10 @@ impl Tensoras {
         &self,
         request: &Request,
         settings: &Settings,
+        first: u32,
         observed: Option<&telemetry::Call>,
     ) -> Result<(reqwest::Response, u32)> {
-        let mut retry = 0;
+        let mut retry = first;
         loop {
             let (built, progress) = self.build(request, settings, retry)?;
             let send = self.inner.http.execute(built);
@@ -618,48 +648,91 @@ impl Tensoras {
                 }
                 // Boxed: the error path's state would otherwise make every
                 // request's future (moved into each task) larger.
-                Ok(response) => Box::pin(transport::error_from_response(response, settings)).await,
-            };
-            if retry >= settings.max_retries || !err.is_retryable() {
-                if let Some(attempt) = attempt {
-                    attempt.failed(&err, None);
+                Ok(response) => {
+                    let attempts = retry.saturating_add(1);
+                    Box::pin(transport::error_from_response(response, settings, attempts)).await
                 }
-                return Err(err);
-            }
-            let delay = retry::delay(retry, err.as_api().and_then(|e| e.retry_after));
+            };
+            let wait = retry_wait(settings, retry, &err);
             if let Some(attempt) = attempt {
-                attempt.failed(&err, Some(delay));
+                attempt.failed(&err, wait);
             }
-            tracing::warn!(
-                target: "tensoras::retry",
-                operation = request.operation,
-                status = err.status(),
-                attempt = retry + 1,
-                max_retries = settings.max_retries,
-                delay_ms = delay.as_millis() as u64,
-                error = %err,
-                "retrying request"
-            );
+            let Some(delay) = wait else {
+                return Err(err);
+            };
+            log_retry(request.operation, &err, retry, settings, delay);
             tokio::time::sleep(delay).await;
             retry += 1;
         }
     }
 }
 
-/// Reads a success body within its bounds and decodes it with `decode`.
-pub(crate) async fn read_decoded<T>(
-    sent: Sent,
-    decode: fn(&Bytes) -> serde_json::Result<T>,
-) -> Result<ApiResponse<T>> {
+/// The error for a 2xx answer to a streaming call that is not an event
+/// stream (`content_type` says what it is): its body read as an error's,
+/// the call's observation ended with it.
+async fn refused_answer(sent: Sent, content_type: String) -> Error {
     let Sent {
         mut response,
-        attempts,
         settings,
+        observed,
         ..
     } = sent;
+    let body = transport::read_error_body(&mut response, &settings).await;
+    let error = crate::sse::answer_not_events(&content_type, &body);
+    if let Some(call) = observed {
+        call.failed(&error);
+    }
+    error
+}
+
+/// How long to wait before retrying after `err` failed the attempt with
+/// retry number `retry` (0 for the first attempt), or `None` when it is not
+/// retried: the count is used up, the error is not retryable, or the wait
+/// would outlast the total timeout — then the call ends now with the error
+/// that asked for the wait (a 429 and its Retry-After), not with a timeout
+/// that would hide it.
+fn retry_wait(settings: &Settings, retry: u32, err: &Error) -> Option<std::time::Duration> {
+    if retry >= settings.max_retries || !err.is_retryable() {
+        return None;
+    }
+    let delay = retry::delay(retry, err.as_api().and_then(|e| e.retry_after));
+    let outlasts_total = settings.deadline.is_some_and(|(_, at)| {
+        transport::later(tokio::time::Instant::now(), delay).is_none_or(|wake| wake >= at)
+    });
+    (!outlasts_total).then_some(delay)
+}
+
+/// The warning every retry logs.
+fn log_retry(
+    operation: &'static str,
+    err: &Error,
+    retry: u32,
+    settings: &Settings,
+    delay: std::time::Duration,
+) {
+    tracing::warn!(
+        target: "tensoras::retry",
+        operation,
+        status = err.status(),
+        attempt = retry.saturating_add(1),
+        max_retries = settings.max_retries,
+        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+        error = %err,
+        "retrying request"
+    );
+}
+
+/// Reads a success body within the call's bounds and decodes it with
+/// `decode`; `attempts` is how many the call took.
+async fn read_answer<T>(
+    mut response: reqwest::Response,
+    attempts: u32,
+    settings: &Settings,
+    decode: fn(&Bytes) -> serde_json::Result<T>,
+) -> Result<ApiResponse<T>> {
     let status = response.status().as_u16();
     let headers: HeaderMap = std::mem::take(response.headers_mut()); // moved, not copied
-    let body = transport::read_body(&mut response, &settings).await?;
+    let body = transport::read_body(&mut response, settings).await?;
     let data = decode(&body).map_err(|e| Error::decode(e.to_string(), &body))?;
     Ok(ApiResponse::new(data, status, headers, attempts))
 }
@@ -707,15 +780,9 @@ mod tests {
         response
             .headers_mut()
             .insert("x-request-id", HeaderValue::from_static("req_1"));
-        let decoded = read_decoded::<serde_json::Value>(
-            Sent {
-                response,
-                attempts: 2,
-                settings: settings(),
-                observed: None,
-            },
-            |body| serde_json::from_slice(body),
-        )
+        let decoded = read_answer::<serde_json::Value>(response, 2, &settings(), |body| {
+            serde_json::from_slice(body)
+        })
         .await
         .expect("json");
         assert_eq!(decoded.data["a"], 1);

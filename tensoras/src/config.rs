@@ -228,8 +228,11 @@ impl<C: BuildClient> ClientBuilder<C> {
     }
 
     /// The longest wait for the server to send the next bytes (default
-    /// 120 s): the response head once the request is sent, then each piece
-    /// of a body, stream or download. It bounds silence, not length: a
+    /// 120 s): the response head, then each piece of a body, stream or
+    /// download. For the head it counts from the end of an upload that
+    /// goes out as a stream (a file, a large body), and otherwise from the
+    /// start of the attempt, so connecting (within the connect timeout)
+    /// counts towards it. It bounds silence, not length: a
     /// stream that keeps delivering lives as long as it delivers, and one
     /// that stalls ends with [`Error::Timeout`] of kind
     /// [`Read`](crate::TimeoutKind::Read). Each wait counts from when the
@@ -256,8 +259,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// A bound on a whole call (default: none): every attempt and the waits
     /// between them, and for a stream or download everything until its end.
     /// When it runs out the call ends with [`Error::Timeout`] of kind
-    /// [`Total`](crate::TimeoutKind::Total), which is not retried.
-    /// `Duration::MAX` is the same as none.
+    /// [`Total`](crate::TimeoutKind::Total), which is not retried. A retry
+    /// whose wait (the backoff or the server's `Retry-After`) would reach
+    /// past it is not waited for: the call ends at once with the error that
+    /// asked for it. `Duration::MAX` is the same as none.
     pub fn total_timeout(mut self, timeout: Duration) -> Self {
         self.total_timeout = Some(timeout);
         self
@@ -287,9 +292,10 @@ impl<C: BuildClient> ClientBuilder<C> {
     /// | 408, 409, 429, and every status from 500 | yes |
     /// | any other status (400, 401, 403, 404, 422, ...) | no |
     /// | connection refused or reset, TLS failure | yes |
+    /// | a 2xx answer's body that stalls or breaks off (not a stream's or download's) | yes, for a `GET`, `PUT` or `DELETE` or a call with an idempotency key (the default): the attempt is made again |
     /// | with feature `http2`: a request the server refused or dropped as it went away (`REFUSED_STREAM`, `GOAWAY`) | yes, after the backoff like the rest (reqwest does not also retry it underneath: `max_retries(0)` is one attempt) |
     /// | connect, read or write timeout | yes |
-    /// | total timeout | no |
+    /// | total timeout, or a wait before the retry that would reach past it | no |
     /// | redirect loop, malformed or oversized response head | no |
     /// | a body that does not decode, or exceeds a [`Limits`] bound | no |
     /// | an error in the middle of a stream | no (the stream has started) |
@@ -450,18 +456,45 @@ impl<C: BuildClient> ClientBuilder<C> {
 }
 
 /// `url` with its credentials (user name and password: either can be a
-/// token) replaced, for `Debug` and messages. Textual, so it also redacts a
-/// URL that does not parse (the one an error message is about).
+/// token) replaced, for `Debug` and messages, and the values of query
+/// parameters named like a secret. Textual, up to the last `@` after the
+/// scheme and however many slashes follow it: a password may hold `/`, `?`,
+/// `#` or digits that a URL parser reads as a port, a path or a query (so
+/// the parser's user name and password are not all there is to hide), and
+/// better to hide part of a path than to show a password.
 pub(crate) fn redact_url(url: &str) -> String {
-    let authority_start = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[authority_start..];
-    // Up to the path: a `?` or `#` in what looks like the authority may be
-    // part of a password in a URL that does not parse (better to hide a
-    // query than to show a password).
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}redacted{}", &url[..authority_start], &rest[at..]),
+    let scheme_end = url.find(':').filter(|&i| {
+        i > 0
+            && url[..i]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    });
+    // A scheme is followed by at least one slash (`user:pass@host` has none).
+    let authority_start = match scheme_end {
+        Some(i) if url[i + 1..].starts_with(['/', '\\']) => {
+            let rest = &url[i + 1..];
+            i + 1 + rest.len() - rest.trim_start_matches(['/', '\\']).len()
+        }
+        _ => 0,
+    };
+    let text = match url[authority_start..].rfind('@') {
+        Some(at) => format!(
+            "{}redacted{}",
+            &url[..authority_start],
+            &url[authority_start + at..]
+        ),
         None => url.to_owned(),
+    };
+    match url::Url::parse(&text) {
+        Ok(mut parsed)
+            if parsed
+                .query_pairs()
+                .any(|(name, _)| is_secret_header(&name)) =>
+        {
+            redact_credentials(&mut parsed);
+            parsed.into()
+        }
+        _ => text,
     }
 }
 
@@ -638,14 +671,33 @@ mod tests {
                 "https://tns_tok@proxy.example/",
                 "https://redacted@proxy.example/",
             ),
-            // An `@` in the password, and one in the path (not credentials).
-            ("http://u:p@ss@h:1/a@b", "http://redacted@h:1/a@b"),
-            ("http://host/v1/a@b", "http://host/v1/a@b"),
+            // An `@` in the password, or in the path: all up to the last
+            // one is hidden (a password may hold `/`).
+            ("http://u:p@ss@h:1/a@b", "http://redacted@b"),
+            ("http://host/v1/a@b", "http://redacted@b"),
             // Not a URL at all: still redacted.
             ("u:hunter2@host:99999", "redacted@host:99999"),
             ("http://u:hun?ter2@h/v1", "http://redacted@h/v1"),
             ("http://u:hun#ter2@h/v1", "http://redacted@h/v1"),
             ("http://host/v1", "http://host/v1"),
+            // A `/` in the password (the URL does not parse: `ab` is no port).
+            ("https://user:ab/cd@proxy/v1", "https://redacted@proxy/v1"),
+            // Slashes the parser forgives: it reads the credentials all the same.
+            ("https:///user:s3cret@host/v1", "https:///redacted@host/v1"),
+            ("https:/user:s3cret@host/v1", "https:/redacted@host/v1"),
+            (
+                "https:\\\\user:s3cret@host/v1",
+                "https:\\\\redacted@host/v1",
+            ),
+            // A password a parser reads as a port and a path, or a host.
+            ("https://user:12/cd@proxy/v1", "https://redacted@proxy/v1"),
+            ("https://AbC/dEf@proxy/v1", "https://redacted@proxy/v1"),
+            ("http://u:80?x@h/v1", "http://redacted@h/v1"),
+            // Secret query values, with credentials or without.
+            (
+                "http://h/v1?api_key=tns_q&limit=5",
+                "http://h/v1?api_key=redacted&limit=5",
+            ),
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
         }
@@ -684,6 +736,31 @@ mod tests {
             .base_url("http://127.0.0.1:1/v1")
             .build()
             .is_ok());
+    }
+
+    #[test]
+    fn odd_urls_keep_their_passwords_out_of_debug_and_errors() {
+        let builder = crate::Tensoras::builder()
+            .api_key("k")
+            .base_url("https://user:ab/cd@proxy/v1");
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("ab/cd"), "{shown}");
+        let refused = builder.build().expect_err("`ab` is no port");
+        assert!(!refused.to_string().contains("ab/cd"), "{refused}");
+        assert!(!format!("{refused:?}").contains("ab/cd"), "{refused:?}");
+        for url in [
+            "http:///user:s3cret@127.0.0.1:9/v1",
+            "http:/user:s3cret@127.0.0.1:9/v1",
+        ] {
+            let client = crate::Tensoras::builder()
+                .api_key("k")
+                .base_url(url)
+                .build()
+                .expect("the url crate reads it");
+            let shown = format!("{client:?}");
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("127.0.0.1:9"), "{shown}");
+        }
     }
 
     #[test]

@@ -80,8 +80,9 @@ pub enum Error {
         kind: TimeoutKind,
     },
     /// The server sent more than a bound allows (see [`Limits`](crate::Limits)):
-    /// a body, an event-stream line or event, an index count. The
-    /// connection is dropped rather than read further.
+    /// a body, an event-stream line or event, a line of a batch's results,
+    /// a downloaded file. The connection is dropped rather than read further.
+    /// (Too many distinct indexes in a stream is [`Error::Stream`].)
     #[error("the response exceeds the limit of {limit} for {what}")]
     LimitExceeded {
         /// What was too large.
@@ -261,6 +262,11 @@ pub struct ApiError {
     /// The server's `x-should-retry` header, which overrides the status when
     /// deciding whether to retry.
     pub should_retry: Option<bool>,
+    /// How many attempts the call made, the one that got this answer
+    /// included (so `attempts - 1` retries); 0 for an error not made by a
+    /// call's retry loop (one built with [`ApiError::from_response`], or
+    /// reported inside a stream).
+    pub attempts: u32,
 }
 
 impl std::fmt::Debug for ApiError {
@@ -273,6 +279,7 @@ impl std::fmt::Debug for ApiError {
             .field("param", &self.param)
             .field("request_id", &self.request_id)
             .field("retry_after", &self.retry_after)
+            .field("attempts", &self.attempts)
             .finish_non_exhaustive()
     }
 }
@@ -384,6 +391,7 @@ impl ApiError {
             retry_after: crate::retry::retry_after(headers),
             body: excerpt(body, BODY_KEEP),
             should_retry: crate::retry::should_retry_header(headers),
+            attempts: 0,
         }
     }
 }
@@ -403,6 +411,7 @@ impl ApiError {
             retry_after: None,
             body: String::new(),
             should_retry: None,
+            attempts: 0,
         }
     }
 }
@@ -452,8 +461,10 @@ impl Error {
         self.as_api().and_then(|e| e.request_id.as_deref())
     }
 
-    /// Whether the SDK's retry policy retries this error (the table is in
-    /// [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries)):
+    /// Whether the SDK's retry policy retries this kind of error (the table
+    /// is in [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries);
+    /// retries left and the total timeout permitting, and not once a stream
+    /// or download has started):
     /// the server's `x-should-retry` header when it sent one, else 408, 409,
     /// 429 and every status from 500; connection failures and connect, read
     /// and write timeouts; not redirect loops, malformed or oversized
@@ -523,9 +534,10 @@ impl Error {
 /// loop, a body that does not decode, or a response head the server got
 /// wrong (malformed, or larger than the client accepts).
 fn transient(error: &reqwest::Error) -> bool {
-    if error.is_redirect() || error.is_decode() || error.is_builder() {
+    if error.is_redirect() || error.is_builder() {
         return false;
     }
+    let mut from_connection = false;
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
@@ -533,10 +545,14 @@ fn transient(error: &reqwest::Error) -> bool {
             if hyper.is_parse() || hyper.is_parse_status() {
                 return false;
             }
+            from_connection = true;
         }
         source = cause.source();
     }
-    true
+    // reqwest calls a body that broke off on its way (the connection closed
+    // or reset mid-body: hyper's error underneath) a decode error too; only
+    // that kind is transient, not content that does not decode.
+    !error.is_decode() || from_connection
 }
 
 /// reqwest's Display hides the cause chain ("error sending request"); the

@@ -5,7 +5,9 @@ use crate::error::{Error, Result};
 /// Bounds on everything a server controls that would otherwise cost the
 /// client memory without limit. Exceeding one is
 /// [`Error::LimitExceeded`](crate::Error::LimitExceeded) and the connection
-/// is dropped; the defaults are far above anything the API sends.
+/// is dropped — except an error response's body, which is read up to its
+/// bound and reported as far as it was read; the defaults are far above
+/// anything the API sends.
 ///
 /// ```
 /// let limits = tensoras::Limits::default()

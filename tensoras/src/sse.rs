@@ -372,8 +372,13 @@ impl Decoder {
                         let value = utf8(value);
                         let max_event = self.max_event;
                         let fields = self.fields();
-                        let held = fields.data.as_ref().map_or(0, String::len);
-                        if held + 1 + value.len() > max_event {
+                        // The joining `\n` only between lines: a first line
+                        // is held to the bound the other paths hold it to.
+                        let total = fields
+                            .data
+                            .as_ref()
+                            .map_or(value.len(), |held| held.len() + 1 + value.len());
+                        if total > max_event {
                             // Let go now; `pull_any` refuses the rest of the input.
                             fields.data = None;
                             self.overflow = Some(("event-stream event data (bytes)", max_event));
@@ -573,7 +578,7 @@ impl<T: DeserializeOwned> EventStream<T> {
                 read: Bytes::new(),
                 pos: 0,
                 search_all: absorbs_errors::<T>(),
-                end: "[DONE]",
+                end: DONE,
                 observer,
             }),
             _marker: std::marker::PhantomData,
@@ -582,7 +587,7 @@ impl<T: DeserializeOwned> EventStream<T> {
 
     /// For a stream that ends with an event of its own rather than
     /// `[DONE]` (the caller stops reading at that event): `end` names it in
-    /// the error when the body ends first.
+    /// the error when the body ends first, or a `[DONE]` comes first.
     pub(crate) fn ending_with(mut self, end: &'static str) -> Self {
         self.state.end = end;
         self
@@ -665,6 +670,7 @@ fn handle<T: DeserializeOwned>(
     search_all: bool,
     data: &str,
     body: &mut Option<Source>,
+    end: &'static str,
 ) -> Option<Result<T>> {
     if error_event {
         *body = None;
@@ -674,10 +680,9 @@ fn handle<T: DeserializeOwned>(
     let Some(members) = data.strip_prefix('{') else {
         return ending(
             body,
-            if data.trim() == "[DONE]" {
-                None
-            } else {
-                parse_slow(data)
+            match data.trim() {
+                "[DONE]" => done(end),
+                _ => parse_slow(data),
             },
         );
     };
@@ -690,6 +695,22 @@ fn handle<T: DeserializeOwned>(
     }
     ending(body, parse_slow(data))
 }
+
+/// `[DONE]`: the end of a stream that ends with it; for one that ends with
+/// an event of its own (`end` names it), a sign the stream was cut short —
+/// an error, not an end that would pass for a whole answer.
+#[cold]
+fn done<T>(end: &'static str) -> Option<Result<T>> {
+    if end == DONE {
+        return None;
+    }
+    Some(Err(Error::stream(format!(
+        "the server sent [DONE] before {end}"
+    ))))
+}
+
+/// The end marker of a stream that ends with `[DONE]`.
+const DONE: &str = "[DONE]";
 
 /// Drops the body (ending the stream) unless `next` is an item.
 #[cold]
@@ -740,6 +761,35 @@ fn parse_slow<T: DeserializeOwned>(data: &str) -> Option<Result<T>> {
     }
 }
 
+/// The media type of an answer to a streaming call that is surely not an
+/// event stream: JSON (a server that ignored `stream: true`, or reported an
+/// error with a 200) or an HTML page (a proxy's). Read as event-stream
+/// lines, such a body is all ignored and only "ended before `[DONE]`" would
+/// be left of it. A missing or other type is read as events (servers and
+/// proxies label event streams `text/plain` and worse).
+pub(crate) fn not_events(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let value = headers.get(reqwest::header::CONTENT_TYPE)?.to_str().ok()?;
+    let media = value.split(';').next().unwrap_or_default().trim();
+    let media = media.to_ascii_lowercase();
+    let refused = media == "application/json" || media.ends_with("+json") || media == "text/html";
+    refused.then_some(media)
+}
+
+/// The error for such an answer's `body` (as far as it was read): the
+/// server's error when it is one, else what came instead of events.
+pub(crate) fn answer_not_events(content_type: &str, body: &[u8]) -> Error {
+    let reports_error = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|value| value.get("error").is_some_and(|e| !e.is_null()));
+    if reports_error {
+        return stream_error(&String::from_utf8_lossy(body));
+    }
+    Error::stream(format!(
+        "the server answered `{content_type}` where an event stream was expected: {}",
+        crate::error::body_excerpt(body)
+    ))
+}
+
 fn stream_error(data: &str) -> Error {
     let api = ApiError::from_response(200, &reqwest::header::HeaderMap::new(), data.as_bytes());
     Error::Stream {
@@ -764,16 +814,22 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
                 // Unobserved, the item goes straight into the result (the
                 // hot path of every stream nobody traces).
                 if this.observer.is_none() {
-                    return Poll::Ready(handle(false, this.search_all, data, &mut this.body));
+                    return Poll::Ready(handle(
+                        false,
+                        this.search_all,
+                        data,
+                        &mut this.body,
+                        this.end,
+                    ));
                 }
-                let item = handle(false, this.search_all, data, &mut this.body);
+                let item = handle(false, this.search_all, data, &mut this.body, this.end);
                 observe(&mut this.observer, &item);
                 return Poll::Ready(item);
             }
             if let Some(pulled) = this.decoder.pull_any(&this.read, &mut this.pos) {
                 let error_event = pulled.event.as_deref() == Some("error");
                 let data = &pulled.data;
-                let item = handle(error_event, this.search_all, data, &mut this.body);
+                let item = handle(error_event, this.search_all, data, &mut this.body, this.end);
                 if this.observer.is_some() {
                     observe(&mut this.observer, &item);
                 }
@@ -849,6 +905,54 @@ mod tests {
         // The decoder keeps an event's fields out of line until the general
         // path needs them: the line, the bounds, the overflow, a pointer.
         assert!(std::mem::size_of::<Decoder>() <= 80);
+    }
+
+    #[test]
+    fn an_event_at_its_bound_passes_wherever_the_reads_split_it() {
+        // `max_event` bytes of data is within the bound, one more is not,
+        // whether the line lies in one read or comes in two.
+        let max_event = 32;
+        for (len, passes) in [(max_event, true), (max_event + 1, false)] {
+            let text = format!("data: {}\n\n", "x".repeat(len));
+            for split in 0..=text.len() {
+                let mut decoder = Decoder::with_limits(1024, max_event);
+                let mut events = decoder.feed(&text.as_bytes()[..split]);
+                events.extend(decoder.feed(&text.as_bytes()[split..]));
+                if passes {
+                    assert_eq!(events.len(), 1, "split {split}");
+                    assert_eq!(events[0].data.len(), max_event, "split {split}");
+                    assert_eq!(decoder.overflow(), None, "split {split}");
+                } else {
+                    assert!(events.is_empty(), "split {split}: {events:?}");
+                    assert_eq!(
+                        decoder.overflow(),
+                        Some(("event-stream event data (bytes)", max_event)),
+                        "split {split}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn done_before_a_streams_own_end_is_an_error() {
+        let body = "data: {\"type\":\"response.output_text.delta\"}\n\ndata: [DONE]\n\n";
+        let reads = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(body))]);
+        let stream = EventStream::<serde_json::Value>::from_byte_stream(reads)
+            .ending_with("the response completed");
+        let items: Vec<_> = futures::executor::block_on(stream.collect());
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert_eq!(
+            items[0].as_ref().unwrap()["type"],
+            "response.output_text.delta"
+        );
+        let Err(Error::Stream { message, .. }) = &items[1] else {
+            panic!("{:?}", items[1]);
+        };
+        assert_eq!(
+            message,
+            "the server sent [DONE] before the response completed"
+        );
     }
 
     fn decode_all(input: &[u8], split: usize) -> Vec<Event> {

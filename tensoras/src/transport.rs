@@ -133,8 +133,8 @@ pub(crate) struct Progress {
     /// Nanoseconds from `start` to the end of the upload, drain included;
     /// `u64::MAX` while it is going on.
     done: AtomicU64,
-    /// `(nanoseconds from start, bytes taken so far)` per piece.
-    pieces: std::sync::Mutex<Vec<(u64, u64)>>,
+    /// The pieces taken so far, as `drain` needs them.
+    pieces: std::sync::Mutex<Pieces>,
     /// The write timeout, which bounds the estimated drain too.
     write: Duration,
     /// Woken when the upload ends, so the attempt arms the read timeout.
@@ -150,7 +150,7 @@ impl Progress {
             last_write: AtomicU64::new(0),
             started: std::sync::atomic::AtomicBool::new(false),
             done: AtomicU64::new(u64::MAX),
-            pieces: std::sync::Mutex::new(Vec::new()),
+            pieces: std::sync::Mutex::new(Pieces::default()),
             write: settings.write,
             phase: futures::task::AtomicWaker::new(),
         })
@@ -165,8 +165,7 @@ impl Progress {
         self.last_write.store(now, Ordering::Relaxed);
         self.started.store(true, Ordering::Relaxed);
         if let Ok(mut pieces) = self.pieces.lock() {
-            let total = pieces.last().map_or(0, |p| p.1) + bytes as u64;
-            pieces.push((now, total));
+            pieces.push(now, bytes as u64);
         }
     }
 
@@ -178,7 +177,7 @@ impl Progress {
         let drain = self
             .pieces
             .lock()
-            .map(|p| drain(&p, self.write))
+            .map(|p| drain(&p.all(), self.write))
             .unwrap_or_default();
         let end = now.saturating_add(u64::try_from(drain.as_nanos()).unwrap_or(u64::MAX));
         self.done.store(end.min(u64::MAX - 1), Ordering::Relaxed);
@@ -210,6 +209,58 @@ impl Progress {
             ),
             done => (at(done, settings.read), TimeoutKind::Read, settings.read),
         }
+    }
+}
+
+/// The pieces of an upload, `(nanoseconds from its start, bytes taken so
+/// far)`, kept at an even stride: a long upload in small pieces must not
+/// grow this without bound (16 bytes a piece, for every piece of
+/// gigabytes), and `drain` needs the first, one near the middle in time
+/// and the last.
+#[derive(Default)]
+struct Pieces {
+    /// Every `stride`-th piece, from the first.
+    kept: Vec<(u64, u64)>,
+    /// 1, doubled each time `kept` is full and thinned to every other one.
+    stride: u64,
+    /// Pieces seen.
+    seen: u64,
+    /// The last piece seen (kept or not), and so the running total.
+    last: Option<(u64, u64)>,
+}
+
+/// The most pieces [`Pieces`] keeps.
+const MAX_PIECES: usize = 1024;
+
+impl Pieces {
+    fn push(&mut self, at: u64, bytes: u64) {
+        let total = self.last.map_or(0, |p| p.1).saturating_add(bytes);
+        self.last = Some((at, total));
+        self.stride = self.stride.max(1);
+        if self.seen.is_multiple_of(self.stride) {
+            if self.kept.len() >= MAX_PIECES {
+                // Every other one kept: still an even stride, twice as long.
+                let mut index = 0;
+                self.kept.retain(|_| {
+                    index += 1;
+                    index % 2 == 1
+                });
+                self.stride = self.stride.saturating_mul(2);
+            }
+            if self.seen.is_multiple_of(self.stride) {
+                self.kept.push((at, total));
+            }
+        }
+        self.seen += 1;
+    }
+
+    /// The kept pieces and the last one.
+    fn all(&self) -> Vec<(u64, u64)> {
+        let mut all = self.kept.clone();
+        if let Some(last) = self.last.filter(|last| all.last() != Some(last)) {
+            all.push(last);
+        }
+        all
     }
 }
 
@@ -461,19 +512,32 @@ pub(crate) async fn read_body(
 pub(crate) async fn error_from_response(
     mut response: reqwest::Response,
     settings: &Settings,
+    attempts: u32,
 ) -> Error {
     let status = response.status().as_u16();
     let headers = std::mem::take(response.headers_mut());
+    let body = read_error_body(&mut response, settings).await;
+    let mut api = ApiError::from_response(status, &headers, &body);
+    api.attempts = attempts;
+    Error::from_api(api)
+}
+
+/// The body of an answer that is reported as an error, up to
+/// [`Limits::max_error_body_bytes`]: what matters is that it failed, so a
+/// body that cannot be read is reported as far as it came.
+pub(crate) async fn read_error_body(
+    response: &mut reqwest::Response,
+    settings: &Settings,
+) -> Vec<u8> {
     let max = usize::try_from(settings.limits.max_error_body_bytes).unwrap_or(usize::MAX);
     let mut body = Vec::new();
-    // The status is what matters; a body we cannot read is reported as far as it came.
     while body.len() < max {
-        match next_piece(&mut response, settings).await {
+        match next_piece(response, settings).await {
             Ok(Some(piece)) => body.extend_from_slice(&piece[..piece.len().min(max - body.len())]),
             _ => break,
         }
     }
-    Error::from_api(ApiError::from_response(status, &headers, &body))
+    body
 }
 
 /// A response body as a stream whose every wait for bytes is bounded by the
@@ -689,5 +753,26 @@ mod tests {
         // A steady upload leaves no backlog.
         let steady: Vec<_> = (0..40u64).map(|i| (i * 10 * MS, (i + 1) * 1000)).collect();
         assert!(drain(&steady, Duration::from_secs(2)) < Duration::from_millis(20));
+    }
+
+    #[test]
+    fn an_upload_in_many_pieces_keeps_a_bounded_record_at_an_even_stride() {
+        // The drain test's upload (4 MiB at once, then 12 MiB at 3 MiB/s),
+        // in 49,152 pieces of 256 bytes: the same backlog, about 1.33 s.
+        let mut pieces = Pieces::default();
+        pieces.push(0, 4 << 20);
+        let n = (12u64 << 20) / 256;
+        for i in 1..=n {
+            pieces.push(i * 4_000 * MS / n, 256);
+        }
+        assert!(pieces.kept.len() <= 1024, "{}", pieces.kept.len());
+        let all = pieces.all();
+        assert_eq!(all[0], (0, 4 << 20));
+        assert_eq!(*all.last().unwrap(), (4_000 * MS, 16 << 20));
+        let d = drain(&all, Duration::from_secs(2));
+        assert!(
+            d > Duration::from_millis(1200) && d < Duration::from_millis(1500),
+            "{d:?}"
+        );
     }
 }

@@ -6,15 +6,29 @@
 //! "Webhook signatures"):
 //!
 //! - the digest alone, in hex or base64 (standard or URL-safe, padded or
-//!   not), optionally prefixed `sha256=`;
+//!   not), optionally prefixed `sha256=`, or as `v1=<digest>` without a
+//!   `t=`: a digest of the body alone;
 //! - `t=<unix seconds>,v1=<digest>[,v1=<digest>…]`, where the digest is of
 //!   `<t>.<body>` and `t` must be within the tolerance (default 5 minutes)
-//!   of now, which defeats replays; several `v1` values (during a secret
-//!   rotation) pass if any matches.
+//!   of now, which defeats replays of timestamped deliveries; several `v1`
+//!   values (during a secret rotation) pass if any matches.
+//!
+//! A digest of the body alone carries no time, so it cannot be checked for
+//! freshness: a receiver that must refuse replays of such deliveries should
+//! also dedupe on the event's `id`. And since a timestamped digest covers
+//! `<t>.<body>`, a digest without `t=` is refused for a body that itself
+//! begins with digits and a dot: that body is exactly what some timestamped
+//! signature covers, so accepting it would let a captured `t=1000,v1=D`
+//! for `body` pass again, as `v1=D` for `1000.body`, without its timestamp
+//! being checked. (An event's body is a JSON object, which never begins
+//! that way.)
 //!
 //! The secret is the one given when the webhook was created (or generated
 //! then): its bytes as they are, or, for a `whsec_` secret whose rest is
-//! base64, those decoded bytes. Comparisons are constant-time.
+//! base64, those decoded bytes. An empty secret (or only whitespace, or
+//! `whsec_` with nothing after it) is refused with [`Error::Config`]: an
+//! HMAC keyed with it is one anyone can compute. Comparisons are
+//! constant-time.
 //!
 //! ```
 //! use tensoras::types::WebhookPayload;
@@ -70,7 +84,9 @@ pub enum WebhookError {
     #[error("the {SIGNATURE_HEADER} header is malformed: {0}")]
     MalformedSignature(String),
     /// No signature matches the body and the secret: the body was changed,
-    /// or the secret is not this webhook's.
+    /// or the secret is not this webhook's. Also a digest without a
+    /// timestamp for a body that begins with digits and a dot (see the
+    /// [module documentation](crate::webhooks)).
     #[error("the signature does not match the body and secret")]
     SignatureMismatch,
     /// A timestamped signature outside the tolerance: a replay, or a clock
@@ -88,13 +104,17 @@ pub enum WebhookError {
 }
 
 /// Verifies a delivery and decodes its event: [`Verifier`] with the default
-/// tolerance, now.
+/// tolerance (for a timestamped signature), now.
+///
+/// An empty secret is refused with [`Error::Config`], whatever the delivery.
 pub fn verify(body: &[u8], headers: &HeaderMap, secret: &str) -> Result<WebhookEvent> {
-    Verifier::new(secret).verify(body, headers)
+    Verifier::try_new(secret)?.verify(body, headers)
 }
 
 /// Checks one signature header value against `body`, with the default
-/// tolerance, now.
+/// tolerance (for a timestamped signature), now.
+///
+/// An empty secret is refused with [`Error::Config`], whatever the signature.
 ///
 /// ```
 /// let body = br#"{"id":"evt_1"}"#;
@@ -106,12 +126,16 @@ pub fn verify(body: &[u8], headers: &HeaderMap, secret: &str) -> Result<WebhookE
 /// assert!(tensoras::webhooks::verify_signature(body, "sha256=00ff", "whsec_x").is_err());
 /// ```
 pub fn verify_signature(body: &[u8], signature: &str, secret: &str) -> Result<()> {
-    Verifier::new(secret).verify_signature(body, signature)
+    Verifier::try_new(secret)?.verify_signature(body, signature)
 }
 
 /// The header value a server sends for `body` at `timestamp` (Unix
 /// seconds): `t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`.
 /// For tests of a receiver.
+///
+/// The secret is not checked here: a signature made with an empty secret
+/// (which anyone could make) is one no [`Verifier`] accepts, since
+/// verification refuses such a secret.
 ///
 /// ```
 /// let value = tensoras::webhooks::sign(b"{}", "whsec_x", 1_700_000_000);
@@ -181,6 +205,41 @@ fn digest(text: &str) -> std::result::Result<Vec<u8>, String> {
     Ok(decoded)
 }
 
+/// Why a secret is refused.
+const EMPTY_SECRET: &str =
+    "the webhook signing secret is empty (an HMAC with an empty key is one anyone can compute)";
+
+/// The HMAC keys `secret` stands for: its bytes, and for a `whsec_` secret
+/// whose rest is base64 the decoded bytes too. Never an empty key; a secret
+/// that leaves none (empty, only whitespace, `whsec_` and nothing more) is
+/// refused.
+fn keys(secret: &str) -> Result<Vec<Vec<u8>>> {
+    let trimmed = secret.trim();
+    let material = trimmed.strip_prefix("whsec_").unwrap_or(trimmed);
+    if material.trim().is_empty() {
+        return Err(Error::Config(EMPTY_SECRET.into()));
+    }
+    let mut keys = vec![secret.as_bytes().to_vec()];
+    if let Some(rest) = secret.strip_prefix("whsec_") {
+        if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest) {
+            keys.push(decoded);
+        }
+    }
+    keys.retain(|key| !key.is_empty());
+    if keys.is_empty() {
+        return Err(Error::Config(EMPTY_SECRET.into()));
+    }
+    Ok(keys)
+}
+
+/// Whether `body` begins with one or more ASCII digits and then a dot: the
+/// shape of everything a timestamped digest covers (`<t>.<body>`, `t` a
+/// decimal `u64`), so the shape a digest without `t=` must not cover.
+fn begins_with_timestamp(body: &[u8]) -> bool {
+    let digits = body.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0 && body.get(digits) == Some(&b'.')
+}
+
 /// What a signature header says: the digests, and the timestamp they cover.
 struct Signature {
     timestamp: Option<u64>,
@@ -232,18 +291,47 @@ fn parse(header: &str) -> std::result::Result<Signature, String> {
 
 impl Verifier {
     /// A verifier for the webhook whose signing secret is `secret`.
+    ///
+    /// An empty secret (or only whitespace, or `whsec_` with nothing after
+    /// it) makes every verification fail with [`Error::Config`];
+    /// [`Verifier::try_new`] refuses it here instead.
     pub fn new(secret: &str) -> Self {
-        let mut keys = vec![secret.as_bytes().to_vec()];
-        if let Some(rest) = secret.strip_prefix("whsec_") {
-            if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest) {
-                keys.push(decoded);
-            }
-        }
         Verifier {
-            keys,
+            // No keys: every verification is refused (see `keys_or_refuse`).
+            keys: keys(secret).unwrap_or_default(),
             tolerance: DEFAULT_TOLERANCE,
             now: None,
         }
+    }
+
+    /// A verifier for the webhook whose signing secret is `secret`, or
+    /// [`Error::Config`] if the secret is empty (or only whitespace, or
+    /// `whsec_` with nothing after it): a signature keyed with it is one
+    /// anyone could make.
+    ///
+    /// ```
+    /// assert!(tensoras::webhooks::Verifier::try_new("whsec_x").is_ok());
+    /// for empty in ["", " ", "whsec_"] {
+    ///     assert!(matches!(
+    ///         tensoras::webhooks::Verifier::try_new(empty),
+    ///         Err(tensoras::Error::Config(_))
+    ///     ));
+    /// }
+    /// ```
+    pub fn try_new(secret: &str) -> Result<Self> {
+        Ok(Verifier {
+            keys: keys(secret)?,
+            tolerance: DEFAULT_TOLERANCE,
+            now: None,
+        })
+    }
+
+    /// The keys to check with, or the refusal of an empty secret.
+    fn keys_or_refuse(&self) -> Result<&[Vec<u8>]> {
+        if self.keys.is_empty() {
+            return Err(Error::Config(EMPTY_SECRET.into()));
+        }
+        Ok(self.keys.as_slice())
     }
 
     /// How far a timestamped signature's `t` may be from now (default 5 minutes).
@@ -265,6 +353,8 @@ impl Verifier {
     /// decodes its event. An event type this version does not know decodes
     /// as [`WebhookPayload::Other`](crate::types::WebhookPayload::Other).
     pub fn verify(&self, body: &[u8], headers: &HeaderMap) -> Result<WebhookEvent> {
+        // An empty secret is refused before the delivery is looked at.
+        self.keys_or_refuse()?;
         let signature = headers
             .get(SIGNATURE_HEADER)
             .ok_or(Error::Webhook(WebhookError::MissingSignature))?
@@ -277,10 +367,27 @@ impl Verifier {
             .map_err(|e| Error::Webhook(WebhookError::InvalidPayload(e.to_string())))
     }
 
-    /// Checks one signature header value against `body`.
+    /// Checks one signature header value against `body`: a timestamped one
+    /// within the tolerance, or a digest of the body alone (never for a body
+    /// that begins with digits and a dot; see the
+    /// [module documentation](crate::webhooks)).
     pub fn verify_signature(&self, body: &[u8], signature: &str) -> Result<()> {
+        let keys = self.keys_or_refuse()?;
         let signature =
             parse(signature).map_err(|e| Error::Webhook(WebhookError::MalformedSignature(e)))?;
+        // The same keys and HMAC serve both forms, and a timestamped digest
+        // covers `<t>.<body>`. So a digest without `t=` for a body that begins
+        // `<digits>.` is refused: that body is exactly what a timestamped
+        // digest covers, and accepting it would let a captured `t=T,v1=D`
+        // for `B` pass as `v1=D` for `T.B` with no freshness check. Every
+        // timestamped input has this shape and no body-only input accepted
+        // here does, so no digest can be valid in both forms. Body-only
+        // digests stay accepted otherwise (`openapi/DECISIONS.md`, "Webhook
+        // signatures": the server's encoding is not documented), and an
+        // event's body is a JSON object, which never begins with a digit.
+        if signature.timestamp.is_none() && begins_with_timestamp(body) {
+            return Err(Error::Webhook(WebhookError::SignatureMismatch));
+        }
         if let Some(timestamp) = signature.timestamp {
             let now = self
                 .now
@@ -295,7 +402,7 @@ impl Verifier {
                 }));
             }
         }
-        for key in &self.keys {
+        for key in keys {
             let mut mac = mac(key);
             if let Some(timestamp) = signature.timestamp {
                 mac.update(timestamp.to_string().as_bytes());
@@ -488,5 +595,177 @@ mod tests {
             event.payload,
             crate::types::WebhookPayload::Other(_)
         ));
+    }
+
+    fn refusal(result: Result<()>) -> WebhookError {
+        match result {
+            Err(Error::Webhook(e)) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// HMAC-SHA256 with an empty key (what anyone can make, knowing no
+    /// secret), computed outside the SDK with Python 3.11:
+    /// `hmac.new(b"", msg, hashlib.sha256).hexdigest()`, `msg` being
+    /// `b"1000." + BODY` and `BODY`.
+    const EMPTY_KEY_TIMESTAMPED: &str =
+        "t=1000,v1=27affc2cf70e1b8a54fe7a9b56e17613d51fd9de08305de798db79f548a7a9bf";
+    const EMPTY_KEY_BODY: &str = "ce8268cf631495ec9962f2b7ff3ac51b7ace94085a6a70b117972884b21bfc9c";
+    /// The same with the key `b"whsec_"`, over `BODY`.
+    const WHSEC_PREFIX_KEY_BODY: &str =
+        "588468bc2f72f7eed3e7b39ec0f8058dc031f54e2d0b7601391758e016154851";
+
+    #[test]
+    fn an_empty_secret_is_refused() {
+        // `sign` does not check its secret: this is the forgery refused below.
+        assert_eq!(sign(BODY, "", 1_000), EMPTY_KEY_TIMESTAMPED);
+        let is_config = |result: Result<()>| matches!(result, Err(Error::Config(_)));
+        for secret in ["", " ", "\t\n", "whsec_", "whsec_  ", " whsec_ "] {
+            assert!(
+                matches!(Verifier::try_new(secret), Err(Error::Config(_))),
+                "{secret:?}"
+            );
+            let verifier = Verifier::new(secret).at(UNIX_EPOCH + Duration::from_secs(1_000));
+            // Refused before the delivery is looked at.
+            assert!(
+                matches!(
+                    verifier.verify(BODY, &HeaderMap::new()),
+                    Err(Error::Config(_))
+                ),
+                "{secret:?}"
+            );
+            for header in [EMPTY_KEY_TIMESTAMPED, EMPTY_KEY_BODY, WHSEC_PREFIX_KEY_BODY] {
+                assert!(
+                    is_config(verifier.verify_signature(BODY, header)),
+                    "{secret:?} {header}"
+                );
+                assert!(
+                    is_config(verify_signature(BODY, header, secret)),
+                    "{secret:?} {header}"
+                );
+                let mut headers = HeaderMap::new();
+                headers.insert(SIGNATURE_HEADER, header.parse().unwrap());
+                assert!(
+                    matches!(verifier.verify(BODY, &headers), Err(Error::Config(_))),
+                    "{secret:?} {header}"
+                );
+                assert!(
+                    matches!(verify(BODY, &headers, secret), Err(Error::Config(_))),
+                    "{secret:?} {header}"
+                );
+            }
+        }
+        // A real secret: accepted, and the forgeries do not match it.
+        let verifier = Verifier::try_new(SECRET)
+            .unwrap()
+            .at(UNIX_EPOCH + Duration::from_secs(1_000));
+        assert!(verifier
+            .verify_signature(
+                BODY,
+                "t=1000,v1=fb8f10a44ae2cf182823eff2607b01ae9f6b5405c308b5b39a3c81e1c2ae9b56"
+            )
+            .is_ok());
+        for header in [EMPTY_KEY_TIMESTAMPED, EMPTY_KEY_BODY, WHSEC_PREFIX_KEY_BODY] {
+            assert_eq!(
+                refusal(verifier.verify_signature(BODY, header)),
+                WebhookError::SignatureMismatch,
+                "{header}"
+            );
+        }
+    }
+
+    /// A captured `t=1000,v1=D` for `BODY` (D is the known answer above,
+    /// the HMAC of `"1000." + BODY`) sent again as a digest of the body
+    /// alone, for the body `"1000." + BODY`: the HMAC input is the same, but
+    /// no timestamp would be checked.
+    #[test]
+    fn a_timestamp_moved_into_the_body_is_refused() {
+        let digest = "fb8f10a44ae2cf182823eff2607b01ae9f6b5405c308b5b39a3c81e1c2ae9b56";
+        let b64 = "+48QpErizxgoI+/yYHsBrp9rVAXDCLWzmjyB4cKum1Y=";
+        let mut moved = b"1000.".to_vec();
+        moved.extend_from_slice(BODY);
+        // Sent with its timestamp, long after: stale, as it should be.
+        let captured = format!("t=1000,v1={digest}");
+        assert!(matches!(
+            refusal(at(1_000_000_000).verify_signature(BODY, &captured)),
+            WebhookError::Stale {
+                timestamp: 1_000,
+                ..
+            }
+        ));
+        for header in [
+            format!("v1={digest}"),
+            digest.to_owned(),
+            format!("sha256={digest}"),
+            format!("v1={b64}"),
+            b64.to_owned(),
+        ] {
+            for now in [1_000, 1_000 + 301, 1_000_000_000] {
+                assert_eq!(
+                    refusal(at(now).verify_signature(&moved, &header)),
+                    WebhookError::SignatureMismatch,
+                    "{header} at {now}"
+                );
+            }
+            let mut headers = HeaderMap::new();
+            headers.insert(SIGNATURE_HEADER, header.parse().unwrap());
+            assert!(matches!(
+                at(1_000_000_000).verify(&moved, &headers),
+                Err(Error::Webhook(WebhookError::SignatureMismatch))
+            ));
+        }
+    }
+
+    /// Known answers from Python 3.11, as above, with `SECRET`.
+    #[test]
+    fn legitimate_deliveries_still_verify() {
+        // Timestamped and fresh, within the tolerance either way.
+        let timestamped =
+            "t=1000,v1=fb8f10a44ae2cf182823eff2607b01ae9f6b5405c308b5b39a3c81e1c2ae9b56";
+        for now in [1_000, 1_300, 700] {
+            assert!(at(now).verify_signature(BODY, timestamped).is_ok(), "{now}");
+        }
+        // Timestamped, of a body that itself begins `<digits>.` (the HMAC of
+        // "1000.7.5"): the rule is for digests without a timestamp only.
+        assert!(at(1_000)
+            .verify_signature(
+                b"7.5",
+                "t=1000,v1=c7e7a6acf42dfc2acaa55930e2f0cb62f2d8a0489263d0babbda234dc089f3d2"
+            )
+            .is_ok());
+        // Body-only, by default: an event, and a body of digits with no dot.
+        let body_only = "5eb6b4869164eabab4d0604743b8b757e0a6ebd729e684a19de2e76d1fb9c2e3";
+        for header in [body_only.to_owned(), format!("v1={body_only}")] {
+            assert!(at(0).verify_signature(BODY, &header).is_ok(), "{header}");
+        }
+        assert!(at(0)
+            .verify_signature(
+                b"1000",
+                "471b96a2c71eb95923fa0a74bc1629c11a0854416344a7aea3abb983725022fb"
+            )
+            .is_ok());
+        // Body-only of a body that begins `<digits>.`: refused even when
+        // truly signed so (the HMAC of "1000.5"), as it cannot be told from a
+        // timestamped signature's content.
+        assert_eq!(
+            refusal(at(0).verify_signature(
+                b"1000.5",
+                "8a69b50e3f9e98a8d25838b20eecfd8a0debcf336dd05da6442b87121ec7b8a1"
+            )),
+            WebhookError::SignatureMismatch
+        );
+        for (body, expected) in [
+            (&b"1."[..], true),
+            (&b"0.{}"[..], true),
+            (&b"18446744073709551615.x"[..], true),
+            (&b"1000"[..], false),
+            (&b".5"[..], false),
+            (&b""[..], false),
+            (&b" 1.5"[..], false),
+            (&b"1a.5"[..], false),
+            (&br#"{"a":1.5}"#[..], false),
+        ] {
+            assert_eq!(begins_with_timestamp(body), expected, "{body:?}");
+        }
     }
 }

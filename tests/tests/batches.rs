@@ -642,13 +642,69 @@ async fn a_refused_create_deletes_the_uploaded_input_again() {
         .filter(|r| r.method == "POST" && r.uri == "/v1/files")
         .collect();
     assert_eq!(uploads.len(), 1, "the input was uploaded");
-    let files = server
+    let files = stored_files(&server).await;
+    assert!(files.is_empty(), "and deleted again: {files:?}");
+}
+
+/// The files the server holds.
+async fn stored_files(server: &MockServer) -> Vec<tensoras::types::FileObject> {
+    server
         .client()
         .files()
         .list(ListFiles::new())
         .await
-        .unwrap();
-    assert!(files.data.is_empty(), "and deleted again: {:?}", files.data);
+        .unwrap()
+        .data
+}
+
+/// A status the client retries (408, 409, 429, or any the server marks
+/// `x-should-retry: true`) does not prove the batch was not made: an
+/// earlier attempt, under the same idempotency key, may have made it and
+/// lost its answer. The uploaded input is kept, not deleted.
+#[tokio::test]
+async fn a_retried_refusal_keeps_the_uploaded_input() {
+    for (status, should_retry) in [
+        ("408", None),
+        ("409", None),
+        ("429", None),
+        ("400", Some("true")),
+    ] {
+        let server = MockServer::start().await;
+        let mut pairs = vec![
+            ("x-mock-status", status),
+            ("x-mock-fault-path", "/v1/batches"),
+            ("x-mock-retry-after-ms", "10"),
+        ];
+        if let Some(value) = should_retry {
+            pairs.push(("x-mock-should-retry", value));
+        }
+        let client = server.client().with_options(fault(&pairs).max_retries(1));
+        let submitted = tokio::time::timeout(
+            Duration::from_secs(30),
+            client.batches().submit(BatchJob::new().request(ask("x"))),
+        )
+        .await
+        .expect("the submission ends");
+        let error = submitted.unwrap_err();
+        assert_eq!(error.status(), Some(status.parse().unwrap()), "{error:?}");
+        let requests = server.requests();
+        let creates = requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.uri == "/v1/batches")
+            .count();
+        assert_eq!(creates, 2, "{status}: the create was retried");
+        let deletes: Vec<_> = requests
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .map(|r| r.uri.clone())
+            .collect();
+        assert!(deletes.is_empty(), "{status}: nothing deleted: {deletes:?}");
+        assert_eq!(
+            stored_files(&server).await.len(),
+            1,
+            "{status}: the input is kept"
+        );
+    }
 }
 
 #[tokio::test]
@@ -675,7 +731,7 @@ async fn a_submission_dropped_mid_upload_leaves_no_local_file() {
             .is_err(),
         "the upload never finishes"
     );
-    // Dropped: the file goes (its removal runs on the blocking pool).
+    // Dropped: the file goes (its removal runs on a thread of its own).
     let mut empty = false;
     for _ in 0..500 {
         if is_empty(&dir) {

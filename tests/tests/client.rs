@@ -965,3 +965,69 @@ async fn a_files_content_reads_whole_within_its_bound() {
         .unwrap();
     assert_eq!(read, text);
 }
+
+/// Adding a data source that is refused outright (404: no such knowledge
+/// base) deletes the file uploaded for it again; after a status the client
+/// retries (an earlier attempt may have made the source) the file is kept.
+#[tokio::test]
+async fn a_refused_data_source_deletes_its_uploaded_file() {
+    let server = MockServer::start().await;
+    let client = server.client();
+    let created = client
+        .knowledge_bases()
+        .data_sources()
+        .create_from_file("kb_missing", FileSource::bytes("notes.txt", "Some notes."));
+    let error = tokio::time::timeout(Duration::from_secs(30), created)
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert_eq!(error.status(), Some(404), "{error:?}");
+    let requests = server.requests();
+    let uploads = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.uri == "/v1/files")
+        .count();
+    assert_eq!(uploads, 1, "the file was uploaded");
+    let deletes: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.uri.as_str())
+        .collect();
+    assert_eq!(deletes.len(), 1, "and deleted again: {deletes:?}");
+    assert!(deletes[0].starts_with("/v1/files/"), "{deletes:?}");
+    let files = client.files().list(ListFiles::new()).await.unwrap();
+    assert!(files.data.is_empty(), "{:?}", files.data);
+
+    // A 409, retried: kept.
+    let kb = client
+        .knowledge_bases()
+        .create(KnowledgeBaseCreateRequest::new("docs"))
+        .await
+        .unwrap();
+    let path = format!("/v1/knowledge-bases/{}/data-sources", kb.id);
+    let conflicted = client.with_options(
+        fault(&[
+            ("x-mock-status", "409"),
+            ("x-mock-fault-path", path.as_str()),
+            ("x-mock-retry-after-ms", "1"),
+        ])
+        .max_retries(1),
+    );
+    let created = conflicted
+        .knowledge_bases()
+        .data_sources()
+        .create_from_file(&kb.id, FileSource::bytes("more.txt", "More notes."));
+    let error = tokio::time::timeout(Duration::from_secs(30), created)
+        .await
+        .expect("the call ends")
+        .unwrap_err();
+    assert_eq!(error.status(), Some(409), "{error:?}");
+    let deletes = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .count();
+    assert_eq!(deletes, 1, "no other delete");
+    let files = client.files().list(ListFiles::new()).await.unwrap();
+    assert_eq!(files.data.len(), 1, "the file is kept");
+}

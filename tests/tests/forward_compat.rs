@@ -31,7 +31,8 @@ const UNKNOWN_MEMBER: &str = "x_future_member";
 #[derive(Clone, Copy, Debug)]
 enum Pick {
     Unknown,
-    /// Known values, and null wherever the spec allows it.
+    /// Known values, and null wherever the spec allows it or lets the
+    /// member be left out.
     Nulls,
     Known(usize),
 }
@@ -158,9 +159,18 @@ impl Synth<'_> {
     fn object(&mut self, schema: &Value, depth: usize) -> Value {
         let mut out = Map::new();
         if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            let required = |name: &str| {
+                schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| r.iter().any(|n| n == name))
+            };
             for (name, property) in properties {
+                // Null where the spec allows it, and where it lets the
+                // member be left out: servers send `null` for those too.
                 let nullable = self.resolve(property).get("nullable") == Some(&json!(true))
-                    || property.get("nullable") == Some(&json!(true));
+                    || property.get("nullable") == Some(&json!(true))
+                    || !required(name);
                 let value = if nullable && matches!(self.pick, Pick::Nulls) {
                     Value::Null
                 } else {

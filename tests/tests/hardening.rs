@@ -183,6 +183,176 @@ async fn a_stalled_download_and_a_stalled_json_body_end_with_read_timeouts() {
     );
 }
 
+/// The names in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_stream_answered_with_json_or_html_reports_what_came() {
+    // An error reported with a 200: the server's error, typed.
+    let server = answering(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 62\r\n\r\n{\"error\":{\"message\":\"model overloaded\",\"type\":\"server_error\"}}").await;
+    let result = stream_from(&server).await;
+    let Err(Error::Stream {
+        api_error: Some(api),
+        ..
+    }) = &result
+    else {
+        panic!("{result:?}");
+    };
+    assert_eq!(api.message, "model overloaded");
+    // A whole completion (the server ignored `stream: true`), a proxy's page.
+    for (answer, shown) in [
+        (
+            &b"HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: 43\r\n\r\n{\"id\":\"c\",\"object\":\"chat.completion\",\"x\":1}"[..],
+            "`application/json` where an event stream was expected",
+        ),
+        (
+            &b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 30\r\n\r\n<html>proxy sign-in</html>\n\n\n\n"[..],
+            "proxy sign-in",
+        ),
+    ] {
+        let result = stream_from(&answering(answer).await).await;
+        let Err(Error::Stream { message, .. }) = &result else {
+            panic!("{result:?}");
+        };
+        assert!(message.contains(shown), "{message}");
+    }
+    // Events labelled `text/plain` are still read as events.
+    let body = format!("{}data: [DONE]\n\n", chunk_event("Hi"));
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let server = answering(Box::leak(answer.into_bytes().into_boxed_slice())).await;
+    let stream = stream_from(&server).await.unwrap();
+    let items: Vec<_> = bounded("items", stream.collect()).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(
+        items[0].as_ref().unwrap().choices[0]
+            .delta
+            .content
+            .as_deref(),
+        Some("Hi")
+    );
+}
+
+/// A destination that is not a regular file (a pipe here; `/dev/null` is
+/// the same case) is written in place, not replaced by a renamed file.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_download_into_a_pipe_writes_through_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = std::env::temp_dir().join(format!("tensoras-download-pipe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pipe = dir.join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no mkfifo here: skipped");
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reading = pipe.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::fs::read(&reading));
+    });
+    let server = answering(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 10\r\n\r\n0123456789").await;
+    let client = server.client(quick(5000));
+    let written = bounded("download_to", client.files().download_to("file-1", &pipe)).await;
+    // Replaced by a renamed file, the pipe would never see a writer.
+    let read = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the pipe's reader ends");
+    let still_a_pipe = std::fs::symlink_metadata(&pipe).map(|m| m.file_type().is_fifo());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(written.unwrap(), 10);
+    assert_eq!(read.unwrap(), b"0123456789");
+    assert!(matches!(still_a_pipe, Ok(true)), "{still_a_pipe:?}");
+}
+
+/// A chat stream opened on `server` (its head within [`bounded`]).
+async fn stream_from(server: &RawServer) -> Result<tensoras::ChatStream> {
+    bounded(
+        "create_stream",
+        server
+            .client(quick(5000))
+            .chat()
+            .completions()
+            .create_stream(request()),
+    )
+    .await
+}
+
+/// A server that answers every request with `bytes` and closes the connection.
+async fn answering(bytes: &'static [u8]) -> RawServer {
+    RawServer::start(move |mut conn: Conn| async move {
+        let _ = conn.read_request().await;
+        let _ = conn.write(bytes).await;
+    })
+    .await
+    .unwrap()
+}
+
+/// A download that breaks mid-way leaves its destination as it was (the
+/// old contents, or no file at all) and no temporary file beside it; a
+/// whole one replaces it.
+#[tokio::test]
+async fn a_broken_download_leaves_the_destination_as_it_was() {
+    let dir = std::env::temp_dir().join(format!("tensoras-download-to-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let destination = dir.join("results.jsonl");
+    std::fs::write(&destination, b"the old contents\n").unwrap();
+
+    // Ten bytes of a thousand, then the connection closes.
+    let broken = answering(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 1000\r\n\r\n0123456789").await;
+    let client = broken.client(quick(5000));
+    let result = bounded(
+        "download_to",
+        client.files().download_to("file-1", &destination),
+    )
+    .await;
+    assert!(
+        matches!(result, Err(Error::Connection { .. })),
+        "{result:?}"
+    );
+    assert_eq!(std::fs::read(&destination).unwrap(), b"the old contents\n");
+    assert_eq!(
+        names_in(&dir),
+        ["results.jsonl"],
+        "no temporary file is left"
+    );
+    let absent = dir.join("absent.jsonl");
+    let result = bounded("download_to", client.files().download_to("file-1", &absent)).await;
+    assert!(result.is_err(), "{result:?}");
+    assert!(!absent.exists(), "no partial file where there was none");
+    assert_eq!(
+        names_in(&dir),
+        ["results.jsonl"],
+        "no temporary file is left"
+    );
+
+    // The whole file: it replaces the old contents.
+    let whole = answering(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 10\r\n\r\n0123456789").await;
+    let client = whole.client(quick(5000));
+    let written = bounded(
+        "download_to",
+        client.files().download_to("file-1", &destination),
+    )
+    .await
+    .unwrap();
+    assert_eq!(written, 10);
+    assert_eq!(std::fs::read(&destination).unwrap(), b"0123456789");
+    assert_eq!(names_in(&dir), ["results.jsonl"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// Keep-alive comments every 50 ms for a while, then the answer.
 async fn keep_alives_then_done(mut conn: Conn, pings: usize) {
     let _ = conn.read_request().await;
@@ -718,6 +888,79 @@ async fn attempts(server: &MockServer, options: RequestOptions) -> (Result<Model
     )
     .await;
     (result, server.requests().len() - before)
+}
+
+#[tokio::test]
+async fn a_retry_wait_past_the_total_timeout_ends_with_the_servers_error() {
+    // Waiting out a 30 s Retry-After cannot fit in a 5 s total timeout:
+    // the call ends at once with the 429 and its Retry-After, not with a
+    // total timeout that would hide them.
+    // A wait that fits is made.
+    let server = MockServer::start().await;
+    for (wait_ms, total_s, max_retries, made) in [("30000", 5, 3, 1), ("1", 20, 2, 3)] {
+        let (result, n) = attempts(
+            &server,
+            faults(&[("x-mock-status", "429"), ("x-mock-retry-after-ms", wait_ms)])
+                .max_retries(max_retries)
+                .total_timeout(Duration::from_secs(total_s)),
+        )
+        .await;
+        assert_eq!(n, made, "{wait_ms} ms");
+        let Err(Error::RateLimit(api)) = &result else {
+            panic!("{result:?}");
+        };
+        let wait = Duration::from_millis(wait_ms.parse().unwrap());
+        assert_eq!(api.retry_after, Some(wait));
+        assert_eq!(api.attempts as usize, made);
+    }
+}
+
+#[tokio::test]
+async fn an_answer_whose_body_breaks_off_is_retried() {
+    // The first connection sends the head and 10 of 1,000 bytes, then
+    // closes; the second, the whole answer.
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&answered);
+    let server = RawServer::start(move |mut conn: Conn| {
+        let attempt = count.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let request = conn.read_request().await.unwrap_or_default();
+            if attempt == 0 {
+                let _ = conn
+                    .write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"object\":")
+                    .await;
+                return; // dropped: the body breaks off
+            }
+            assert!(
+                request
+                    .to_ascii_lowercase()
+                    .contains("x-tensoras-retry-count: 1"),
+                "{request}"
+            );
+            let body = br#"{"object":"list","data":[]}"#;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write(head.as_bytes()).await;
+            let _ = conn.write(body).await;
+        }
+    })
+    .await
+    .unwrap();
+    let client = server.client(RequestOptions::new().max_retries(1));
+    let models = bounded("list", client.models().list()).await.unwrap();
+    assert!(models.data.is_empty());
+    assert_eq!(answered.load(Ordering::SeqCst), 2);
+    // Without retries left, the broken body is the call's error.
+    answered.store(0, Ordering::SeqCst);
+    let client = server.client(RequestOptions::new().max_retries(0));
+    let result = bounded("list", client.models().list()).await;
+    assert!(
+        matches!(result, Err(Error::Connection { .. })),
+        "{result:?}"
+    );
+    assert_eq!(answered.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

@@ -331,12 +331,26 @@ impl<M: Mode> Files<M> {
         file_id: &str,
     ) -> impl Future<Output = Result<FileContent>> + Send + 'static {
         let request = self.client.request(&DownloadFileContent::new(file_id));
-        futures::FutureExt::map(self.client.send_unread(request), |sent| {
+        futures::FutureExt::map(self.client.send_unread(request, false), |sent| {
             sent.map(FileContent::new)
         })
     }
 
     /// Downloads the file's bytes into `destination`, returning the byte count.
+    ///
+    /// The bytes go to a temporary file beside `destination` (in the same
+    /// directory, named `.{name}.{pid}.{random}.part`), which is synced to
+    /// disk and renamed over `destination` only once the whole download has
+    /// arrived: `destination` is replaced only by a complete download. A
+    /// download that fails (or is dropped before its end) leaves
+    /// `destination` as it was, whether it existed or not, and its
+    /// temporary file is removed (best effort). An existing `destination`
+    /// keeps its permissions; a symbolic link has the file it points to
+    /// replaced; a read-only file or a directory is refused with
+    /// [`Error::InvalidInput`]. A destination that is not a regular file
+    /// (a device such as `/dev/null`, a pipe) or a link to a file that does
+    /// not exist yet is written in place, as before: what a failed download
+    /// wrote to it stays.
     pub fn download_to(
         &self,
         file_id: &str,
@@ -346,23 +360,215 @@ impl<M: Mode> Files<M> {
         let content = self.content(file_id);
         async move {
             let mut stream = content.await?;
-            let mut out = tokio::fs::File::create(&destination).await.map_err(|e| {
-                Error::InvalidInput(format!("cannot create {}: {e}", destination.display()))
-            })?;
-            let mut written = 0u64;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk?;
-                out.write_all(&chunk).await.map_err(|e| {
-                    Error::InvalidInput(format!("writing {}: {e}", destination.display()))
-                })?;
-                written += chunk.len() as u64;
+            // A link is followed, as writing through it would: the file it
+            // points to is what gets replaced, the link stays.
+            let is_link = matches!(
+                tokio::fs::symlink_metadata(&destination).await,
+                Ok(meta) if meta.file_type().is_symlink()
+            );
+            // Not a regular file (a device such as `/dev/null`, a pipe), or
+            // a link to nothing yet: written in place, as a plain write
+            // would — a rename would replace the device or the link itself.
+            let in_place = match tokio::fs::metadata(&destination).await {
+                Ok(meta) => !meta.is_file() && !meta.is_dir(),
+                Err(_) => is_link,
+            };
+            if in_place {
+                let mut out = tokio::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&destination)
+                    .await
+                    .map_err(|e| write_error(&destination, e))?;
+                let written = fill(&mut stream, &mut out, &destination).await?;
+                return Ok(written);
             }
-            out.flush().await.map_err(|e| {
-                Error::InvalidInput(format!("writing {}: {e}", destination.display()))
-            })?;
-            Ok(written)
+            let resolved = if is_link {
+                tokio::fs::canonicalize(&destination).await.ok()
+            } else {
+                None
+            };
+            let target = resolved.unwrap_or(destination);
+            let (part, mut out) = PartFile::create(&target).await?;
+            let filled = async {
+                let written = fill(&mut stream, &mut out, &target).await?;
+                out.sync_all().await.map_err(|e| write_error(&target, e))?;
+                Ok(written)
+            }
+            .await;
+            drop(out);
+            match filled {
+                Ok(written) => {
+                    part.replace(&target).await?;
+                    Ok(written)
+                }
+                Err(error) => {
+                    part.remove().await;
+                    Err(error)
+                }
+            }
         }
     }
+}
+
+/// Writes the rest of `stream` to `out` and flushes it; returns the bytes written.
+async fn fill(stream: &mut FileContent, out: &mut tokio::fs::File, target: &Path) -> Result<u64> {
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| write_error(target, e))?;
+        written += chunk.len() as u64;
+    }
+    out.flush().await.map_err(|e| write_error(target, e))?;
+    Ok(written)
+}
+
+fn write_error(target: &Path, error: std::io::Error) -> Error {
+    Error::InvalidInput(format!("writing {}: {error}", target.display()))
+}
+
+/// A download's temporary file, beside its destination: renamed over the
+/// destination once the download is complete, else removed (by
+/// [`remove`](Self::remove), or when dropped with the download).
+struct PartFile {
+    path: PathBuf,
+    /// Whether dropping it removes the file.
+    armed: bool,
+}
+
+impl PartFile {
+    /// A new, empty file in `target`'s directory, under a name no other
+    /// download uses (made with `create_new`: an existing file is never
+    /// reused), with `target`'s permissions when it exists.
+    async fn create(target: &Path) -> Result<(PartFile, tokio::fs::File)> {
+        let cannot =
+            |why: &str| Error::InvalidInput(format!("cannot create {}: {why}", target.display()));
+        let Some(name) = target.file_name() else {
+            return Err(cannot("the path does not name a file"));
+        };
+        let existing = tokio::fs::metadata(target).await.ok();
+        if let Some(meta) = &existing {
+            if meta.is_dir() {
+                return Err(cannot("it is a directory"));
+            }
+            if meta.permissions().readonly() {
+                return Err(cannot("it is read-only"));
+            }
+        }
+        // Cut, so that the name stays within a file system's limit.
+        let stem: String = name.to_string_lossy().chars().take(64).collect();
+        let mut taken = 0;
+        loop {
+            let path = target.with_file_name(format!(
+                ".{stem}.{}.{:016x}.part",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            // Armed before the open: a download dropped while the file is
+            // being made removes it too (the random name is ours alone).
+            let mut part = PartFile { path, armed: true };
+            let opened = tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&part.path)
+                .await;
+            match opened {
+                Ok(file) => {
+                    // Before any byte is written: a private file stays private.
+                    if let Some(meta) = &existing {
+                        let _ = file.set_permissions(meta.permissions()).await;
+                    }
+                    return Ok((part, file));
+                }
+                Err(e) => {
+                    // Not made by us (it exists, or nothing was made):
+                    // not ours to remove.
+                    part.armed = false;
+                    if e.kind() == std::io::ErrorKind::AlreadyExists && taken < 8 {
+                        taken += 1;
+                        continue;
+                    }
+                    return Err(Error::InvalidInput(format!(
+                        "cannot create {} (through {}): {e}",
+                        target.display(),
+                        part.path.display()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Renames the file over `target`; removes it when that fails.
+    async fn replace(mut self, target: &Path) -> Result<()> {
+        let renamed = tokio::fs::rename(&self.path, target).await;
+        match renamed {
+            Ok(()) => {
+                self.armed = false;
+                Ok(())
+            }
+            Err(e) => {
+                self.remove().await;
+                Err(Error::InvalidInput(format!(
+                    "cannot replace {}: {e}",
+                    target.display()
+                )))
+            }
+        }
+    }
+
+    /// Removes the file, and waits for it (best effort).
+    async fn remove(mut self) {
+        self.armed = false;
+        let _ = tokio::fs::remove_file(&self.path).await;
+    }
+}
+
+/// A download dropped before its end removes its temporary file.
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if self.armed {
+            remove_detached(
+                std::mem::take(&mut self.path),
+                std::fs::remove_file::<PathBuf>,
+            );
+        }
+    }
+}
+
+/// Runs `remove(path)` (best effort) on a thread of its own, for a `Drop`
+/// that cleans up on disk: off the runtime's threads, so a slow disk does
+/// not stall the executor, and not on tokio's blocking pool, which
+/// discards the work queued on it when the runtime shuts down (a thread is
+/// not stopped by that; only the process exiting first stops it). When no
+/// thread can be started, the removal runs on this one.
+pub(crate) fn remove_detached(path: PathBuf, remove: fn(PathBuf) -> std::io::Result<()>) {
+    let on_thread = path.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tensoras-cleanup".into())
+        .spawn(move || {
+            let _ = remove(on_thread);
+        });
+    if spawned.is_err() {
+        let _ = remove(path);
+    }
+}
+
+/// Whether a create call that failed with `error` surely made nothing, so
+/// that a file uploaded for it can be deleted: a 4xx the retry policy does
+/// not retry (see [`Error::is_retryable`]), answering the call's first and
+/// only attempt. A status it retries (408, 409, 429, or any the server
+/// marked `x-should-retry: true`) may answer a retry, under the same
+/// idempotency key, of an attempt that did create the object and whose
+/// response was lost; a timeout, a broken connection or a 5xx may itself be
+/// such an attempt; and after one of those, even a 400 may be the server
+/// refusing a second use of what the first attempt made.
+pub(crate) fn created_nothing(error: &Error) -> bool {
+    error.as_api().is_some_and(|api| {
+        api.attempts == 1 && (400..500).contains(&api.status_code) && !error.is_retryable()
+    })
 }
 
 /// A file's bytes as they arrive ([`Files::content`]), with the response's
@@ -525,5 +731,31 @@ impl Stream for FileContent {
             _ => {}
         }
         polled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_first_attempts_plain_refusal_proves_nothing_was_made() {
+        let headers = reqwest::header::HeaderMap::new();
+        let refused = |status, attempts| {
+            let mut api = crate::ApiError::from_response(status, &headers, b"{}");
+            api.attempts = attempts;
+            Error::from_api(api)
+        };
+        assert!(created_nothing(&refused(400, 1)));
+        assert!(created_nothing(&refused(404, 1)));
+        assert!(created_nothing(&refused(422, 1)));
+        // After an earlier attempt that may have made it.
+        assert!(!created_nothing(&refused(400, 2)));
+        // Statuses that are retried, or a server error.
+        assert!(!created_nothing(&refused(409, 1)));
+        assert!(!created_nothing(&refused(429, 1)));
+        assert!(!created_nothing(&refused(500, 1)));
+        // Not from a call's retry loop: unknown.
+        assert!(!created_nothing(&refused(400, 0)));
     }
 }

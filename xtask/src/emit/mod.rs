@@ -30,12 +30,18 @@ pub fn doc(text: &str) -> TokenStream {
 
 /// typify's items, adjusted: every struct with named fields and every enum
 /// is `#[non_exhaustive]` (built with `new` and setters, matched with a
-/// wildcard, so the spec can grow without breaking callers), and unions
-/// marked `x-tensoras-flatten` are `#[serde(flatten)]`.
+/// wildcard, so the spec can grow without breaking callers), unions
+/// marked `x-tensoras-flatten` are `#[serde(flatten)]`, and an optional
+/// array (a `Vec` left out when empty) reads a `null` as empty: servers
+/// send `null` where the spec says the member is left out, and one such
+/// member must not fail the whole answer.
 pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenStream> {
     let mut file: syn::File = syn::parse2(split_doc_attributes(tokens))?;
     let non_exhaustive: syn::Attribute = syn::parse_quote!(#[non_exhaustive]);
     let flatten: syn::Attribute = syn::parse_quote!(#[serde(flatten)]);
+    let null_as_empty: syn::Attribute =
+        syn::parse_quote!(#[serde(deserialize_with = "null_as_empty")]);
+    let mut reads_null = false;
     for item in &mut file.items {
         match item {
             syn::Item::Struct(s) => {
@@ -53,13 +59,54 @@ pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenS
                     {
                         field.attrs.push(flatten.clone());
                     }
+                    if is_vec(&field.ty) && has_serde_default(&field.attrs) {
+                        field.attrs.push(null_as_empty.clone());
+                        reads_null = true;
+                    }
                 }
             }
             syn::Item::Enum(e) => e.attrs.push(non_exhaustive.clone()),
             _ => {}
         }
     }
-    Ok(quote! { #file })
+    let helper = reads_null.then(|| {
+        quote! {
+            /// An optional array as the server sent it: `null` is read as
+            /// empty, the same as the member left out.
+            fn null_as_empty<'de, D, T>(deserializer: D) -> ::std::result::Result<::std::vec::Vec<T>, D::Error>
+            where
+                D: ::serde::Deserializer<'de>,
+                T: ::serde::Deserialize<'de>,
+            {
+                let value: ::std::option::Option<::std::vec::Vec<T>> =
+                    ::serde::Deserialize::deserialize(deserializer)?;
+                Ok(value.unwrap_or_default())
+            }
+        }
+    });
+    Ok(quote! { #file #helper })
+}
+
+/// Whether `ty` is a `Vec<…>` (typify writes `::std::vec::Vec<…>`).
+fn is_vec(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
+}
+
+/// Whether `attrs` hold a `#[serde(default …)]`.
+fn has_serde_default(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        let mut default = false;
+        if attr.path().is_ident("serde") {
+            let _ = attr.parse_nested_meta(|meta| {
+                default |= meta.path.is_ident("default");
+                if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
+                Ok(())
+            });
+        }
+        default
+    })
 }
 
 /// Splits every multi-line `#[doc = "..."]` into one attribute per line.

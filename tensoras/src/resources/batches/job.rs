@@ -528,21 +528,63 @@ impl InputFile {
 }
 
 /// A submission dropped half-way (or a `remove` that never ran) still
-/// leaves no file behind.
+/// leaves no file behind, also when the drop comes as the runtime shuts
+/// down (its tasks dropped): with a runtime, the directory is removed on a
+/// thread of its own, not on the runtime's blocking pool (which discards
+/// the work queued on it at shutdown), and without one on this thread. A
+/// process that exits before that thread has run, or a directory that
+/// cannot be removed, leaves it to the system's temporary-file cleanup.
 impl Drop for InputFile {
     fn drop(&mut self) {
         let dir = std::mem::take(&mut self.dir);
         if dir.as_os_str().is_empty() {
             return;
         }
-        let remove = move || {
-            let _ = std::fs::remove_dir_all(dir);
-        };
         // Off the runtime's threads when there is one: a slow disk must not
         // stall the executor.
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn_blocking(remove)),
-            Err(_) => remove(),
+        if tokio::runtime::Handle::try_current().is_ok() {
+            crate::resources::files::remove_detached(dir, std::fs::remove_dir_all::<PathBuf>);
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A drop that comes once the runtime has begun to shut down (as its
+    /// tasks are dropped) still removes the directory: a removal queued on
+    /// the runtime's blocking pool then would be discarded, never run.
+    #[test]
+    fn an_input_file_dropped_as_the_runtime_shuts_down_is_still_removed() {
+        let parent = std::env::temp_dir().join(format!(
+            "tensoras-job-drop-{}-{:016x}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&parent).unwrap();
+        let file = InputFile::create(&parent).unwrap();
+        std::fs::write(&file.path, b"{}\n").unwrap();
+        let dir = file.dir.clone();
+        assert!(dir.exists());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        runtime.shutdown_background();
+        {
+            let _inside = handle.enter();
+            drop(file);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while dir.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let removed = !dir.exists();
+        let _ = std::fs::remove_dir_all(&parent);
+        assert!(removed, "{} is left behind", dir.display());
     }
 }

@@ -90,10 +90,20 @@ impl Batches {
     /// [`BatchLimits`] first, so a job that breaks one is refused with
     /// [`Error::InvalidInput`] before anything is sent), uploads it with
     /// purpose `batch`, and creates the batch. The local copy of the file
-    /// is removed either way. When creating the batch is refused (a 4xx),
-    /// the uploaded file is deleted again; after any other failure it may
-    /// be in use by a batch that was created, and is left (its id is logged
-    /// at `warn`, with the error).
+    /// is removed either way.
+    ///
+    /// When creating the batch fails, the uploaded file is deleted again
+    /// only if the refusal proves no batch was made: a 4xx status the
+    /// client does not retry (400, 401, 403, 404, 422, ...; see
+    /// [`Error::is_retryable`]) answering the create's first and only
+    /// attempt ([`ApiError::attempts`](crate::ApiError::attempts)). After
+    /// an earlier attempt, or a status it retries (408, 409, 429,
+    /// or one the server marked `x-should-retry: true`; each retry carries
+    /// the same `Idempotency-Key`, so an earlier attempt whose response was
+    /// lost may have created the batch), a 5xx, a timeout or a broken
+    /// connection, the file may be in use by a batch that was created and
+    /// is kept: its id is logged at `warn`, with the error (which does not
+    /// carry it). A failed delete is logged the same way.
     ///
     /// ```no_run
     /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
@@ -142,8 +152,8 @@ impl Batches {
                 }
                 Err(error) => error,
             };
-            if error.status().is_some_and(|s| (400..500).contains(&s)) {
-                // Refused: no batch uses the file.
+            if crate::resources::files::created_nothing(&error) {
+                // Refused outright: no batch uses the file.
                 if let Err(cleanup) = client.files().delete(&file.id).await {
                     tracing::warn!(
                         input_file_id = %file.id,

@@ -62,7 +62,18 @@ pub struct BatchOutcome<T> {
 ///
 /// Each wait for more of a file is bounded by the client's read timeout,
 /// counted from when the wait begins: a consumer that takes its time
-/// between items does not use it up.
+/// between items does not use it up. A total timeout, when the client has
+/// one ([`ClientBuilder::total_timeout`](crate::ClientBuilder::total_timeout)),
+/// is different: each file's download is one call, which it bounds from
+/// the request to the file's last byte, the consumer's time between items
+/// included; a slow consumer of a large file can run it out, and the
+/// stream then ends with [`Error::Timeout`] of kind
+/// [`Total`](crate::TimeoutKind::Total). To lift it for the results, get
+/// the run from a client without one, such as
+/// `client.with_options(RequestOptions::new().total_timeout(Duration::MAX)).batches()`
+/// (`Duration::MAX` is no limit), whose
+/// [`resume`](super::Batches::resume) or [`submit`](super::Batches::submit)
+/// gives a run whose results are read under those options.
 ///
 /// Got from [`BatchRun::results`](super::BatchRun::results) or
 /// [`Batches::run`](super::Batches::run).

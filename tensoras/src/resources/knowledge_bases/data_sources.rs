@@ -59,6 +59,22 @@ impl<M: Mode> DataSources<M> {
     /// `file_upload` data source: Python's
     /// `data_sources.create(knowledge_base_id=…, type="file_upload", file=open(…))`.
     ///
+    /// When adding the data source fails, the uploaded file is deleted
+    /// again only if the refusal proves no data source was made: a 4xx
+    /// status the client does not retry (such as 404 for an unknown
+    /// knowledge base, or 400, 403, 422; see
+    /// [`Error::is_retryable`](crate::Error::is_retryable)) answering the
+    /// create's first and only attempt
+    /// ([`ApiError::attempts`](crate::ApiError::attempts)).
+    /// After an earlier attempt, or a status it retries (408, 409, 429, or one the server marked
+    /// `x-should-retry: true`; each retry carries the same
+    /// `Idempotency-Key`, so an earlier attempt whose response was lost may
+    /// have made the data source), a 5xx, a timeout or a broken connection,
+    /// the file may be in use and is kept: its id is logged at `warn`, with
+    /// the error (which does not carry it); delete it with
+    /// `client.files().delete(id)` once it is known to be unused. A failed
+    /// delete is logged the same way.
+    ///
     /// ```no_run
     /// # async fn run(client: tensoras::Tensoras) -> tensoras::Result<()> {
     /// use tensoras::FileSource;
@@ -82,9 +98,32 @@ impl<M: Mode> DataSources<M> {
         async move {
             let kb_id = checked?;
             let uploaded: FileObject = files.create(file, FilePurpose::KnowledgeBase).await?.data;
+            let file_id = uploaded.id.clone();
             let request = DataSourceCreateRequest::new(FileUploadConfig::new([uploaded.id]))
                 .name(uploaded.filename);
-            sources.create(&kb_id, request).await
+            let error = match sources.create(&kb_id, request).await {
+                Ok(source) => return Ok(source),
+                Err(error) => error,
+            };
+            if crate::resources::files::created_nothing(&error) {
+                // Refused outright: no data source uses the file.
+                if let Err(cleanup) = files.delete(&file_id).await {
+                    tracing::warn!(
+                        file_id = %file_id,
+                        knowledge_base_id = %kb_id,
+                        error = %cleanup,
+                        "tensoras: adding the data source was refused and its uploaded file could not be deleted"
+                    );
+                }
+            } else {
+                tracing::warn!(
+                    file_id = %file_id,
+                    knowledge_base_id = %kb_id,
+                    error = %error,
+                    "tensoras: adding the data source failed; its uploaded file is kept, since a data source may have been created with it"
+                );
+            }
+            Err(error)
         }
     }
 
