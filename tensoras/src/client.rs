@@ -238,7 +238,7 @@ impl Tensoras {
             ..r
         });
         use futures::FutureExt as _;
-        self.send_unread(request, true)
+        self.send_unread(request)
             .map(|sent| sent.map(EventStream::new))
     }
 
@@ -250,14 +250,9 @@ impl Tensoras {
     /// The call's state (the request, its settings, the send: about 1 KB)
     /// is let go when the head arrives, and the task keeps two words
     /// (issue 21: 10,000 open streams).
-    ///
-    /// With `events`, an answer that is not an event stream (see
-    /// `sse::not_events`) is read as an error body and reported, rather
-    /// than handed to the stream.
     pub(crate) fn send_unread(
         &self,
         request: Result<Request>,
-        events: bool,
     ) -> futures::future::BoxFuture<'static, Result<Sent>> {
         // Checked before the future is made: a `request?` inside it would
         // hold the request twice (the `Result` and what it held).
@@ -266,13 +261,7 @@ impl Tensoras {
             Err(error) => return Box::pin(async move { Err(error) }),
         };
         let client = self.clone();
-        Box::pin(async move {
-            let sent = client.send(&mut request).await?;
-            match events.then(|| crate::sse::not_events(sent.response.headers())) {
-                Some(Some(content_type)) => Err(Box::pin(refused_answer(sent, content_type)).await),
-                _ => Ok(sent),
-            }
-        })
+        Box::pin(async move { client.send(&mut request).await })
     }
 
     /// Sends `operation` and returns its body as `M` wants it.
@@ -665,24 +654,6 @@ impl Tensoras {
             retry += 1;
         }
     }
-}
-
-/// The error for a 2xx answer to a streaming call that is not an event
-/// stream (`content_type` says what it is): its body read as an error's,
-/// the call's observation ended with it.
-async fn refused_answer(sent: Sent, content_type: String) -> Error {
-    let Sent {
-        mut response,
-        settings,
-        observed,
-        ..
-    } = sent;
-    let body = transport::read_error_body(&mut response, &settings).await;
-    let error = crate::sse::answer_not_events(&content_type, &body);
-    if let Some(call) = observed {
-        call.failed(&error);
-    }
-    error
 }
 
 /// How long to wait before retrying after `err` failed the attempt with

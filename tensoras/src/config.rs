@@ -463,6 +463,20 @@ impl<C: BuildClient> ClientBuilder<C> {
 /// the parser's user name and password are not all there is to hide), and
 /// better to hide part of a path than to show a password.
 pub(crate) fn redact_url(url: &str) -> String {
+    // Secret-named query values first, while the parser still reads the
+    // query: an `@` in it would move the textual cut past them.
+    let url = match url::Url::parse(url) {
+        Ok(mut parsed)
+            if parsed
+                .query_pairs()
+                .any(|(name, _)| is_secret_header(&name)) =>
+        {
+            redact_credentials(&mut parsed);
+            std::borrow::Cow::Owned(parsed.into())
+        }
+        _ => std::borrow::Cow::Borrowed(url),
+    };
+    let url = url.as_ref();
     let scheme_end = url.find(':').filter(|&i| {
         i > 0
             && url[..i]
@@ -477,24 +491,13 @@ pub(crate) fn redact_url(url: &str) -> String {
         }
         _ => 0,
     };
-    let text = match url[authority_start..].rfind('@') {
+    match url[authority_start..].rfind('@') {
         Some(at) => format!(
             "{}redacted{}",
             &url[..authority_start],
             &url[authority_start + at..]
         ),
         None => url.to_owned(),
-    };
-    match url::Url::parse(&text) {
-        Ok(mut parsed)
-            if parsed
-                .query_pairs()
-                .any(|(name, _)| is_secret_header(&name)) =>
-        {
-            redact_credentials(&mut parsed);
-            parsed.into()
-        }
-        _ => text,
     }
 }
 
@@ -617,6 +620,18 @@ pub(crate) fn normalize_base_url(raw: &str) -> Result<String> {
             redact_url(trimmed)
         )));
     }
+    // An `@` the parser does not read as the end of the credentials is
+    // likely a password it read as a host, port or path (`user:12/ab@proxy`):
+    // sent on, it would show in every error and go out as a host name.
+    let path_at = parsed.path().contains('@');
+    let credentials = !parsed.username().is_empty() || parsed.password().is_some();
+    if path_at || (trimmed.contains('@') && !credentials) {
+        return Err(Error::Config(format!(
+            "the base URL {:?} has an `@` outside its credentials (a password holding `/`, `?` or \
+             `#`?): percent-encode it as `%40`, and those as `%2F`, `%3F`, `%23`",
+            redact_url(trimmed)
+        )));
+    }
     let last = parsed
         .path()
         .trim_end_matches('/')
@@ -698,6 +713,15 @@ mod tests {
                 "http://h/v1?api_key=tns_q&limit=5",
                 "http://h/v1?api_key=redacted&limit=5",
             ),
+            // An `@` in the query does not uncover them.
+            (
+                "https://h/v1?email=a@b.c&api_key=tns_q",
+                "https://h/v1?email=a%40b.c&api_key=redacted",
+            ),
+            (
+                "https://h/v1?api_key=tns@q",
+                "https://h/v1?api_key=redacted",
+            ),
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
         }
@@ -705,6 +729,10 @@ mod tests {
             "ftp://u:hunter2@host/v1",
             "http://u:hunter2@host/v1?x=1",
             "u:hunter2@x",
+            // Passwords a parser reads as a port and a path, or a host.
+            "https://user:12/hunter2@proxy/v1",
+            "https://AbC/hunter2@proxy/v1",
+            "http://u:p@h/hunter2@x/v1",
         ] {
             let Err(Error::Config(message)) = normalize_base_url(bad) else {
                 panic!("{bad} accepted");

@@ -464,6 +464,31 @@ struct State {
     /// The call's span and metrics, when someone listens: told of each
     /// item and of the end (boxed: a disabled one costs a pointer).
     observer: Option<Box<crate::telemetry::StreamObserver>>,
+    /// For an answer labelled JSON or HTML, its first bytes, kept until an
+    /// event comes (see [`not_events`]).
+    preface: Option<Box<Preface>>,
+}
+
+/// The start of an answer whose `content-type` says it is not an event
+/// stream, kept until an event shows it is one after all: if none comes,
+/// the stream's error quotes it (the server's error, or what came instead)
+/// rather than only "ended before `[DONE]`".
+struct Preface {
+    content_type: String,
+    bytes: Vec<u8>,
+    /// At most this many bytes are kept ([`Limits::max_error_body_bytes`](crate::Limits)).
+    limit: usize,
+}
+
+impl Preface {
+    fn keep(&mut self, read: &[u8]) {
+        let room = self.limit.saturating_sub(self.bytes.len());
+        self.bytes.extend_from_slice(&read[..read.len().min(room)]);
+    }
+
+    fn error(&self) -> Error {
+        answer_not_events(&self.content_type, &self.bytes)
+    }
 }
 
 /// Where the bytes come from: a response's body, read within the call's
@@ -530,13 +555,22 @@ impl<T: DeserializeOwned> EventStream<T> {
         let observer =
             observed.map(|call| Box::new(crate::telemetry::StreamObserver::new(call, &headers)));
         let _ = attempts;
-        Self::from_source(
+        let preface = not_events(&headers).map(|content_type| {
+            Box::new(Preface {
+                content_type,
+                bytes: Vec::new(),
+                limit: usize::try_from(limits.max_error_body_bytes).unwrap_or(usize::MAX),
+            })
+        });
+        let mut stream = Self::from_source(
             Source::Http(crate::transport::Guarded::new(response, settings)),
             status,
             headers,
             Decoder::with_limits(limits.max_event_line_bytes, limits.max_event_bytes),
             observer,
-        )
+        );
+        stream.state.preface = preface;
+        stream
     }
 
     /// A stream over any source of bytes (a recorded stream, a test's
@@ -580,6 +614,7 @@ impl<T: DeserializeOwned> EventStream<T> {
                 search_all: absorbs_errors::<T>(),
                 end: DONE,
                 observer,
+                preface: None,
             }),
             _marker: std::marker::PhantomData,
         }
@@ -761,12 +796,13 @@ fn parse_slow<T: DeserializeOwned>(data: &str) -> Option<Result<T>> {
     }
 }
 
-/// The media type of an answer to a streaming call that is surely not an
+/// The media type of an answer to a streaming call that is likely not an
 /// event stream: JSON (a server that ignored `stream: true`, or reported an
 /// error with a 200) or an HTML page (a proxy's). Read as event-stream
 /// lines, such a body is all ignored and only "ended before `[DONE]`" would
-/// be left of it. A missing or other type is read as events (servers and
-/// proxies label event streams `text/plain` and worse).
+/// be left of it, so its start is kept until an event comes. It is still
+/// read as events (gateways label event streams `application/json`, and
+/// worse), as is an answer of any other or no type.
 pub(crate) fn not_events(headers: &reqwest::header::HeaderMap) -> Option<String> {
     let value = headers.get(reqwest::header::CONTENT_TYPE)?.to_str().ok()?;
     let media = value.split(';').next().unwrap_or_default().trim();
@@ -813,7 +849,7 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
             if let Some(data) = this.decoder.pull_data_event(&this.read, &mut this.pos) {
                 // Unobserved, the item goes straight into the result (the
                 // hot path of every stream nobody traces).
-                if this.observer.is_none() {
+                if this.observer.is_none() && this.preface.is_none() {
                     return Poll::Ready(handle(
                         false,
                         this.search_all,
@@ -822,11 +858,13 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
                         this.end,
                     ));
                 }
+                this.preface = None; // an event: an event stream after all
                 let item = handle(false, this.search_all, data, &mut this.body, this.end);
                 observe(&mut this.observer, &item);
                 return Poll::Ready(item);
             }
             if let Some(pulled) = this.decoder.pull_any(&this.read, &mut this.pos) {
+                this.preface = None;
                 let error_event = pulled.event.as_deref() == Some("error");
                 let data = &pulled.data;
                 let item = handle(error_event, this.search_all, data, &mut this.body, this.end);
@@ -837,7 +875,11 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
             }
             if let Some((what, limit)) = this.decoder.overflow() {
                 // Nothing more is read: the connection is dropped.
-                return this.fail(Error::limit(what, limit as u64));
+                let error = match this.preface.take() {
+                    Some(preface) => preface.error(),
+                    None => Error::limit(what, limit as u64),
+                };
+                return this.fail(error);
             }
             let Some(body) = this.body.as_mut() else {
                 return Poll::Ready(None);
@@ -852,11 +894,17 @@ impl<T: DeserializeOwned + 'static> Stream for EventStream<T> {
             match body.poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Ok(bytes))) => {
+                    if let Some(preface) = &mut this.preface {
+                        preface.keep(&bytes);
+                    }
                     this.read = bytes;
                     this.pos = 0;
                 }
                 Poll::Ready(Some(Err(e))) => return this.fail(e),
                 Poll::Ready(None) => {
+                    if let Some(preface) = this.preface.take() {
+                        return this.fail(preface.error());
+                    }
                     // An event without its terminating blank line is incomplete
                     // and discarded (as the SSE spec says); either way the
                     // stream did not finish.

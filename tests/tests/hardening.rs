@@ -196,14 +196,13 @@ fn names_in(dir: &std::path::Path) -> Vec<String> {
 #[tokio::test]
 async fn a_stream_answered_with_json_or_html_reports_what_came() {
     // An error reported with a 200: the server's error, typed.
-    let server = answering(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 62\r\n\r\n{\"error\":{\"message\":\"model overloaded\",\"type\":\"server_error\"}}").await;
-    let result = stream_from(&server).await;
-    let Err(Error::Stream {
+    let items = stream_items(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 62\r\n\r\n{\"error\":{\"message\":\"model overloaded\",\"type\":\"server_error\"}}").await;
+    let [Err(Error::Stream {
         api_error: Some(api),
         ..
-    }) = &result
+    })] = items.as_slice()
     else {
-        panic!("{result:?}");
+        panic!("{items:?}");
     };
     assert_eq!(api.message, "model overloaded");
     // A whole completion (the server ignored `stream: true`), a proxy's page.
@@ -217,29 +216,32 @@ async fn a_stream_answered_with_json_or_html_reports_what_came() {
             "proxy sign-in",
         ),
     ] {
-        let result = stream_from(&answering(answer).await).await;
-        let Err(Error::Stream { message, .. }) = &result else {
-            panic!("{result:?}");
+        let items = stream_items(answer).await;
+        let [Err(Error::Stream { message, .. })] = items.as_slice() else {
+            panic!("{items:?}");
         };
         assert!(message.contains(shown), "{message}");
     }
-    // Events labelled `text/plain` are still read as events.
-    let body = format!("{}data: [DONE]\n\n", chunk_event("Hi"));
-    let answer = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let server = answering(Box::leak(answer.into_bytes().into_boxed_slice())).await;
-    let stream = stream_from(&server).await.unwrap();
-    let items: Vec<_> = bounded("items", stream.collect()).await;
-    assert_eq!(items.len(), 1, "{items:?}");
-    assert_eq!(
-        items[0].as_ref().unwrap().choices[0]
-            .delta
-            .content
-            .as_deref(),
-        Some("Hi")
-    );
+    // Events labelled `text/plain`, or even `application/json`, are events.
+    for content_type in ["text/plain", "application/json"] {
+        let body = format!("{}data: [DONE]\n\n", chunk_event("Hi"));
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let items = stream_items(Box::leak(answer.into_bytes().into_boxed_slice())).await;
+        let [Ok(chunk)] = items.as_slice() else {
+            panic!("{content_type}: {items:?}");
+        };
+        assert_eq!(chunk.choices[0].delta.content.as_deref(), Some("Hi"));
+    }
+}
+
+/// The items of a chat stream from a server that answers with `answer`.
+async fn stream_items(answer: &'static [u8]) -> Vec<Result<ChatCompletionChunk>> {
+    let server = answering(answer).await;
+    let stream = stream_from(&server).await.expect("the head");
+    bounded("the items", stream.collect()).await
 }
 
 /// A destination that is not a regular file (a pipe here; `/dev/null` is
@@ -274,6 +276,35 @@ async fn a_download_into_a_pipe_writes_through_it() {
     assert_eq!(written.unwrap(), 10);
     assert_eq!(read.unwrap(), b"0123456789");
     assert!(matches!(still_a_pipe, Ok(true)), "{still_a_pipe:?}");
+}
+
+/// A symbolic link is written through (to what it points to, which may be
+/// `/dev/stdout`), not replaced by a renamed file.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_download_through_a_link_writes_what_it_points_to() {
+    let dir = std::env::temp_dir().join(format!("tensoras-download-link-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("target.jsonl");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.join("link.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let server = answering(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 10\r\n\r\n0123456789").await;
+    let written = bounded(
+        "download_to",
+        server
+            .client(quick(5000))
+            .files()
+            .download_to("file-1", &link),
+    )
+    .await;
+    let still_a_link = std::fs::symlink_metadata(&link).map(|m| m.file_type().is_symlink());
+    let contents = std::fs::read(&target);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(written.unwrap(), 10);
+    assert!(matches!(still_a_link, Ok(true)), "{still_a_link:?}");
+    assert_eq!(contents.unwrap(), b"0123456789");
 }
 
 /// A chat stream opened on `server` (its head within [`bounded`]).

@@ -331,26 +331,31 @@ impl<M: Mode> Files<M> {
         file_id: &str,
     ) -> impl Future<Output = Result<FileContent>> + Send + 'static {
         let request = self.client.request(&DownloadFileContent::new(file_id));
-        futures::FutureExt::map(self.client.send_unread(request, false), |sent| {
+        futures::FutureExt::map(self.client.send_unread(request), |sent| {
             sent.map(FileContent::new)
         })
     }
 
     /// Downloads the file's bytes into `destination`, returning the byte count.
     ///
-    /// The bytes go to a temporary file beside `destination` (in the same
-    /// directory, named `.{name}.{pid}.{random}.part`), which is synced to
-    /// disk and renamed over `destination` only once the whole download has
-    /// arrived: `destination` is replaced only by a complete download. A
-    /// download that fails (or is dropped before its end) leaves
-    /// `destination` as it was, whether it existed or not, and its
-    /// temporary file is removed (best effort). An existing `destination`
-    /// keeps its permissions; a symbolic link has the file it points to
-    /// replaced; a read-only file or a directory is refused with
-    /// [`Error::InvalidInput`]. A destination that is not a regular file
-    /// (a device such as `/dev/null`, a pipe) or a link to a file that does
-    /// not exist yet is written in place, as before: what a failed download
-    /// wrote to it stays.
+    /// A regular file (or a new one) is replaced only by a complete
+    /// download: the bytes go to a temporary file beside `destination` (in
+    /// the same directory, named `.{name}.{pid}.{random}.part`), which is
+    /// synced to disk and renamed over `destination` once the whole download
+    /// has arrived. A download that fails (or is dropped before its end)
+    /// leaves `destination` as it was, whether it existed or not, and its
+    /// temporary file is removed (best effort). The new file has the old
+    /// one's permissions (not its owner, nor its other hard links); a
+    /// read-only file or a directory is refused with
+    /// [`Error::InvalidInput`].
+    ///
+    /// Written in place instead, as a plain write would, so that what a
+    /// failed download wrote there stays: a symbolic link (written
+    /// through, to whatever it points to: `/dev/stdout`, a file elsewhere),
+    /// what is not a regular file (a device such as `/dev/null`, a pipe),
+    /// and an existing file where the temporary one cannot be made or
+    /// renamed over it (a directory without write permission, a file
+    /// mounted on its own).
     pub fn download_to(
         &self,
         file_id: &str,
@@ -360,47 +365,36 @@ impl<M: Mode> Files<M> {
         let content = self.content(file_id);
         async move {
             let mut stream = content.await?;
-            // A link is followed, as writing through it would: the file it
-            // points to is what gets replaced, the link stays.
             let is_link = matches!(
                 tokio::fs::symlink_metadata(&destination).await,
                 Ok(meta) if meta.file_type().is_symlink()
             );
-            // Not a regular file (a device such as `/dev/null`, a pipe), or
-            // a link to nothing yet: written in place, as a plain write
-            // would — a rename would replace the device or the link itself.
-            let in_place = match tokio::fs::metadata(&destination).await {
-                Ok(meta) => !meta.is_file() && !meta.is_dir(),
-                Err(_) => is_link,
+            let existing = tokio::fs::metadata(&destination).await.ok();
+            let regular = existing
+                .as_ref()
+                .is_none_or(|meta| meta.is_file() || meta.is_dir());
+            if is_link || !regular {
+                return in_place(&mut stream, &destination).await;
+            }
+            let (part, mut out) = match PartFile::create(&destination).await {
+                Ok(made) => made,
+                Err(_) if existing.as_ref().is_some_and(std::fs::Metadata::is_file) => {
+                    return in_place(&mut stream, &destination).await;
+                }
+                Err(error) => return Err(error),
             };
-            if in_place {
-                let mut out = tokio::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(&destination)
+            let filled = async {
+                let written = fill(&mut stream, &mut out, &destination).await?;
+                out.sync_all()
                     .await
                     .map_err(|e| write_error(&destination, e))?;
-                let written = fill(&mut stream, &mut out, &destination).await?;
-                return Ok(written);
-            }
-            let resolved = if is_link {
-                tokio::fs::canonicalize(&destination).await.ok()
-            } else {
-                None
-            };
-            let target = resolved.unwrap_or(destination);
-            let (part, mut out) = PartFile::create(&target).await?;
-            let filled = async {
-                let written = fill(&mut stream, &mut out, &target).await?;
-                out.sync_all().await.map_err(|e| write_error(&target, e))?;
                 Ok(written)
             }
             .await;
             drop(out);
             match filled {
                 Ok(written) => {
-                    part.replace(&target).await?;
+                    part.replace(&destination).await?;
                     Ok(written)
                 }
                 Err(error) => {
@@ -410,6 +404,19 @@ impl<M: Mode> Files<M> {
             }
         }
     }
+}
+
+/// Writes the rest of `stream` over `destination` itself (see
+/// [`Files::download_to`]).
+async fn in_place(stream: &mut FileContent, destination: &Path) -> Result<u64> {
+    let mut out = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(destination)
+        .await
+        .map_err(|e| write_error(destination, e))?;
+    fill(stream, &mut out, destination).await
 }
 
 /// Writes the rest of `stream` to `out` and flushes it; returns the bytes written.
@@ -501,21 +508,22 @@ impl PartFile {
         }
     }
 
-    /// Renames the file over `target`; removes it when that fails.
+    /// Renames the file over `target`, or, where `target` cannot be
+    /// renamed over (a file mounted on its own), copies it there; then it
+    /// is gone either way.
     async fn replace(mut self, target: &Path) -> Result<()> {
-        let renamed = tokio::fs::rename(&self.path, target).await;
-        match renamed {
-            Ok(()) => {
-                self.armed = false;
-                Ok(())
-            }
-            Err(e) => {
-                self.remove().await;
-                Err(Error::InvalidInput(format!(
-                    "cannot replace {}: {e}",
-                    target.display()
-                )))
-            }
+        if tokio::fs::rename(&self.path, target).await.is_ok() {
+            self.armed = false;
+            return Ok(());
+        }
+        let copied = tokio::fs::copy(&self.path, target).await;
+        self.remove().await;
+        match copied {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::InvalidInput(format!(
+                "cannot replace {}: {e}",
+                target.display()
+            ))),
         }
     }
 
