@@ -581,6 +581,58 @@ async fn a_batch_finished_before_the_deadline_is_not_a_timeout() {
     assert_eq!(batch.status, BatchStatus::Completed);
 }
 
+/// The batch of a run that stopped waiting at its timeout.
+fn unfinished(error: &Error) -> &Batch {
+    let Error::BatchUnfinished { batch, source } = error else {
+        panic!("{error:?}")
+    };
+    assert!(
+        matches!(
+            **source,
+            Error::Timeout {
+                kind: TimeoutKind::Batch,
+                ..
+            }
+        ),
+        "{source:?}"
+    );
+    batch
+}
+
+#[tokio::test]
+async fn a_run_that_stops_waiting_hands_back_the_batch_as_last_seen() {
+    // The poll at the deadline finds the batch moved on, but not finished:
+    // that batch, the one the progress callback saw, is the one handed back.
+    let server = MockServer::start().await;
+    let moved: Batch = serde_json::from_value(serde_json::json!({
+        "id": "batch_moved", "object": "batch", "endpoint": "/v1/chat/completions",
+        "input_file_id": "file_1", "completion_window": "24h", "status": "finalizing",
+        "created_at": 1, "request_counts": {"total": 7, "completed": 6, "failed": 0}
+    }))
+    .unwrap();
+    server
+        .mock::<tensoras::operations::RetrieveBatch>()
+        .respond(tensoras_mock::Reply::ok(moved))
+        .mount();
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&shown);
+    let options = WaitOptions::new()
+        .poll_interval(Duration::from_secs(3600))
+        .timeout(Duration::from_millis(200))
+        .on_progress(move |batch: &Batch| seen.lock().unwrap().push(batch.status.clone()));
+    let error = server
+        .client()
+        .with_options(fault(&[("x-mock-batch-hold-after", "0")]))
+        .batches()
+        .run(BatchJob::new().request(ask("x")), options)
+        .await
+        .unwrap_err();
+    let batch = unfinished(&error);
+    assert_eq!(batch.id, "batch_moved");
+    assert_eq!(batch.status, BatchStatus::Finalizing);
+    assert_eq!(shown.lock().unwrap().last(), Some(&BatchStatus::Finalizing));
+}
+
 #[tokio::test]
 async fn a_run_that_stops_waiting_hands_back_its_batch() {
     let server = MockServer::start().await;
@@ -595,19 +647,7 @@ async fn a_run_that_stops_waiting_hands_back_its_batch() {
         )
         .await
         .unwrap_err();
-    let Error::BatchUnfinished { batch, source } = &error else {
-        panic!("{error:?}")
-    };
-    assert!(
-        matches!(
-            **source,
-            Error::Timeout {
-                kind: TimeoutKind::Batch,
-                ..
-            }
-        ),
-        "{source:?}"
-    );
+    let batch = unfinished(&error);
     assert!(error.to_string().contains(&batch.id), "{error}");
     assert!(!error.is_retryable());
     // The batch is there to resume and cancel.

@@ -354,6 +354,9 @@ struct Polling {
     max: Duration,
     /// Set at the first read; `None`: no limit.
     deadline: Option<Instant>,
+    /// The wait ran out at a poll that found the batch changed: that batch
+    /// was yielded, the timeout comes next.
+    expired: bool,
     timeout: Duration,
     on_progress: Option<Progress>,
 }
@@ -377,6 +380,7 @@ impl Polling {
             interval: options.first.max(MIN_INTERVAL),
             max: options.max.max(MIN_INTERVAL),
             deadline: None,
+            expired: false,
             timeout: options.timeout,
             on_progress: options.on_progress,
         }
@@ -385,6 +389,10 @@ impl Polling {
     async fn next(mut self) -> Option<(Result<Batch>, Self)> {
         if self.done {
             return None;
+        }
+        if self.expired {
+            self.done = true;
+            return Some((Err(Error::timeout(self.timeout, TimeoutKind::Batch)), self));
         }
         if !self.started {
             // The timeout counts from the first read of the stream, not
@@ -415,10 +423,12 @@ impl Polling {
                         return Some((Ok(self.seen()), self));
                     }
                     if changed {
-                        let seen = self.seen();
-                        if !last {
-                            return Some((Ok(seen), self));
-                        }
+                        // At the last poll too: the batch comes out before
+                        // the timeout, so whoever keeps the last one seen
+                        // (`wait`, and `run`'s `BatchUnfinished`) has it,
+                        // the one the progress callback was shown.
+                        self.expired = last;
+                        return Some((Ok(self.seen()), self));
                     }
                 }
                 // A transient failure (a network blip during a wait of
