@@ -84,6 +84,14 @@ pub async fn in_memory(mode: &Mode) {
             }),
         ),
         (
+            "EventStream polled in place, item moved out (no `next().await`)",
+            Box::new(|_| poll_in_place(reads.clone(), false).boxed()),
+        ),
+        (
+            "EventStream polled in place, item borrowed (no consumer's move)",
+            Box::new(|_| poll_in_place(reads.clone(), true).boxed()),
+        ),
+        (
             "sse::Decoder + serde_json inline (framing, no stream)",
             Box::new(|_| {
                 let reads = &reads;
@@ -205,6 +213,32 @@ async fn drain<T, E: std::fmt::Debug>(
         count += 1;
     }
     count
+}
+
+/// The SDK's stream without what a consumer adds to it (issue 21, how the
+/// gap to the limit divides): polled by hand with a no-op waker rather than
+/// through `next().await`, each item moved out of the poll's result or only
+/// borrowed from it.
+async fn poll_in_place(reads: Vec<Bytes>, borrow: bool) {
+    let mut stream = EventStream::<ChatCompletionChunk>::from_byte_stream(futures::stream::iter(
+        reads.into_iter().map(Ok::<_, std::io::Error>),
+    ));
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut count = 0;
+    loop {
+        let polled = futures::Stream::poll_next(std::pin::Pin::new(&mut stream), &mut cx);
+        let std::task::Poll::Ready(Some(item)) = polled else {
+            break;
+        };
+        if borrow {
+            std::hint::black_box(item.as_ref().expect("chunk"));
+        } else {
+            std::hint::black_box(item.expect("chunk"));
+        }
+        count += 1;
+    }
+    assert_eq!(count, CHUNKS);
 }
 
 /// Runs the SSE decoder over the reads, handing each event's data to `on_data`.

@@ -367,13 +367,6 @@ impl Tensoras {
     /// observation (its attempts are observed). (Its own function, with the
     /// request moved into the inner future: a future holding both would be
     /// larger, and every call's future is moved.)
-    ///
-    /// An answer whose body fails on its way (a stall past the read
-    /// timeout, a reset) is retried like an attempt whose head never came,
-    /// within the same count, as openai-python does — when sending it again
-    /// cannot do the work twice: a `GET`, `PUT` or `DELETE`, or a call with
-    /// an idempotency key (every attempt carries the same). So the request
-    /// is kept until its answer is read.
     async fn decoded_within<T>(
         &self,
         request: Request,
@@ -381,31 +374,11 @@ impl Tensoras {
         observed: Option<&telemetry::Call>,
     ) -> Result<ApiResponse<T>> {
         let settings = self.settings(&request)?;
-        let replayable = matches!(request.method, Method::Get | Method::Put | Method::Delete)
-            || settings.idempotency_key.is_some();
-        transport::within_total(settings.deadline, async move {
-            let mut first = 0;
-            loop {
-                // Lent, not moved: a moved request would be held twice.
-                let (response, attempts) =
-                    self.send_with(&request, &settings, first, observed).await?;
-                let err = match read_answer(response, attempts, &settings, decode).await {
-                    Ok(answer) => return Ok(answer),
-                    Err(err) if replayable => err, // an oversized or undecodable body is not retryable
-                    Err(err) => return Err(err),
-                };
-                // `attempts` counts the one whose body failed (retry number
-                // `attempts - 1`); the next is retry number `attempts`.
-                let failed = attempts.saturating_sub(1);
-                let Some(delay) = retry_wait(&settings, failed, &err) else {
-                    return Err(err);
-                };
-                log_retry(request.operation, &err, failed, &settings, delay);
-                tokio::time::sleep(delay).await;
-                first = attempts;
-            }
-        })
-        .await
+        let bounds = &settings;
+        let read = move |response, attempts| read_answer(response, attempts, bounds, decode);
+        // Lent, not moved: a moved request would be held twice.
+        let attempts = self.send_with(&request, &settings, observed, read);
+        transport::within_total(settings.deadline, attempts).await
     }
 
     /// The bounds of one call: the client's configuration, overridden by
@@ -599,7 +572,8 @@ impl Tensoras {
             Ok(settings) => settings,
             Err(error) => return failed(observed, error),
         };
-        let attempts = self.send_with(request, &settings, 0, observed.as_deref());
+        let head = |response, attempts| std::future::ready(Ok((response, attempts)));
+        let attempts = self.send_with(request, &settings, observed.as_deref(), head);
         match transport::within_total(settings.deadline, attempts).await {
             Ok((response, attempts)) => Ok(Sent {
                 response,
@@ -611,34 +585,62 @@ impl Tensoras {
         }
     }
 
-    /// The attempts of a call: a 2xx response and how many attempts it
-    /// took, or the last attempt's error.
-    async fn send_with(
+    /// The attempts of a call, each sent and its 2xx answer handed to
+    /// `answer` with the attempt's count: what `answer` makes of it, or the
+    /// last attempt's error. [`send`](Self::send)'s `answer` keeps the
+    /// response unread; [`decoded`](Self::decoded)'s reads its body.
+    ///
+    /// An answer whose body fails on its way (a stall past the read
+    /// timeout, a reset) is retried like an attempt whose head never came,
+    /// within the same count, as openai-python does — when sending it again
+    /// cannot do the work twice: a `GET`, `PUT` or `DELETE`, or a call with
+    /// an idempotency key (every attempt carries the same). An oversized or
+    /// undecodable body is not retried ([`Error::is_retryable`]).
+    async fn send_with<R, A>(
         &self,
         request: &Request,
         settings: &Settings,
-        first: u32,
         observed: Option<&telemetry::Call>,
-    ) -> Result<(reqwest::Response, u32)> {
-        let mut retry = first;
+        mut answer: impl FnMut(reqwest::Response, u32) -> A,
+    ) -> Result<R>
+    where
+        A: std::future::Future<Output = Result<R>>,
+    {
+        let replayable = matches!(request.method, Method::Get | Method::Put | Method::Delete)
+            || settings.idempotency_key.is_some();
+        let mut retry = 0;
         loop {
             let (built, progress) = self.build(request, settings, retry)?;
             let send = self.inner.http.execute(built);
             // Boxed: held across the attempt's await, it would otherwise
             // enlarge every call's future, observed or not.
             let attempt = observed.map(|call| Box::new(call.attempt(retry)));
+            let attempts = retry.saturating_add(1);
             let err = match transport::attempt(send, progress.as_deref(), settings).await {
                 Err(err) => err,
                 Ok(response) if response.status().is_success() => {
-                    if let Some(attempt) = attempt {
-                        attempt.succeeded(response.status().as_u16(), response.headers());
+                    if let Some(attempt) = &attempt {
+                        attempt.answered(response.status().as_u16(), response.headers());
                     }
-                    return Ok((response, retry.saturating_add(1)));
+                    match answer(response, attempts).await {
+                        Ok(done) => {
+                            if let Some(attempt) = attempt {
+                                attempt.succeeded();
+                            }
+                            return Ok(done);
+                        }
+                        Err(err) if replayable => err,
+                        Err(err) => {
+                            if let Some(attempt) = attempt {
+                                attempt.failed(&err, None);
+                            }
+                            return Err(err);
+                        }
+                    }
                 }
                 // Boxed: the error path's state would otherwise make every
                 // request's future (moved into each task) larger.
                 Ok(response) => {
-                    let attempts = retry.saturating_add(1);
                     Box::pin(transport::error_from_response(response, settings, attempts)).await
                 }
             };

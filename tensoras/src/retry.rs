@@ -101,6 +101,21 @@ pub(crate) fn idempotency_key() -> HeaderValue {
     HeaderValue::from_bytes(&key).unwrap_or_else(|_| HeaderValue::from_static("tensoras-0"))
 }
 
+/// Whether a create call that failed with `error` surely made nothing, so
+/// that a file uploaded for it can be deleted: a 4xx the retry policy does
+/// not retry (see [`Error::is_retryable`](crate::Error::is_retryable)), answering the call's first and
+/// only attempt. A status it retries (408, 409, 429, or any the server
+/// marked `x-should-retry: true`) may answer a retry, under the same
+/// idempotency key, of an attempt that did create the object and whose
+/// response was lost; a timeout, a broken connection or a 5xx may itself be
+/// such an attempt; and after one of those, even a 400 may be the server
+/// refusing a second use of what the first attempt made.
+pub(crate) fn created_nothing(error: &crate::Error) -> bool {
+    error.as_api().is_some_and(|api| {
+        api.attempts == 1 && (400..500).contains(&api.status_code) && !error.is_retryable()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +237,26 @@ mod tests {
         let key = idempotency_key();
         assert_eq!(key.len(), "tensoras-".len() + 32);
         assert_ne!(key, idempotency_key());
+    }
+
+    #[test]
+    fn only_a_first_attempts_plain_refusal_proves_nothing_was_made() {
+        let headers = reqwest::header::HeaderMap::new();
+        let refused = |status, attempts| {
+            let mut api = crate::ApiError::from_response(status, &headers, b"{}");
+            api.attempts = attempts;
+            crate::Error::from_api(api)
+        };
+        assert!(created_nothing(&refused(400, 1)));
+        assert!(created_nothing(&refused(404, 1)));
+        assert!(created_nothing(&refused(422, 1)));
+        // After an earlier attempt that may have made it.
+        assert!(!created_nothing(&refused(400, 2)));
+        // Statuses that are retried, or a server error.
+        assert!(!created_nothing(&refused(409, 1)));
+        assert!(!created_nothing(&refused(429, 1)));
+        assert!(!created_nothing(&refused(500, 1)));
+        // Not from a call's retry loop: unknown.
+        assert!(!created_nothing(&refused(400, 0)));
     }
 }

@@ -235,6 +235,66 @@ async fn a_retried_call_has_an_attempt_span_each_and_one_call_span() {
 }
 
 #[tokio::test]
+async fn an_attempt_whose_body_breaks_off_is_a_failed_attempt() {
+    // The first answer is a 200 whose body stops after 10 of its 1,000
+    // bytes; the retry gets the whole answer. The first attempt's span
+    // ends when its body fails, not when its head came.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tensoras_tests::raw::{Conn, RawServer};
+    let answered = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&answered);
+    let server = RawServer::start(move |mut conn: Conn| {
+        let attempt = count.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let _ = conn.read_request().await;
+            if attempt == 0 {
+                let _ = conn
+                    .write(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n{\"object\":")
+                    .await;
+                return; // dropped: the body breaks off
+            }
+            let body = br#"{"object":"list","data":[]}"#;
+            let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+            let _ = conn.write(head.as_bytes()).await;
+            let _ = conn.write(body).await;
+        }
+    })
+    .await
+    .unwrap();
+    let (spans, _guard) = Spans::capture();
+    let client = server.client(RequestOptions::new().max_retries(1));
+    let models = tokio::time::timeout(Duration::from_secs(30), client.models().list())
+        .await
+        .expect("the call ends")
+        .unwrap();
+    assert!(models.data.is_empty());
+    assert_eq!(answered.load(Ordering::SeqCst), 2);
+
+    let span = the_one(&spans, "tensoras.request");
+    assert_eq!(span.get("tensoras.attempts"), Some("2"));
+    assert_eq!(span.get("otel.status_code"), None, "the call succeeded");
+    let attempts = spans.children(&span);
+    let seen: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a.get("http.response.status_code"),
+                a.get("error.type"),
+                a.get("otel.status_code"),
+                a.get("tensoras.retry.delay_ms").is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("200"), Some("connection"), Some("ERROR"), true),
+            (Some("200"), None, None, false),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn a_failed_call_records_its_error_type_and_status() {
     let server = MockServer::start().await;
     let (spans, _guard) = Spans::capture();

@@ -538,45 +538,12 @@ impl PartFile {
 impl Drop for PartFile {
     fn drop(&mut self) {
         if self.armed {
-            remove_detached(
+            super::remove_detached(
                 std::mem::take(&mut self.path),
                 std::fs::remove_file::<PathBuf>,
             );
         }
     }
-}
-
-/// Runs `remove(path)` (best effort) on a thread of its own, for a `Drop`
-/// that cleans up on disk: off the runtime's threads, so a slow disk does
-/// not stall the executor, and not on tokio's blocking pool, which
-/// discards the work queued on it when the runtime shuts down (a thread is
-/// not stopped by that; only the process exiting first stops it). When no
-/// thread can be started, the removal runs on this one.
-pub(crate) fn remove_detached(path: PathBuf, remove: fn(PathBuf) -> std::io::Result<()>) {
-    let on_thread = path.clone();
-    let spawned = std::thread::Builder::new()
-        .name("tensoras-cleanup".into())
-        .spawn(move || {
-            let _ = remove(on_thread);
-        });
-    if spawned.is_err() {
-        let _ = remove(path);
-    }
-}
-
-/// Whether a create call that failed with `error` surely made nothing, so
-/// that a file uploaded for it can be deleted: a 4xx the retry policy does
-/// not retry (see [`Error::is_retryable`]), answering the call's first and
-/// only attempt. A status it retries (408, 409, 429, or any the server
-/// marked `x-should-retry: true`) may answer a retry, under the same
-/// idempotency key, of an attempt that did create the object and whose
-/// response was lost; a timeout, a broken connection or a 5xx may itself be
-/// such an attempt; and after one of those, even a 400 may be the server
-/// refusing a second use of what the first attempt made.
-pub(crate) fn created_nothing(error: &Error) -> bool {
-    error.as_api().is_some_and(|api| {
-        api.attempts == 1 && (400..500).contains(&api.status_code) && !error.is_retryable()
-    })
 }
 
 /// A file's bytes as they arrive ([`Files::content`]), with the response's
@@ -739,31 +706,5 @@ impl Stream for FileContent {
             _ => {}
         }
         polled
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_first_attempts_plain_refusal_proves_nothing_was_made() {
-        let headers = reqwest::header::HeaderMap::new();
-        let refused = |status, attempts| {
-            let mut api = crate::ApiError::from_response(status, &headers, b"{}");
-            api.attempts = attempts;
-            Error::from_api(api)
-        };
-        assert!(created_nothing(&refused(400, 1)));
-        assert!(created_nothing(&refused(404, 1)));
-        assert!(created_nothing(&refused(422, 1)));
-        // After an earlier attempt that may have made it.
-        assert!(!created_nothing(&refused(400, 2)));
-        // Statuses that are retried, or a server error.
-        assert!(!created_nothing(&refused(409, 1)));
-        assert!(!created_nothing(&refused(429, 1)));
-        assert!(!created_nothing(&refused(500, 1)));
-        // Not from a call's retry loop: unknown.
-        assert!(!created_nothing(&refused(400, 0)));
     }
 }

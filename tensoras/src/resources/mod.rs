@@ -54,3 +54,24 @@ pub mod models;
 pub mod rerank;
 pub mod responses;
 pub mod webhooks;
+
+/// Runs `remove(path)` (best effort) on a thread of its own, for a `Drop`
+/// that cleans up on disk: off the runtime's threads, so a slow disk does
+/// not stall the executor, and not on tokio's blocking pool, which
+/// discards the work queued on it when the runtime shuts down (a thread is
+/// not stopped by that; only the process exiting first stops it). When no
+/// thread can be started, the removal runs on this one.
+pub(crate) fn remove_detached(
+    path: std::path::PathBuf,
+    remove: fn(std::path::PathBuf) -> std::io::Result<()>,
+) {
+    let on_thread = path.clone();
+    let spawned = std::thread::Builder::new()
+        .name("tensoras-cleanup".into())
+        .spawn(move || {
+            let _ = remove(on_thread);
+        });
+    if spawned.is_err() {
+        let _ = remove(path);
+    }
+}

@@ -44,9 +44,10 @@
 //!   `gen_ai.data_source.id` (the knowledge base).
 //! - **Attempts**: each HTTP request of a call, retries included, is a
 //!   child span `tensoras.attempt` (target `tensoras::attempt`) with
-//!   `http.request.resend_count` from the second, its status or
-//!   `error.type`, its request id, and `tensoras.retry.delay_ms`, the wait
-//!   before the next attempt. The call's span counts them in
+//!   `http.request.resend_count` from the second, its status (when a head
+//!   came), its `error.type` when it failed (a 2xx whose body broke off
+//!   included: the span ends after the body), its request id, and
+//!   `tensoras.retry.delay_ms`, the wait before the next attempt. The call's span counts them in
 //!   `tensoras.attempts`, whether it succeeded or not.
 //! - **Streams**: the span lives until the stream ends or is dropped
 //!   (`tensoras.stream.dropped = true` then), and records the time to the
@@ -414,14 +415,19 @@ pub(crate) struct Attempt {
 }
 
 impl Attempt {
-    /// The attempt got a success response.
-    pub(crate) fn succeeded(mut self, status: u16, headers: &reqwest::header::HeaderMap) {
-        self.done = true;
+    /// The attempt got a success response's head (its body may still
+    /// fail: then [`failed`](Self::failed) follows).
+    pub(crate) fn answered(&self, status: u16, headers: &reqwest::header::HeaderMap) {
         if !self.span.is_disabled() {
             self.span
                 .record("http.response.status_code", i64::from(status));
             record_request_id(&self.span, headers);
         }
+    }
+
+    /// The attempt's answer was read (for a stream: its head).
+    pub(crate) fn succeeded(mut self) {
+        self.done = true;
     }
 
     /// The attempt failed; `retry_in` is the wait before the next one.

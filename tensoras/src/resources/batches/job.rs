@@ -543,7 +543,7 @@ impl Drop for InputFile {
         // Off the runtime's threads when there is one: a slow disk must not
         // stall the executor.
         if tokio::runtime::Handle::try_current().is_ok() {
-            crate::resources::files::remove_detached(dir, std::fs::remove_dir_all::<PathBuf>);
+            crate::resources::remove_detached(dir, std::fs::remove_dir_all::<PathBuf>);
         } else {
             let _ = std::fs::remove_dir_all(dir);
         }

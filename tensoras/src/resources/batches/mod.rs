@@ -152,7 +152,7 @@ impl Batches {
                 }
                 Err(error) => error,
             };
-            if crate::resources::files::created_nothing(&error) {
+            if crate::retry::created_nothing(&error) {
                 // Refused outright: no batch uses the file.
                 if let Err(cleanup) = client.files().delete(&file.id).await {
                     tracing::warn!(

@@ -105,7 +105,7 @@ impl<M: Mode> DataSources<M> {
                 Ok(source) => return Ok(source),
                 Err(error) => error,
             };
-            if crate::resources::files::created_nothing(&error) {
+            if crate::retry::created_nothing(&error) {
                 // Refused outright: no data source uses the file.
                 if let Err(cleanup) = files.delete(&file_id).await {
                     tracing::warn!(
