@@ -264,6 +264,7 @@ pub struct ChatCompletionRequest {
     ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_frequency_penalty")]
     pub frequency_penalty: ::std::option::Option<f64>,
     ///Tensoras extension. Knowledge base ids to search for context; enables `citations`.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -299,6 +300,7 @@ pub struct ChatCompletionRequest {
     ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_presence_penalty")]
     pub presence_penalty: ::std::option::Option<f64>,
     ///The output format: text, any JSON object, or JSON matching a schema.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -321,6 +323,7 @@ pub struct ChatCompletionRequest {
     ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_temperature")]
     pub temperature: ::std::option::Option<f64>,
     ///Whether the model may, must or must not call a tool, or which one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -338,6 +341,7 @@ pub struct ChatCompletionRequest {
     ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_top_p")]
     pub top_p: ::std::option::Option<f64>,
     ///An id for the end user, for abuse monitoring.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -437,6 +441,7 @@ pub struct ChunkingStrategy {
 #[non_exhaustive]
 pub struct Citation {
     ///Relevance, 0 to 1.
+    #[serde(serialize_with = "finite_score")]
     pub score: f64,
     ///The document's identifier; a file name, URL or connector id.
     pub source: ::std::string::String,
@@ -487,6 +492,7 @@ pub struct CompletionLogprobs {
     ///Each token's log probability.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "null_as_empty")]
+    #[serde(serialize_with = "finite_token_logprobs")]
     pub token_logprobs: ::std::vec::Vec<::std::option::Option<f64>>,
     ///The tokens.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -495,6 +501,7 @@ pub struct CompletionLogprobs {
     ///The most likely tokens at each position, with their log probabilities.
     #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
     #[serde(deserialize_with = "null_as_empty")]
+    #[serde(serialize_with = "finite_top_logprobs")]
     pub top_logprobs: ::std::vec::Vec<
         ::std::option::Option<::std::collections::HashMap<::std::string::String, f64>>,
     >,
@@ -520,6 +527,7 @@ pub struct CompletionRequest {
     ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_frequency_penalty")]
     pub frequency_penalty: ::std::option::Option<f64>,
     ///Return the log probabilities of this many most likely tokens at each position.
     ///
@@ -546,6 +554,7 @@ pub struct CompletionRequest {
     ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_presence_penalty")]
     pub presence_penalty: ::std::option::Option<f64>,
     ///The prompt: one text, or several (one completion each).
     pub prompt: CompletionPrompt,
@@ -567,11 +576,13 @@ pub struct CompletionRequest {
     ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_temperature")]
     pub temperature: ::std::option::Option<f64>,
     ///Nucleus sampling: only the tokens within this cumulative probability are considered.
     ///
     ///Default: `1`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_top_p")]
     pub top_p: ::std::option::Option<f64>,
     ///An id of your end user, to help detect abuse.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1336,9 +1347,11 @@ pub struct ModelList {
 pub struct ModelPricing {
     ///The price of output tokens, per `unit`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_completion")]
     pub completion: ::std::option::Option<f64>,
     ///The price of input tokens, per `unit`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_prompt")]
     pub prompt: ::std::option::Option<f64>,
     ///What the prices are per, such as `per_1k_tokens`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1529,6 +1542,7 @@ pub struct RerankResult {
     ///The document's index in the request.
     pub index: i64,
     ///Its relevance to the query (higher is more relevant).
+    #[serde(serialize_with = "finite_relevance_score")]
     pub relevance_score: f64,
 }
 ///The tokens a rerank request used.
@@ -1605,6 +1619,7 @@ pub struct ResponseCreateRequest {
     pub stream: ::std::option::Option<bool>,
     ///Sampling temperature: higher is more random, 0 is nearly deterministic.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_temperature")]
     pub temperature: ::std::option::Option<f64>,
     ///Whether the model may, must or must not use a tool, or which one.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1615,6 +1630,7 @@ pub struct ResponseCreateRequest {
     pub tools: ::std::vec::Vec<crate::types::ResponseTool>,
     ///Nucleus sampling: only the tokens within this cumulative probability are considered.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_top_p")]
     pub top_p: ::std::option::Option<f64>,
     ///An id of your end user, to help detect abuse.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1738,6 +1754,7 @@ pub struct RetrievalRequest {
     ///
     ///Default: `0`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(serialize_with = "finite_min_score")]
     pub min_score: ::std::option::Option<f64>,
     ///What to search for.
     ///
@@ -1779,6 +1796,7 @@ pub struct RetrievalResult {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub metadata: ::std::option::Option<Metadata>,
     ///How well it matched (higher is better).
+    #[serde(serialize_with = "finite_score")]
     pub score: f64,
     ///Where the document came from (a file name or URL).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1838,6 +1856,7 @@ pub struct TokenLogprob {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bytes: ::std::option::Option<::std::vec::Vec<u8>>,
     ///Its log probability.
+    #[serde(serialize_with = "finite_logprob")]
     pub logprob: f64,
     ///The token.
     pub token: ::std::string::String,
@@ -1913,6 +1932,7 @@ pub struct TopLogprob {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub bytes: ::std::option::Option<::std::vec::Vec<u8>>,
     ///Its log probability.
+    #[serde(serialize_with = "finite_logprob")]
     pub logprob: f64,
     ///The token.
     pub token: ::std::string::String,
@@ -2078,6 +2098,142 @@ where
     let value: ::std::option::Option<::std::vec::Vec<T>> =
         ::serde::Deserialize::deserialize(deserializer)?;
     Ok(value.unwrap_or_default())
+}
+/// Serializes a number member, refusing NaN and the infinities:
+/// serde_json would write them as `null`, which a server reads as
+/// the member left out.
+fn finite<S, T>(value: &T, serializer: S, member: &str) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    if !value.finite() {
+        return Err(<S::Error as ::serde::ser::Error>::custom(format_args!(
+            "`{member}` is NaN or infinite, which JSON cannot carry"
+        )));
+    }
+    value.serialize(serializer)
+}
+/// A number, or numbers, that JSON can carry.
+trait Finite {
+    fn finite(&self) -> bool;
+}
+impl Finite for f64 {
+    fn finite(&self) -> bool {
+        self.is_finite()
+    }
+}
+impl Finite for f32 {
+    fn finite(&self) -> bool {
+        self.is_finite()
+    }
+}
+impl<T: Finite> Finite for ::std::option::Option<T> {
+    fn finite(&self) -> bool {
+        self.as_ref().is_none_or(Finite::finite)
+    }
+}
+impl<T: Finite> Finite for ::std::vec::Vec<T> {
+    fn finite(&self) -> bool {
+        self.iter().all(Finite::finite)
+    }
+}
+impl<K, V: Finite, H> Finite for ::std::collections::HashMap<K, V, H> {
+    fn finite(&self) -> bool {
+        self.values().all(Finite::finite)
+    }
+}
+impl<K, V: Finite> Finite for ::std::collections::BTreeMap<K, V> {
+    fn finite(&self) -> bool {
+        self.values().all(Finite::finite)
+    }
+}
+fn finite_completion<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "completion")
+}
+fn finite_frequency_penalty<S, T>(
+    value: &T,
+    serializer: S,
+) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "frequency_penalty")
+}
+fn finite_logprob<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "logprob")
+}
+fn finite_min_score<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "min_score")
+}
+fn finite_presence_penalty<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "presence_penalty")
+}
+fn finite_prompt<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "prompt")
+}
+fn finite_relevance_score<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "relevance_score")
+}
+fn finite_score<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "score")
+}
+fn finite_temperature<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "temperature")
+}
+fn finite_token_logprobs<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "token_logprobs")
+}
+fn finite_top_logprobs<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "top_logprobs")
+}
+fn finite_top_p<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+where
+    S: ::serde::Serializer,
+    T: Finite + ::serde::Serialize,
+{
+    finite(value, serializer, "top_p")
 }
 /// The endpoint every request of a batch goes to.
 ///

@@ -346,8 +346,9 @@ impl Reply<tensoras::operations::CreateChatCompletion> {
 }
 
 fn to_value(value: &impl Serialize) -> Value {
-    // The generated types always serialize; should one not, the reply says
-    // so and the spec check reports it.
+    // The generated types serialize unless a number is NaN or infinite
+    // (JSON has no such number); then the reply says so and the spec
+    // check reports it.
     serde_json::to_value(value)
         .unwrap_or_else(|e| json!({"tensoras_mock_unserializable": e.to_string()}))
 }

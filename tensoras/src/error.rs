@@ -113,7 +113,8 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
     /// The caller's input cannot be sent (a file that cannot be read, a value
-    /// that does not serialize, ...).
+    /// that does not serialize — such as a NaN or infinite number, which
+    /// JSON cannot carry —, ...).
     #[error("invalid input: {0}")]
     InvalidInput(String),
     /// A webhook delivery was refused (see [`crate::webhooks`]).

@@ -475,6 +475,13 @@ async fn limits_and_bad_jobs_are_refused_before_anything_is_sent() {
     refused(
         BatchJob::new()
             .request(ask("x"))
+            .named("hot", ask("y").temperature(f64::NAN)),
+        "request \"hot\" does not serialize: `temperature` is NaN",
+    )
+    .await;
+    refused(
+        BatchJob::new()
+            .request(ask("x"))
             .limits(BatchLimits::default().max_requests(0)),
         "at least 1",
     )

@@ -662,6 +662,68 @@ async fn ids_that_escape_their_path_segment_send_nothing() {
     assert_eq!(server.requests()[0].uri, "/v1/files/a%2F..%2Fb%3Fc%23d");
 }
 
+#[tokio::test]
+async fn numbers_json_cannot_carry_are_refused_and_send_nothing() {
+    // serde_json writes NaN and the infinities as `null`, which a server
+    // reads as the member left out: the caller's value would be gone
+    // without a word. Each is refused, naming the member.
+    let server = MockServer::start().await;
+    let client = server.client();
+    let chat = || ChatCompletionRequest::new("llama-3.3-70b", [ChatMessage::user("Hi")]);
+    fn refused<T: std::fmt::Debug>(result: &Result<T>, member: &str) {
+        assert!(
+            matches!(result, Err(Error::InvalidInput(m)) if m.contains(&format!("`{member}`"))),
+            "{member}: {result:?}"
+        );
+    }
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let chats = client.chat().completions();
+        refused(&chats.create(chat().temperature(bad)).await, "temperature");
+        refused(&chats.create(chat().top_p(bad)).await, "top_p");
+        refused(
+            &chats.create(chat().frequency_penalty(bad)).await,
+            "frequency_penalty",
+        );
+        refused(
+            &chats.create(chat().presence_penalty(bad)).await,
+            "presence_penalty",
+        );
+        let stream = chats.create_stream(chat().temperature(bad)).await;
+        assert!(
+            matches!(&stream, Err(Error::InvalidInput(m)) if m.contains("`temperature`")),
+            "{bad}"
+        );
+        let response = ResponseCreateRequest::new("llama-3.3-70b", "Hi").top_p(bad);
+        refused(&client.responses().create(response).await, "top_p");
+        let query = RetrievalRequest::new("reset password").min_score(bad);
+        let chunks = client
+            .knowledge_bases()
+            .retrieve_chunks("kb_1", query)
+            .await;
+        refused(&chunks, "min_score");
+    }
+    assert_eq!(server.requests().len(), 0, "nothing was sent");
+    // In a map too (a response type: a caller may send it on, or write it
+    // out).
+    let top = std::collections::HashMap::from([("a".to_owned(), f64::NEG_INFINITY)]);
+    let logprobs = CompletionLogprobs::new().top_logprobs([Some(top)]);
+    let error = serde_json::to_string(&logprobs).unwrap_err().to_string();
+    assert!(
+        error.contains("`top_logprobs` is NaN or infinite"),
+        "{error}"
+    );
+    // A finite value goes out as it is.
+    let sent = client
+        .chat()
+        .completions()
+        .create(chat().temperature(1e-300).top_p(0.5))
+        .await;
+    assert!(sent.is_ok(), "{sent:?}");
+    let body = server.requests()[0].body.clone().expect("a JSON body");
+    assert_eq!(body["temperature"], serde_json::json!(1e-300));
+    assert_eq!(body["top_p"], serde_json::json!(0.5));
+}
+
 // ---------------------------------- 4. uploads and slow answers
 
 #[tokio::test]

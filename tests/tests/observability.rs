@@ -292,6 +292,30 @@ async fn an_attempt_whose_body_breaks_off_is_a_failed_attempt() {
             (Some("200"), None, None, false),
         ]
     );
+
+    // A `POST` without an idempotency key is not sent again: its one
+    // attempt fails with the body, and so does the call.
+    answered.store(0, Ordering::SeqCst);
+    let once = server.client(RequestOptions::new().max_retries(1).no_idempotency_key());
+    let request = EmbeddingRequest::new("bge-large-en-v1.5", "hello");
+    let result = tokio::time::timeout(Duration::from_secs(30), once.embeddings().create(request))
+        .await
+        .expect("the call ends");
+    assert!(
+        matches!(result, Err(Error::Connection { .. })),
+        "{result:?}"
+    );
+    assert_eq!(answered.load(Ordering::SeqCst), 1);
+    let span = the_one(&spans, "gen_ai");
+    assert_eq!(span.get("tensoras.attempts"), Some("1"));
+    assert_eq!(span.get("error.type"), Some("connection"));
+    let attempts = spans.children(&span);
+    let [attempt] = attempts.as_slice() else {
+        panic!("one attempt: {attempts:#?}");
+    };
+    assert_eq!(attempt.get("http.response.status_code"), Some("200"));
+    assert_eq!(attempt.get("error.type"), Some("connection"));
+    assert_eq!(attempt.get("tensoras.retry.delay_ms"), None);
 }
 
 #[tokio::test]
@@ -370,6 +394,14 @@ async fn a_call_starts_when_polled_and_a_dropped_one_is_cancelled() {
     let attempts = spans.children(&span);
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].get("error.type"), Some("cancelled"));
+    assert_eq!(
+        span.get("otel.status_description"),
+        Some("cancelled by the caller")
+    );
+    assert_eq!(
+        attempts[0].get("otel.status_description"),
+        Some("cut short by the call's total timeout or its caller")
+    );
 
     // The client's own total timeout: a timeout, the attempt cancelled.
     let (spans, _guard) = Spans::capture();
@@ -384,9 +416,12 @@ async fn a_call_starts_when_polled_and_a_dropped_one_is_cancelled() {
         .unwrap_err();
     let span = the_one(&spans, "gen_ai");
     assert_eq!(span.get("error.type"), Some("timeout"));
+    let attempt = &spans.children(&span)[0];
+    assert_eq!(attempt.get("error.type"), Some("cancelled"));
+    // Not "by the caller": the call's own timeout cut it.
     assert_eq!(
-        spans.children(&span)[0].get("error.type"),
-        Some("cancelled")
+        attempt.get("otel.status_description"),
+        Some("cut short by the call's total timeout or its caller")
     );
 }
 

@@ -10,7 +10,8 @@
 //! the status left unset on success as instrumentation libraries should).
 //! The span opens when the call's future is first polled (under the span
 //! current then) and ends with its outcome; a call dropped before its end is
-//! `error.type = "cancelled"`. The status description names the failure
+//! `error.type = "cancelled"` (and so is an attempt the call's total
+//! timeout cut short, described as such). The status description names the failure
 //! (`429 (rate_limit_exceeded)`, `the response did not decode`), never an
 //! error's message or a body excerpt, which can quote content.
 //!
@@ -45,8 +46,10 @@
 //! - **Attempts**: each HTTP request of a call, retries included, is a
 //!   child span `tensoras.attempt` (target `tensoras::attempt`) with
 //!   `http.request.resend_count` from the second, its status (when a head
-//!   came), its `error.type` when it failed (a 2xx whose body broke off
-//!   included: the span ends after the body), its request id, and
+//!   came), its `error.type` when it failed (for a call whose body the SDK
+//!   reads whole — not a stream or a download — a 2xx whose body broke
+//!   off included: its span ends after the body; a body read whole that
+//!   does not decode fails the call, not the attempt), its request id, and
 //!   `tensoras.retry.delay_ms`, the wait before the next attempt. The call's span counts them in
 //!   `tensoras.attempts`, whether it succeeded or not.
 //! - **Streams**: the span lives until the stream ends or is dropped
@@ -368,6 +371,9 @@ pub(crate) enum Outcome<'a> {
     Error(&'a Error),
     /// Dropped by the caller before it completed.
     Cancelled,
+    /// An attempt dropped before its end: its call's total timeout, or its
+    /// caller, cut the call short.
+    CutShort,
     /// A Responses run the server ended as `failed`.
     ResponseFailed,
 }
@@ -376,7 +382,7 @@ impl Outcome<'_> {
     fn kind(&self) -> std::borrow::Cow<'static, str> {
         match self {
             Outcome::Error(error) => error_type(error),
-            Outcome::Cancelled => "cancelled".into(),
+            Outcome::Cancelled | Outcome::CutShort => "cancelled".into(),
             Outcome::ResponseFailed => "response_failed".into(),
         }
     }
@@ -399,6 +405,12 @@ impl Outcome<'_> {
             }
             Outcome::Cancelled => {
                 span.record("otel.status_description", "cancelled by the caller");
+            }
+            Outcome::CutShort => {
+                span.record(
+                    "otel.status_description",
+                    "cut short by the call's total timeout or its caller",
+                );
             }
             Outcome::ResponseFailed => {
                 span.record("otel.status_description", "the response run failed");
@@ -451,7 +463,7 @@ impl Attempt {
 impl Drop for Attempt {
     fn drop(&mut self) {
         if !self.done {
-            Outcome::Cancelled.record(&self.span);
+            Outcome::CutShort.record(&self.span);
         }
     }
 }

@@ -34,7 +34,10 @@ pub fn doc(text: &str) -> TokenStream {
 /// marked `x-tensoras-flatten` are `#[serde(flatten)]`, and an optional
 /// array (a `Vec` left out when empty) reads a `null` as empty: servers
 /// send `null` where the spec says the member is left out, and one such
-/// member must not fail the whole answer.
+/// member must not fail the whole answer. A number member (`f64`, `f32`,
+/// optional, in an array or a map) refuses to serialize NaN or an infinity,
+/// naming the member: serde_json would write `null`, which a server reads
+/// as the member left out — the caller's value silently gone.
 pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenStream> {
     let mut file: syn::File = syn::parse2(split_doc_attributes(tokens))?;
     let non_exhaustive: syn::Attribute = syn::parse_quote!(#[non_exhaustive]);
@@ -42,10 +45,12 @@ pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenS
     let null_as_empty: syn::Attribute =
         syn::parse_quote!(#[serde(deserialize_with = "null_as_empty")]);
     let mut reads_null = false;
+    let mut numbers = std::collections::BTreeSet::new();
     for item in &mut file.items {
         match item {
             syn::Item::Struct(s) => {
                 let syn::Fields::Named(fields) = &mut s.fields else {
+                    unchecked_numbers(&s.ident, &s.fields)?;
                     continue;
                 };
                 s.attrs.push(non_exhaustive.clone());
@@ -63,9 +68,26 @@ pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenS
                         field.attrs.push(null_as_empty.clone());
                         reads_null = true;
                     }
+                    if is_number(&field.ty) {
+                        if has_serde_key(&field.attrs, "rename") {
+                            anyhow::bail!(
+                                "{name}.{ident} is a renamed number: its NaN check would name the Rust field"
+                            );
+                        }
+                        let name = format!("finite_{}", ident.to_string().trim_start_matches("r#"));
+                        field
+                            .attrs
+                            .push(syn::parse_quote!(#[serde(serialize_with = #name)]));
+                        numbers.insert(ident.to_string());
+                    }
                 }
             }
-            syn::Item::Enum(e) => e.attrs.push(non_exhaustive.clone()),
+            syn::Item::Enum(e) => {
+                for variant in &e.variants {
+                    unchecked_numbers(&e.ident, &variant.fields)?;
+                }
+                e.attrs.push(non_exhaustive.clone());
+            }
             _ => {}
         }
     }
@@ -84,7 +106,120 @@ pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenS
             }
         }
     });
-    Ok(quote! { #file #helper })
+    let finite = finite_helpers(&numbers);
+    Ok(quote! { #file #helper #finite })
+}
+
+/// For each number member's name, the `serialize_with` function that
+/// refuses a value JSON cannot carry, and what they share.
+fn finite_helpers(names: &std::collections::BTreeSet<String>) -> TokenStream {
+    if names.is_empty() {
+        return TokenStream::new();
+    }
+    let each = names.iter().map(|name| {
+        let member = name.trim_start_matches("r#");
+        let function = quote::format_ident!("finite_{}", member);
+        quote! {
+            fn #function<S, T>(value: &T, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+            where
+                S: ::serde::Serializer,
+                T: Finite + ::serde::Serialize,
+            {
+                finite(value, serializer, #member)
+            }
+        }
+    });
+    quote! {
+        /// Serializes a number member, refusing NaN and the infinities:
+        /// serde_json would write them as `null`, which a server reads as
+        /// the member left out.
+        fn finite<S, T>(value: &T, serializer: S, member: &str) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+            T: Finite + ::serde::Serialize,
+        {
+            if !value.finite() {
+                return Err(<S::Error as ::serde::ser::Error>::custom(format_args!(
+                    "`{member}` is NaN or infinite, which JSON cannot carry"
+                )));
+            }
+            value.serialize(serializer)
+        }
+
+        /// A number, or numbers, that JSON can carry.
+        trait Finite {
+            fn finite(&self) -> bool;
+        }
+
+        impl Finite for f64 {
+            fn finite(&self) -> bool {
+                self.is_finite()
+            }
+        }
+
+        impl Finite for f32 {
+            fn finite(&self) -> bool {
+                self.is_finite()
+            }
+        }
+
+        impl<T: Finite> Finite for ::std::option::Option<T> {
+            fn finite(&self) -> bool {
+                self.as_ref().is_none_or(Finite::finite)
+            }
+        }
+
+        impl<T: Finite> Finite for ::std::vec::Vec<T> {
+            fn finite(&self) -> bool {
+                self.iter().all(Finite::finite)
+            }
+        }
+
+        impl<K, V: Finite, H> Finite for ::std::collections::HashMap<K, V, H> {
+            fn finite(&self) -> bool {
+                self.values().all(Finite::finite)
+            }
+        }
+
+        impl<K, V: Finite> Finite for ::std::collections::BTreeMap<K, V> {
+            fn finite(&self) -> bool {
+                self.values().all(Finite::finite)
+            }
+        }
+
+        #(#each)*
+    }
+}
+
+/// Whether `ty` is `f64` or `f32`, or an `Option` or `Vec` of one, or a
+/// map to one (at any depth: `Vec<Option<HashMap<String, f64>>>`).
+fn is_number(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    match &last.arguments {
+        syn::PathArguments::None => last.ident == "f64" || last.ident == "f32",
+        syn::PathArguments::AngleBracketed(args) => {
+            let types: Vec<&syn::Type> = args
+                .args
+                .iter()
+                .filter_map(|a| match a {
+                    syn::GenericArgument::Type(t) => Some(t),
+                    _ => None,
+                })
+                .collect();
+            let element = match (last.ident.to_string().as_str(), types.as_slice()) {
+                ("Option" | "Vec", [element]) => element,
+                ("HashMap" | "BTreeMap", [_, value]) => value,
+                _ => return false,
+            };
+            is_number(element)
+        }
+        _ => false,
+    }
 }
 
 /// Whether `ty` is a `Vec<…>` (typify writes `::std::vec::Vec<…>`).
@@ -94,19 +229,39 @@ fn is_vec(ty: &syn::Type) -> bool {
 
 /// Whether `attrs` hold a `#[serde(default …)]`.
 fn has_serde_default(attrs: &[syn::Attribute]) -> bool {
+    has_serde_key(attrs, "default")
+}
+
+/// Whether `attrs` hold a `#[serde(key …)]`.
+fn has_serde_key(attrs: &[syn::Attribute], key: &str) -> bool {
     attrs.iter().any(|attr| {
-        let mut default = false;
+        let mut found = false;
         if attr.path().is_ident("serde") {
             let _ = attr.parse_nested_meta(|meta| {
-                default |= meta.path.is_ident("default");
+                found |= meta.path.is_ident(key);
                 if meta.input.peek(syn::Token![=]) {
                     let _: syn::Expr = meta.value()?.parse()?;
                 }
                 Ok(())
             });
         }
-        default
+        found
     })
+}
+
+/// Refuses a number in fields the finite check does not reach (a tuple
+/// struct's, an enum variant's): left out, NaN would go out as `null`.
+fn unchecked_numbers(owner: &syn::Ident, fields: &syn::Fields) -> anyhow::Result<()> {
+    if let Some(field) = fields.iter().find(|f| is_number(&f.ty)) {
+        let at = field
+            .ident
+            .as_ref()
+            .map_or_else(String::new, |i| format!(".{i}"));
+        anyhow::bail!(
+            "{owner}{at} is a number in a tuple struct or an enum variant, which the NaN check does not reach"
+        );
+    }
+    Ok(())
 }
 
 /// Splits every multi-line `#[doc = "..."]` into one attribute per line.
@@ -195,4 +350,74 @@ fn quote_doc(line: &str) -> TokenStream {
         TokenTree::Literal(literal),
     ]);
     stream
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(item: TokenStream) -> anyhow::Result<String> {
+        Ok(finish_types(item, &Model::default())?.to_string())
+    }
+
+    #[test]
+    fn every_number_member_is_checked_or_refused() {
+        for (ty, number) in [
+            (quote!(f64), true),
+            (quote!(::std::option::Option<f32>), true),
+            (quote!(::std::vec::Vec<::std::option::Option<f64>>), true),
+            (
+                quote!(
+                    ::std::vec::Vec<
+                        ::std::option::Option<
+                            ::std::collections::HashMap<::std::string::String, f64>,
+                        >,
+                    >
+                ),
+                true,
+            ),
+            (
+                quote!(::std::collections::BTreeMap<::std::string::String, f32>),
+                true,
+            ),
+            (quote!(i64), false),
+            (quote!(::std::option::Option<::std::string::String>), false),
+            (
+                quote!(::std::collections::HashMap<f64, ::std::string::String>),
+                false,
+            ),
+        ] {
+            let parsed: syn::Type = syn::parse2(ty.clone()).unwrap();
+            assert_eq!(is_number(&parsed), number, "{ty}");
+        }
+        let named = finished(quote! {
+            pub struct Request { pub r#type: ::std::option::Option<f64>, pub n: i64 }
+        })
+        .unwrap();
+        assert!(
+            named.contains("serialize_with = \"finite_type\""),
+            "{named}"
+        );
+        assert!(named.contains("fn finite_type"), "{named}");
+        assert_eq!(named.matches("serialize_with").count(), 1, "{named}");
+        for unchecked in [
+            quote!(
+                pub struct Score(f64);
+            ),
+            quote!(
+                pub enum Value {
+                    Number(f64),
+                    Text(String),
+                }
+            ),
+            quote!(
+                pub struct Renamed {
+                    #[serde(rename = "top-p")]
+                    pub top_p: f64,
+                }
+            ),
+        ] {
+            assert!(finished(unchecked.clone()).is_err(), "{unchecked}");
+        }
+    }
 }
