@@ -9,16 +9,23 @@ use crate::types;
 pub struct Batch {
     ///When it was cancelled (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub cancelled_at: ::std::option::Option<i64>,
     ///When cancelling started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub cancelling_at: ::std::option::Option<i64>,
     ///When it completed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub completed_at: ::std::option::Option<i64>,
     ///How long the batch may take.
     pub completion_window: crate::types::CompletionWindow,
     ///When it was created (Unix seconds).
+    #[serde(deserialize_with = "unix_seconds")]
     pub created_at: i64,
     ///The endpoint its requests go to.
     pub endpoint: crate::types::BatchEndpoint,
@@ -30,20 +37,30 @@ pub struct Batch {
     pub errors: ::std::option::Option<BatchErrors>,
     ///When it expired (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub expired_at: ::std::option::Option<i64>,
     ///When the completion window runs out (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub expires_at: ::std::option::Option<i64>,
     ///When it failed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub failed_at: ::std::option::Option<i64>,
     ///When finalizing started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub finalizing_at: ::std::option::Option<i64>,
     ///The batch's id.
     pub id: ::std::string::String,
     ///When processing started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub in_progress_at: ::std::option::Option<i64>,
     ///The input file's id.
     pub input_file_id: ::std::string::String,
@@ -84,6 +101,8 @@ pub struct BatchError {
     pub code: ::std::option::Option<::std::string::String>,
     ///The input line it is on (1-based).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub line: ::std::option::Option<i64>,
     ///What the problem is.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -124,6 +143,7 @@ pub struct BatchLineResponse {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub request_id: ::std::option::Option<::std::string::String>,
     ///The HTTP status it would have had as a call of its own.
+    #[serde(deserialize_with = "whole_number")]
     pub status_code: i64,
 }
 ///A page of batches.
@@ -142,10 +162,13 @@ pub struct BatchList {
 #[non_exhaustive]
 pub struct BatchRequestCounts {
     ///Requests that got a response.
+    #[serde(deserialize_with = "whole_number")]
     pub completed: i64,
     ///Requests that failed.
+    #[serde(deserialize_with = "whole_number")]
     pub failed: i64,
     ///Requests in the batch.
+    #[serde(deserialize_with = "whole_number")]
     pub total: i64,
 }
 ///One line of a batch's input file (JSONL): a request to the batch's endpoint, named by a `custom_id` that its result line carries back.
@@ -184,6 +207,7 @@ pub struct ChatChoice {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_reason: ::std::option::Option<crate::types::FinishReason>,
     ///The reply's index among the choices.
+    #[serde(deserialize_with = "whole_number")]
     pub index: i64,
     ///Log probabilities of the reply's tokens (with `logprobs`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -201,6 +225,7 @@ pub struct ChatChunkChoice {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_reason: ::std::option::Option<crate::types::FinishReason>,
     ///The reply's index among the choices.
+    #[serde(deserialize_with = "whole_number")]
     pub index: i64,
     ///Log probabilities of this chunk's tokens.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -217,6 +242,7 @@ pub struct ChatCompletion {
     #[serde(deserialize_with = "null_as_empty")]
     pub citations: ::std::vec::Vec<Citation>,
     ///When it was created (Unix seconds).
+    #[serde(deserialize_with = "unix_seconds")]
     pub created: i64,
     ///The completion's id.
     pub id: ::std::string::String,
@@ -242,6 +268,7 @@ pub struct ChatCompletionChunk {
     #[serde(deserialize_with = "null_as_empty")]
     pub citations: ::std::vec::Vec<Citation>,
     ///When the completion was created (Unix seconds), the same on every chunk.
+    #[serde(deserialize_with = "unix_seconds")]
     pub created: i64,
     ///The completion's id, the same on every chunk.
     pub id: ::std::string::String,
@@ -279,6 +306,8 @@ pub struct ChatCompletionRequest {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub max_tokens: ::std::option::Option<u64>,
     ///The conversation so far, oldest first.
     pub messages: ::std::vec::Vec<ChatMessage>,
@@ -290,6 +319,8 @@ pub struct ChatCompletionRequest {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub n: ::std::option::Option<u64>,
     ///Whether the model may call several tools in one turn.
     ///
@@ -307,6 +338,8 @@ pub struct ChatCompletionRequest {
     pub response_format: ::std::option::Option<crate::types::ResponseFormat>,
     ///Sample deterministically, as far as the model allows: the same seed and request give the same output.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub seed: ::std::option::Option<i64>,
     ///Up to 4 sequences at which generation stops (not included in the output).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -336,6 +369,8 @@ pub struct ChatCompletionRequest {
     ///
     ///From 0 to 20.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub top_logprobs: ::std::option::Option<u64>,
     ///Nucleus sampling: only the tokens within this cumulative probability are considered.
     ///
@@ -421,6 +456,8 @@ pub struct ChunkingStrategy {
     ///
     ///Default: `64`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub chunk_overlap: ::std::option::Option<u64>,
     ///Target chunk size in tokens.
     ///
@@ -428,6 +465,8 @@ pub struct ChunkingStrategy {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub chunk_size: ::std::option::Option<u64>,
     ///How documents are split: `fixed`, `semantic` or `recursive`.
     #[serde(
@@ -455,6 +494,7 @@ pub struct Completion {
     ///The generated texts.
     pub choices: ::std::vec::Vec<CompletionChoice>,
     ///When it was created (Unix seconds).
+    #[serde(deserialize_with = "unix_seconds")]
     pub created: i64,
     ///The completion's id.
     pub id: ::std::string::String,
@@ -474,6 +514,7 @@ pub struct CompletionChoice {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub finish_reason: ::std::option::Option<crate::types::FinishReason>,
     ///The text's index among the choices.
+    #[serde(deserialize_with = "whole_number")]
     pub index: i64,
     ///Log probabilities of the text's tokens (with `logprobs`).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -533,6 +574,8 @@ pub struct CompletionRequest {
     ///
     ///From 0 to 5.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub logprobs: ::std::option::Option<u64>,
     ///The most tokens to generate.
     ///
@@ -540,6 +583,8 @@ pub struct CompletionRequest {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub max_tokens: ::std::option::Option<u64>,
     ///The model to complete with.
     pub model: ::std::string::String,
@@ -549,6 +594,8 @@ pub struct CompletionRequest {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub n: ::std::option::Option<u64>,
     ///Penalizes tokens that have appeared at all, encouraging new topics (-2.0 to 2.0).
     ///
@@ -560,6 +607,8 @@ pub struct CompletionRequest {
     pub prompt: CompletionPrompt,
     ///Sample deterministically, as far as the model allows: the same seed and request give the same output.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub seed: ::std::option::Option<i64>,
     ///Up to 4 sequences at which generation stops (not included in the output).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -610,16 +659,20 @@ pub struct ConfluenceConfig {
 #[non_exhaustive]
 pub struct ContentPartEvent {
     ///The content part the event is about (its index in the item's `content`).
+    #[serde(deserialize_with = "whole_number")]
     pub content_index: u64,
     ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
     ///The output item the event is about (its index in `output`).
+    #[serde(deserialize_with = "whole_number")]
     pub output_index: u64,
     ///The part (whole, on `done`).
     pub part: crate::types::OutputContent,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///An image part of a message (vision models).
@@ -642,6 +695,8 @@ pub struct ContentPartText {
 pub struct DataSource {
     ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub created_at: ::std::option::Option<i64>,
     ///The data source's id.
     pub id: ::std::string::String,
@@ -660,6 +715,8 @@ pub struct DataSource {
     pub status: ::std::option::Option<crate::types::ProcessingStatus>,
     ///When it last changed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub updated_at: ::std::option::Option<i64>,
 }
 ///A new data source; `type` says which `config` applies.
@@ -700,12 +757,18 @@ pub struct DeletedObject {
 pub struct Document {
     ///Its size in bytes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub bytes: ::std::option::Option<i64>,
     ///Chunks it was split into.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub chunk_count: ::std::option::Option<i64>,
     ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub created_at: ::std::option::Option<i64>,
     ///The data source it came from.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -728,6 +791,8 @@ pub struct Document {
     pub status: ::std::option::Option<crate::types::ProcessingStatus>,
     ///When it last changed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub updated_at: ::std::option::Option<i64>,
 }
 ///A page of documents.
@@ -748,6 +813,7 @@ pub struct Embedding {
     ///The vector.
     pub embedding: crate::types::EmbeddingVector,
     ///The input's index.
+    #[serde(deserialize_with = "whole_number")]
     pub index: i64,
     ///Always `embedding`.
     pub object: ::std::string::String,
@@ -799,8 +865,10 @@ pub struct EmbeddingResponse {
 #[non_exhaustive]
 pub struct EmbeddingUsage {
     ///Tokens in the input.
+    #[serde(deserialize_with = "whole_number")]
     pub prompt_tokens: i64,
     ///All tokens used.
+    #[serde(deserialize_with = "whole_number")]
     pub total_tokens: i64,
 }
 ///What went wrong: a message, and the error's type, code and parameter when the API gives them.
@@ -845,8 +913,10 @@ pub struct FileList {
 #[non_exhaustive]
 pub struct FileObject {
     ///Its size in bytes.
+    #[serde(deserialize_with = "whole_number")]
     pub bytes: i64,
     ///When it was created (Unix seconds).
+    #[serde(deserialize_with = "unix_seconds")]
     pub created_at: i64,
     ///Its name, as uploaded.
     pub filename: ::std::string::String,
@@ -868,9 +938,12 @@ pub struct FileSearchCallEvent {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
     ///The output item the event is about (its index in `output`).
+    #[serde(deserialize_with = "whole_number")]
     pub output_index: u64,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///A knowledge-base search the server ran.
@@ -900,6 +973,8 @@ pub struct FileSearchTool {
     ///
     ///From 1 to 100.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub top_k: ::std::option::Option<u64>,
 }
 ///The files of a `file_upload` data source.
@@ -937,9 +1012,12 @@ pub struct FunctionCallArgumentsDeltaEvent {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
     ///The output item the event is about (its index in `output`).
+    #[serde(deserialize_with = "whole_number")]
     pub output_index: u64,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///A function call's whole arguments.
@@ -952,9 +1030,12 @@ pub struct FunctionCallArgumentsDoneEvent {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
     ///The output item the event is about (its index in `output`).
+    #[serde(deserialize_with = "whole_number")]
     pub output_index: u64,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///A piece of a tool call's function name and arguments.
@@ -1040,21 +1121,31 @@ pub struct ImageUrl {
 pub struct IngestionJob {
     ///Chunks created so far.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub chunks_created: ::std::option::Option<i64>,
     ///When it ended (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub completed_at: ::std::option::Option<i64>,
     ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub created_at: ::std::option::Option<i64>,
     ///The data source it came from.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub data_source_id: ::std::option::Option<::std::string::String>,
     ///Documents that could not be ingested.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub documents_failed: ::std::option::Option<i64>,
     ///Documents ingested so far.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub documents_processed: ::std::option::Option<i64>,
     ///What went wrong, when it failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1067,6 +1158,8 @@ pub struct IngestionJob {
     pub object: ::std::string::String,
     ///When the job started (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub started_at: ::std::option::Option<i64>,
     ///Where the job is: `queued`, `processing`, `completed` or `failed`.
     pub status: crate::types::IngestionJobStatus,
@@ -1140,18 +1233,24 @@ impl ::std::convert::From<::serde_json::Value> for JsonSchemaObject {
 pub struct KnowledgeBase {
     ///Chunks indexed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub chunk_count: ::std::option::Option<i64>,
     ///How its documents are split into chunks.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub chunking_strategy: ::std::option::Option<ChunkingStrategy>,
     ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub created_at: ::std::option::Option<i64>,
     ///What it holds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub description: ::std::option::Option<::std::string::String>,
     ///Documents ingested.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub document_count: ::std::option::Option<i64>,
     ///The model its chunks are embedded with.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1170,6 +1269,8 @@ pub struct KnowledgeBase {
     pub status: ::std::option::Option<crate::types::KnowledgeBaseStatus>,
     ///When it last changed (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub updated_at: ::std::option::Option<i64>,
 }
 ///A new knowledge base: its name, embedding model and chunking strategy.
@@ -1294,9 +1395,13 @@ pub struct Model {
     pub capabilities: ::std::option::Option<ModelCapabilities>,
     ///The most tokens of context the model takes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub context_length: ::std::option::Option<i64>,
     ///When the model was added (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub created: ::std::option::Option<i64>,
     ///The model's id, as requests name it.
     pub id: ::std::string::String,
@@ -1397,9 +1502,12 @@ pub struct OutputItemEvent {
     ///The item (whole, on `done`).
     pub item: crate::types::OutputItem,
     ///The output item the event is about (its index in `output`).
+    #[serde(deserialize_with = "whole_number")]
     pub output_index: u64,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///A message the model wrote.
@@ -1439,6 +1547,7 @@ pub struct OutputText {
 #[non_exhaustive]
 pub struct OutputTextDeltaEvent {
     ///The content part the event is about (its index in the item's `content`).
+    #[serde(deserialize_with = "whole_number")]
     pub content_index: u64,
     ///The next piece of the text.
     pub delta: ::std::string::String,
@@ -1446,9 +1555,12 @@ pub struct OutputTextDeltaEvent {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
     ///The output item the event is about (its index in `output`).
+    #[serde(deserialize_with = "whole_number")]
     pub output_index: u64,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///The whole text of an `output_text` part.
@@ -1456,14 +1568,18 @@ pub struct OutputTextDeltaEvent {
 #[non_exhaustive]
 pub struct OutputTextDoneEvent {
     ///The content part the event is about (its index in the item's `content`).
+    #[serde(deserialize_with = "whole_number")]
     pub content_index: u64,
     ///The output item's id.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub item_id: ::std::option::Option<::std::string::String>,
     ///The output item the event is about (its index in `output`).
+    #[serde(deserialize_with = "whole_number")]
     pub output_index: u64,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
     ///The whole text.
     pub text: ::std::string::String,
@@ -1474,6 +1590,8 @@ pub struct OutputTextDoneEvent {
 pub struct PromptTokensDetails {
     ///Prompt tokens served from the prefix cache.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub cached_tokens: ::std::option::Option<i64>,
 }
 ///A document as it was given.
@@ -1515,6 +1633,8 @@ pub struct RerankRequest {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub top_n: ::std::option::Option<u64>,
 }
 ///The documents ordered by relevance, most relevant first.
@@ -1540,6 +1660,7 @@ pub struct RerankResult {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub document: ::std::option::Option<RerankDocument>,
     ///The document's index in the request.
+    #[serde(deserialize_with = "whole_number")]
     pub index: i64,
     ///Its relevance to the query (higher is more relevant).
     #[serde(serialize_with = "finite_relevance_score")]
@@ -1551,6 +1672,8 @@ pub struct RerankResult {
 pub struct RerankUsage {
     ///All tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub total_tokens: ::std::option::Option<i64>,
 }
 ///A Responses API run: its status, output items and usage.
@@ -1559,6 +1682,8 @@ pub struct RerankUsage {
 pub struct Response {
     ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub created_at: ::std::option::Option<i64>,
     ///What went wrong, when the run failed.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1599,6 +1724,8 @@ pub struct ResponseCreateRequest {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub max_output_tokens: ::std::option::Option<u64>,
     ///The most model calls; one tool call and its answer are one turn.
     ///
@@ -1606,6 +1733,8 @@ pub struct ResponseCreateRequest {
     ///
     ///From 1 to 50.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub max_turns: ::std::option::Option<u64>,
     ///Your key-value pairs, kept with the object.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1650,6 +1779,8 @@ pub struct ResponseErrorEvent {
     pub param: ::std::option::Option<::std::string::String>,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///JSON output matching a JSON Schema (structured outputs).
@@ -1705,6 +1836,8 @@ pub struct ResponseLifecycleEvent {
     pub response: Response,
     ///The event's place in the stream.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub sequence_number: ::std::option::Option<i64>,
 }
 ///The tokens a Responses run used.
@@ -1713,12 +1846,18 @@ pub struct ResponseLifecycleEvent {
 pub struct ResponseUsage {
     ///Tokens in the input, over every turn.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub input_tokens: ::std::option::Option<i64>,
     ///Tokens generated, over every turn.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub output_tokens: ::std::option::Option<i64>,
     ///All tokens used.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub total_tokens: ::std::option::Option<i64>,
 }
 ///Applied before scoring.
@@ -1769,6 +1908,8 @@ pub struct RetrievalRequest {
     ///
     ///From 1 to 100.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub top_k: ::std::option::Option<u64>,
 }
 ///The chunks that matched, best first.
@@ -1898,6 +2039,7 @@ pub struct ToolCallDelta {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
     ///Which tool call of the message this fragment belongs to.
+    #[serde(deserialize_with = "whole_number")]
     pub index: i64,
     ///Always `function`, on the call's first piece.
     #[serde(
@@ -1943,13 +2085,17 @@ pub struct TopLogprob {
 pub struct Usage {
     ///Tokens generated.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub completion_tokens: ::std::option::Option<i64>,
     ///Tokens in the prompt (cached ones included).
+    #[serde(deserialize_with = "whole_number")]
     pub prompt_tokens: i64,
     ///How the prompt's tokens break down (cached tokens).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub prompt_tokens_details: ::std::option::Option<PromptTokensDetails>,
     ///Prompt and completion tokens together.
+    #[serde(deserialize_with = "whole_number")]
     pub total_tokens: i64,
 }
 ///Where a `web_crawl` data source crawls, and how far.
@@ -1968,6 +2114,8 @@ pub struct WebCrawlConfig {
     ///
     ///Default: `3`.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub max_depth: ::std::option::Option<u64>,
     ///The most pages to crawl.
     ///
@@ -1975,6 +2123,8 @@ pub struct WebCrawlConfig {
     ///
     ///At least 1.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "whole_number")]
+    #[serde(default)]
     pub max_pages: ::std::option::Option<u64>,
     ///Seed URLs.
     pub urls: ::std::vec::Vec<::std::string::String>,
@@ -1985,6 +2135,8 @@ pub struct WebCrawlConfig {
 pub struct Webhook {
     ///When it was created (Unix seconds).
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(deserialize_with = "unix_seconds")]
+    #[serde(default)]
     pub created_at: ::std::option::Option<i64>,
     ///What the webhook is for.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2025,6 +2177,7 @@ pub struct WebhookCreateRequest {
 #[non_exhaustive]
 pub struct WebhookEvent {
     ///When the event happened (Unix seconds).
+    #[serde(deserialize_with = "unix_seconds")]
     pub created_at: i64,
     ///The event's id; the same across redeliveries of one event.
     pub id: ::std::string::String,
@@ -2234,6 +2387,127 @@ where
     T: Finite + ::serde::Serialize,
 {
     finite(value, serializer, "top_p")
+}
+/// An integer member: an integer, or a float with a whole value
+/// (`10.0`, `1.7e9`). A fraction, or a value out of the type's range,
+/// is an error.
+fn whole_number<'de, D, T>(deserializer: D) -> ::std::result::Result<T, D::Error>
+where
+    D: ::serde::Deserializer<'de>,
+    T: Integer,
+{
+    T::read(deserializer, false)
+}
+/// A Unix time in seconds: as [`whole_number`], and a float with a
+/// fraction of a second keeps its whole seconds.
+fn unix_seconds<'de, D, T>(deserializer: D) -> ::std::result::Result<T, D::Error>
+where
+    D: ::serde::Deserializer<'de>,
+    T: Integer,
+{
+    T::read(deserializer, true)
+}
+/// An integer member's type, read as [`whole_number`] says.
+trait Integer: Sized {
+    fn read<'de, D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+        seconds: bool,
+    ) -> ::std::result::Result<Self, D::Error>;
+}
+/// Reads one integer; `seconds` drops a fraction (a Unix time);
+/// `what` says what was expected, in an error.
+struct Whole<T> {
+    seconds: bool,
+    what: &'static str,
+    integer: ::std::marker::PhantomData<T>,
+}
+impl<T> Whole<T> {
+    fn new(seconds: bool, what: &'static str) -> Self {
+        Whole {
+            seconds,
+            what,
+            integer: ::std::marker::PhantomData,
+        }
+    }
+}
+impl<'de, T> ::serde::de::Visitor<'de> for Whole<T>
+where
+    T: ::std::convert::TryFrom<i64> + ::std::convert::TryFrom<u64>,
+{
+    type Value = T;
+    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.what)?;
+        if self.seconds {
+            f.write_str(" (a Unix time in seconds)")?;
+        }
+        Ok(())
+    }
+    fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<T, E> {
+        T::try_from(v).map_err(|_| E::invalid_value(::serde::de::Unexpected::Signed(v), &self))
+    }
+    fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<T, E> {
+        T::try_from(v).map_err(|_| E::invalid_value(::serde::de::Unexpected::Unsigned(v), &self))
+    }
+    fn visit_f64<E: ::serde::de::Error>(self, v: f64) -> ::std::result::Result<T, E> {
+        let whole = if self.seconds { v.floor() } else { v };
+        let refused = || E::invalid_value(::serde::de::Unexpected::Float(v), &self);
+        if whole.fract() != 0.0 {
+            return Err(refused());
+        }
+        let converted =
+            if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&whole) {
+                T::try_from(whole as i64).ok()
+            } else if (0.0..18_446_744_073_709_551_616.0).contains(&whole) {
+                T::try_from(whole as u64).ok()
+            } else {
+                None
+            };
+        converted.ok_or_else(refused)
+    }
+}
+impl Integer for i64 {
+    fn read<'de, D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+        seconds: bool,
+    ) -> ::std::result::Result<Self, D::Error> {
+        deserializer.deserialize_i64(Whole::new(seconds, "an integer"))
+    }
+}
+impl Integer for u64 {
+    fn read<'de, D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+        seconds: bool,
+    ) -> ::std::result::Result<Self, D::Error> {
+        deserializer.deserialize_u64(Whole::new(seconds, "a non-negative integer"))
+    }
+}
+/// An optional integer: `null` is `None`.
+struct Maybe<T>(Whole<T>);
+impl<'de, T: Integer> ::serde::de::Visitor<'de> for Maybe<T> {
+    type Value = ::std::option::Option<T>;
+    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str("an integer or null")
+    }
+    fn visit_none<E: ::serde::de::Error>(self) -> ::std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: ::serde::de::Error>(self) -> ::std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: ::serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> ::std::result::Result<Self::Value, D::Error> {
+        T::read(deserializer, self.0.seconds).map(Some)
+    }
+}
+impl<T: Integer> Integer for ::std::option::Option<T> {
+    fn read<'de, D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+        seconds: bool,
+    ) -> ::std::result::Result<Self, D::Error> {
+        deserializer.deserialize_option(Maybe(Whole::<T>::new(seconds, "")))
+    }
 }
 /// The endpoint every request of a batch goes to.
 ///

@@ -369,3 +369,103 @@ fn unknown_values_are_kept_and_sent_back_as_they_came() {
     assert_eq!(decoded.kind(), "web_crawl");
     assert_eq!(serde_json::to_value(&decoded).unwrap(), odd);
 }
+
+#[test]
+fn integers_sent_as_floats_decode_and_fractions_only_in_times() {
+    // Servers that compute in floating point send `10.0` for a count and
+    // `time.time()` (`1712345678.9`) for a Unix time: a whole float is the
+    // integer, a time keeps its whole seconds, any other fraction is an error.
+    let completion = |created: &str, prompt_tokens: &str| {
+        serde_json::from_str::<types::ChatCompletion>(&format!(
+            r#"{{"id":"c","object":"chat.completion","created":{created},"model":"m",
+                "choices":[{{"index":0.0,"message":{{"role":"assistant","content":"hi"}},"finish_reason":"stop"}}],
+                "usage":{{"prompt_tokens":{prompt_tokens},"completion_tokens":null,"total_tokens":1.2e1}}}}"#
+        ))
+    };
+    let decoded = completion("1712345678.9", "10.0").expect("floats of whole value");
+    assert_eq!(decoded.created, 1_712_345_678);
+    assert_eq!(decoded.choices[0].index, 0);
+    let usage = decoded.usage.expect("usage");
+    assert_eq!(usage.prompt_tokens, 10);
+    assert_eq!(usage.completion_tokens, None);
+    assert_eq!(usage.total_tokens, 12);
+    assert_eq!(
+        completion("1712345678", "10").unwrap().created,
+        1_712_345_678
+    );
+    assert_eq!(
+        completion("-1.5", "10").unwrap().created,
+        -2,
+        "whole seconds, as floor"
+    );
+    for (created, tokens) in [
+        ("1", "10.5"),
+        ("1", "1e300"),
+        ("1e300", "1"),
+        ("\"1\"", "1"),
+    ] {
+        assert!(
+            completion(created, tokens).is_err(),
+            "created {created}, tokens {tokens}"
+        );
+    }
+
+    let chunk: types::ChatCompletionChunk = serde_json::from_str(
+        r#"{"id":"c","object":"chat.completion.chunk","created":1.7e9,"model":"m",
+            "choices":[{"index":1.0,"delta":{"content":"x"}}]}"#,
+    )
+    .expect("a chunk");
+    assert_eq!((chunk.created, chunk.choices[0].index), (1_700_000_000, 1));
+
+    // Optional members: a float, `null`, or left out.
+    let rerank: types::RerankRequest =
+        serde_json::from_str(r#"{"model":"m","query":"q","documents":["a"],"top_n":3.0}"#)
+            .expect("a rerank request");
+    assert_eq!(rerank.top_n, Some(3));
+    for top_n in [r#","top_n":null"#, ""] {
+        let rerank: types::RerankRequest = serde_json::from_str(&format!(
+            r#"{{"model":"m","query":"q","documents":["a"]{top_n}}}"#
+        ))
+        .expect("a rerank request");
+        assert_eq!(rerank.top_n, None, "{top_n:?}");
+    }
+    // A `u64` past `i64`'s range, as a float of whole value.
+    let rerank: types::RerankRequest =
+        serde_json::from_str(r#"{"model":"m","query":"q","documents":["a"],"top_n":1e19}"#)
+            .expect("a rerank request");
+    assert_eq!(rerank.top_n, Some(10_000_000_000_000_000_000));
+    // `i64`'s bounds: -2^63 is one, 2^63 is past it.
+    assert_eq!(
+        completion("-9.223372036854775808e18", "1").unwrap().created,
+        i64::MIN
+    );
+    assert!(completion("9.223372036854775808e18", "1").is_err());
+    // A required time is still required.
+    assert!(completion("null", "1").is_err());
+    // An optional time with a fraction.
+    let batch: types::Batch = serde_json::from_str(
+        r#"{"id":"batch_1","object":"batch","endpoint":"/v1/chat/completions","input_file_id":"file_1",
+            "completion_window":"24h","status":"completed","created_at":1.7e9,"completed_at":1700000100.75,
+            "failed_at":null}"#,
+    )
+    .expect("a batch");
+    assert_eq!(batch.created_at, 1_700_000_000);
+    assert_eq!(batch.completed_at, Some(1_700_000_100));
+    assert_eq!(batch.failed_at, None);
+    assert_eq!(batch.expires_at, None);
+    // Inside a union's payload (decoded from a `Value`): still the known variant.
+    let event: types::ResponseStreamEvent = serde_json::from_str(
+        r#"{"type":"response.output_text.delta","output_index":0.0,"content_index":0,"delta":"x","sequence_number":3.0}"#,
+    )
+    .expect("an event");
+    let types::ResponseStreamEvent::OutputTextDelta(delta) = &event else {
+        panic!("{event:?}");
+    };
+    assert_eq!(delta.sequence_number, Some(3));
+    for bad in ["-1", "-1.0", "2.5"] {
+        let refused = serde_json::from_str::<types::RerankRequest>(&format!(
+            r#"{{"model":"m","query":"q","documents":["a"],"top_n":{bad}}}"#
+        ));
+        assert!(refused.is_err(), "top_n {bad}");
+    }
+}

@@ -37,7 +37,9 @@ pub fn doc(text: &str) -> TokenStream {
 /// member must not fail the whole answer. A number member (`f64`, `f32`,
 /// optional, in an array or a map) refuses to serialize NaN or an infinity,
 /// naming the member: serde_json would write `null`, which a server reads
-/// as the member left out — the caller's value silently gone.
+/// as the member left out — the caller's value silently gone. An integer
+/// member (`i64`, `u64`, optional or not) also reads a float of whole
+/// value, and a Unix time (`created`, `…_at`) a float with a fraction.
 pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenStream> {
     let mut file: syn::File = syn::parse2(split_doc_attributes(tokens))?;
     let non_exhaustive: syn::Attribute = syn::parse_quote!(#[non_exhaustive]);
@@ -46,6 +48,7 @@ pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenS
         syn::parse_quote!(#[serde(deserialize_with = "null_as_empty")]);
     let mut reads_null = false;
     let mut numbers = std::collections::BTreeSet::new();
+    let mut integers = false;
     for item in &mut file.items {
         match item {
             syn::Item::Struct(s) => {
@@ -67,6 +70,32 @@ pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenS
                     if is_vec(&field.ty) && has_serde_default(&field.attrs) {
                         field.attrs.push(null_as_empty.clone());
                         reads_null = true;
+                    }
+                    if let Some(optional) = integer(&field.ty) {
+                        // A Unix time is what the spec says is one; a member
+                        // named like a time that does not say so stops the
+                        // generator (a time in milliseconds must not be floored
+                        // as seconds unnoticed).
+                        let member = ident.to_string();
+                        let seconds = doc_text(&field.attrs).contains("(Unix seconds)");
+                        if !seconds && (member == "created" || member.ends_with("_at")) {
+                            anyhow::bail!(
+                                "{name}.{member} looks like a time but its description does not say \"(Unix seconds)\""
+                            );
+                        }
+                        let read = if seconds {
+                            "unix_seconds"
+                        } else {
+                            "whole_number"
+                        };
+                        field
+                            .attrs
+                            .push(syn::parse_quote!(#[serde(deserialize_with = #read)]));
+                        // A `deserialize_with` member is required unless it has a default.
+                        if optional && !has_serde_default(&field.attrs) {
+                            field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                        }
+                        integers = true;
                     }
                     if is_number(&field.ty) {
                         if has_serde_key(&field.attrs, "rename") {
@@ -107,7 +136,173 @@ pub fn finish_types(tokens: TokenStream, model: &Model) -> anyhow::Result<TokenS
         }
     });
     let finite = finite_helpers(&numbers);
-    Ok(quote! { #file #helper #finite })
+    let integers = integers.then(integer_helpers);
+    Ok(quote! { #file #helper #finite #integers })
+}
+
+/// `Some(optional)` when `ty` is `i64` or `u64`, or an `Option` of one.
+fn integer(ty: &syn::Type) -> Option<bool> {
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    match &last.arguments {
+        syn::PathArguments::None if last.ident == "i64" || last.ident == "u64" => Some(false),
+        syn::PathArguments::AngleBracketed(args) if last.ident == "Option" => {
+            match args.args.first() {
+                Some(syn::GenericArgument::Type(inner)) if args.args.len() == 1 => {
+                    (integer(inner) == Some(false)).then_some(true)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The readers of integer members: an integer, or a float of whole value
+/// (`10.0`, `1.7e9`: servers that compute numbers in floating point send
+/// them so); a Unix time may also carry a fraction of a second (servers
+/// that send `time.time()`), whose whole seconds are kept.
+fn integer_helpers() -> TokenStream {
+    quote! {
+        /// An integer member: an integer, or a float with a whole value
+        /// (`10.0`, `1.7e9`). A fraction, or a value out of the type's range,
+        /// is an error.
+        fn whole_number<'de, D, T>(deserializer: D) -> ::std::result::Result<T, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+            T: Integer,
+        {
+            T::read(deserializer, false)
+        }
+
+        /// A Unix time in seconds: as [`whole_number`], and a float with a
+        /// fraction of a second keeps its whole seconds.
+        fn unix_seconds<'de, D, T>(deserializer: D) -> ::std::result::Result<T, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+            T: Integer,
+        {
+            T::read(deserializer, true)
+        }
+
+        /// An integer member's type, read as [`whole_number`] says.
+        trait Integer: Sized {
+            fn read<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+                seconds: bool,
+            ) -> ::std::result::Result<Self, D::Error>;
+        }
+
+        /// Reads one integer; `seconds` drops a fraction (a Unix time);
+        /// `what` says what was expected, in an error.
+        struct Whole<T> {
+            seconds: bool,
+            what: &'static str,
+            integer: ::std::marker::PhantomData<T>,
+        }
+
+        impl<T> Whole<T> {
+            fn new(seconds: bool, what: &'static str) -> Self {
+                Whole { seconds, what, integer: ::std::marker::PhantomData }
+            }
+        }
+
+        impl<'de, T> ::serde::de::Visitor<'de> for Whole<T>
+        where
+            T: ::std::convert::TryFrom<i64> + ::std::convert::TryFrom<u64>,
+        {
+            type Value = T;
+
+            fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.what)?;
+                if self.seconds {
+                    f.write_str(" (a Unix time in seconds)")?;
+                }
+                Ok(())
+            }
+
+            fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<T, E> {
+                T::try_from(v).map_err(|_| E::invalid_value(::serde::de::Unexpected::Signed(v), &self))
+            }
+
+            fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<T, E> {
+                T::try_from(v).map_err(|_| E::invalid_value(::serde::de::Unexpected::Unsigned(v), &self))
+            }
+
+            fn visit_f64<E: ::serde::de::Error>(self, v: f64) -> ::std::result::Result<T, E> {
+                let whole = if self.seconds { v.floor() } else { v };
+                let refused = || E::invalid_value(::serde::de::Unexpected::Float(v), &self);
+                if whole.fract() != 0.0 {
+                    return Err(refused()); // a fraction, NaN or an infinity
+                }
+                // Whole and within i64's or u64's range (both bounds are
+                // powers of two, exact as floats), so the conversion is exact.
+                let converted = if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&whole) {
+                    T::try_from(whole as i64).ok()
+                } else if (0.0..18_446_744_073_709_551_616.0).contains(&whole) {
+                    T::try_from(whole as u64).ok()
+                } else {
+                    None
+                };
+                converted.ok_or_else(refused)
+            }
+        }
+
+        impl Integer for i64 {
+            fn read<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+                seconds: bool,
+            ) -> ::std::result::Result<Self, D::Error> {
+                deserializer.deserialize_i64(Whole::new(seconds, "an integer"))
+            }
+        }
+
+        impl Integer for u64 {
+            fn read<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+                seconds: bool,
+            ) -> ::std::result::Result<Self, D::Error> {
+                deserializer.deserialize_u64(Whole::new(seconds, "a non-negative integer"))
+            }
+        }
+
+        /// An optional integer: `null` is `None`.
+        struct Maybe<T>(Whole<T>);
+
+        impl<'de, T: Integer> ::serde::de::Visitor<'de> for Maybe<T> {
+            type Value = ::std::option::Option<T>;
+
+            fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str("an integer or null")
+            }
+
+            fn visit_none<E: ::serde::de::Error>(self) -> ::std::result::Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_unit<E: ::serde::de::Error>(self) -> ::std::result::Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_some<D: ::serde::Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> ::std::result::Result<Self::Value, D::Error> {
+                T::read(deserializer, self.0.seconds).map(Some)
+            }
+        }
+
+        impl<T: Integer> Integer for ::std::option::Option<T> {
+            fn read<'de, D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+                seconds: bool,
+            ) -> ::std::result::Result<Self, D::Error> {
+                deserializer.deserialize_option(Maybe(Whole::<T>::new(seconds, "")))
+            }
+        }
+    }
 }
 
 /// For each number member's name, the `serialize_with` function that
@@ -225,6 +420,26 @@ fn is_number(ty: &syn::Type) -> bool {
 /// Whether `ty` is a `Vec<…>` (typify writes `::std::vec::Vec<…>`).
 fn is_vec(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec"))
+}
+
+/// The text of `attrs`' `#[doc = "…"]` lines.
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let mut text = String::new();
+    for attr in attrs {
+        if let syn::Meta::NameValue(doc) = &attr.meta {
+            if doc.path.is_ident("doc") {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(line),
+                    ..
+                }) = &doc.value
+                {
+                    text.push_str(&line.value());
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    text
 }
 
 /// Whether `attrs` hold a `#[serde(default …)]`.
@@ -390,6 +605,46 @@ mod tests {
             let parsed: syn::Type = syn::parse2(ty.clone()).unwrap();
             assert_eq!(is_number(&parsed), number, "{ty}");
         }
+        for (ty, read) in [
+            (quote!(i64), Some(false)),
+            (quote!(::std::option::Option<u64>), Some(true)),
+            (quote!(::std::vec::Vec<i64>), None),
+            (quote!(f64), None),
+            (
+                quote!(::std::option::Option<::std::option::Option<i64>>),
+                None,
+            ),
+        ] {
+            let parsed: syn::Type = syn::parse2(ty.clone()).unwrap();
+            assert_eq!(integer(&parsed), read, "{ty}");
+        }
+        let named = finished(quote! {
+            pub struct Times {
+                #[doc = "When it was made (Unix seconds)."]
+                pub created_at: i64,
+                pub count: ::std::option::Option<u64>,
+                pub chunks_created: i64,
+            }
+        })
+        .unwrap();
+        assert_eq!(named.matches("\"unix_seconds\"").count(), 1, "{named}");
+        assert_eq!(named.matches("\"whole_number\"").count(), 2, "{named}");
+        // Named like a time without saying it is Unix seconds: refused.
+        assert!(finished(quote!(
+            pub struct T {
+                pub expires_at: i64,
+            }
+        ))
+        .is_err());
+        assert!(
+            named.contains("deserialize_with = \"unix_seconds\""),
+            "{named}"
+        );
+        assert!(
+            named.contains("deserialize_with = \"whole_number\""),
+            "{named}"
+        );
+        assert!(named.contains("# [serde (default)]"), "{named}");
         let named = finished(quote! {
             pub struct Request { pub r#type: ::std::option::Option<f64>, pub n: i64 }
         })
@@ -399,7 +654,7 @@ mod tests {
             "{named}"
         );
         assert!(named.contains("fn finite_type"), "{named}");
-        assert_eq!(named.matches("serialize_with").count(), 1, "{named}");
+        assert_eq!(named.matches("serde (serialize_with").count(), 1, "{named}");
         for unchecked in [
             quote!(
                 pub struct Score(f64);

@@ -386,6 +386,25 @@ fn text(value: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// A line's `status_code`: a number (`200`, or `200.0` from a server that
+/// counts in floating point, as the generated integer members read it) or
+/// its text (`"200"`).
+fn status_code(value: &serde_json::Value) -> Option<u16> {
+    match value {
+        serde_json::Value::String(s) => s.parse().ok(),
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| {
+                let whole = n
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && (0.0..1000.0).contains(f));
+                whole.map(|f| f as u64)
+            })
+            .and_then(|n| u16::try_from(n).ok()),
+        _ => None,
+    }
+}
+
 fn response_result<T: BatchResponse>(response: &RawValue, line: &[u8]) -> Result<T> {
     let invalid = || {
         Error::decode(
@@ -397,8 +416,7 @@ fn response_result<T: BatchResponse>(response: &RawValue, line: &[u8]) -> Result
     let status = response
         .status_code
         .as_ref()
-        .and_then(text)
-        .and_then(|s| s.parse::<u16>().ok())
+        .and_then(status_code)
         .filter(|s| (100..=999).contains(s));
     let (Some(status), Some(body)) = (status, present(response.body)) else {
         return Err(invalid());
@@ -443,6 +461,23 @@ mod tests {
         assert_eq!(outcome.custom_id, "a");
         let response = outcome.result.unwrap();
         assert_eq!(response.data[0].embedding.as_slice(), [0.5, 0.25]);
+    }
+
+    #[test]
+    fn a_status_code_is_read_as_a_number_its_text_or_a_whole_float() {
+        for status in ["200", "\"200\"", "200.0", "2e2"] {
+            let line = OK.replace("\"status_code\":200", &format!("\"status_code\":{status}"));
+            let outcome = decode::<EmbeddingResponse>(line.as_bytes()).unwrap();
+            assert!(outcome.result.is_ok(), "{status}: {:?}", outcome.result);
+        }
+        for status in ["200.5", "-200", "true", "\" 200\""] {
+            let line = OK.replace("\"status_code\":200", &format!("\"status_code\":{status}"));
+            let refused = match decode::<EmbeddingResponse>(line.as_bytes()) {
+                Ok(outcome) => matches!(outcome.result, Err(Error::Decode { .. })),
+                Err(_) => true,
+            };
+            assert!(refused, "{status}");
+        }
     }
 
     #[test]
