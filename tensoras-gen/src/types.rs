@@ -2482,7 +2482,10 @@ impl Integer for u64 {
     }
 }
 /// An optional integer: `null` is `None`.
-struct Maybe<T>(Whole<T>);
+struct Maybe<T> {
+    seconds: bool,
+    integer: ::std::marker::PhantomData<T>,
+}
 impl<'de, T: Integer> ::serde::de::Visitor<'de> for Maybe<T> {
     type Value = ::std::option::Option<T>;
     fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2498,7 +2501,7 @@ impl<'de, T: Integer> ::serde::de::Visitor<'de> for Maybe<T> {
         self,
         deserializer: D,
     ) -> ::std::result::Result<Self::Value, D::Error> {
-        T::read(deserializer, self.0.seconds).map(Some)
+        T::read(deserializer, self.seconds).map(Some)
     }
 }
 impl<T: Integer> Integer for ::std::option::Option<T> {
@@ -2506,7 +2509,10 @@ impl<T: Integer> Integer for ::std::option::Option<T> {
         deserializer: D,
         seconds: bool,
     ) -> ::std::result::Result<Self, D::Error> {
-        deserializer.deserialize_option(Maybe(Whole::<T>::new(seconds, "")))
+        deserializer.deserialize_option(Maybe::<T> {
+            seconds,
+            integer: ::std::marker::PhantomData,
+        })
     }
 }
 /// The endpoint every request of a batch goes to.

@@ -269,7 +269,10 @@ fn integer_helpers() -> TokenStream {
         }
 
         /// An optional integer: `null` is `None`.
-        struct Maybe<T>(Whole<T>);
+        struct Maybe<T> {
+            seconds: bool,
+            integer: ::std::marker::PhantomData<T>,
+        }
 
         impl<'de, T: Integer> ::serde::de::Visitor<'de> for Maybe<T> {
             type Value = ::std::option::Option<T>;
@@ -290,7 +293,7 @@ fn integer_helpers() -> TokenStream {
                 self,
                 deserializer: D,
             ) -> ::std::result::Result<Self::Value, D::Error> {
-                T::read(deserializer, self.0.seconds).map(Some)
+                T::read(deserializer, self.seconds).map(Some)
             }
         }
 
@@ -299,7 +302,10 @@ fn integer_helpers() -> TokenStream {
                 deserializer: D,
                 seconds: bool,
             ) -> ::std::result::Result<Self, D::Error> {
-                deserializer.deserialize_option(Maybe(Whole::<T>::new(seconds, "")))
+                deserializer.deserialize_option(Maybe::<T> {
+                    seconds,
+                    integer: ::std::marker::PhantomData,
+                })
             }
         }
     }
